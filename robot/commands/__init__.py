@@ -1,0 +1,1 @@
+"""The operator commands behind `lae-robot`, one module each."""

@@ -1,0 +1,1 @@
+"""The operators' rule files: their schemas, loading and validation."""

@@ -1,0 +1,39 @@
+"""Combines a PDF's content into one Extraction: the citizen and the form, or the reason it cannot be placed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from robot.decisions.catalogue import CERTIFICATE_KINDS, Catalogue
+from robot.extract.blanket import find_blanket
+from robot.extract.cpr import find_cpr
+from robot.model import Extraction, PdfContent, PdfFailure, Reason
+
+
+def analyse(read: PdfContent | PdfFailure, catalogue: Catalogue, today: date | None = None) -> Extraction:
+    """Precedence of reasons: reading > not a certificate > the citizen > the form."""
+    if isinstance(read, PdfFailure):
+        return Extraction(reason=read.reason, cpr=None, blanket=None, detail=read.detail)
+    if not read.has_text:
+        return Extraction(reason=Reason.NO_TEXT_LAYER, cpr=None, blanket=None, pages=read.pages, engine=read.engine,
+                          detail="no text on any page and no filled form field (scanned image?)")
+    cpr = find_cpr(read, today)
+    blanket = find_blanket(read, catalogue)
+    reason: Reason | None
+    if blanket.kind is not None and blanket.kind not in CERTIFICATE_KINDS:
+        reason, detail = Reason.NOT_CERTIFICATE, f"the document is a {blanket.kind}: {blanket.why}"
+    elif cpr.reason is not None:
+        reason, detail = cpr.reason, _cpr_detail(cpr.reason)
+    elif blanket.reason is not None:
+        reason, detail = blanket.reason, blanket.why
+    else:
+        reason, detail = None, blanket.why
+    return Extraction(reason=reason, cpr=cpr, blanket=blanket, detail=detail, pages=read.pages, engine=read.engine)
+
+
+def _cpr_detail(reason: Reason) -> str:
+    return {
+        Reason.NO_CPR: "no CPR number that can be trusted",
+        Reason.AMBIGUOUS_CPR: "more than one person's CPR number (a relative, a second patient?)",
+        Reason.INVALID_CPR: "a number labelled CPR that is no valid CPR number",
+    }[reason]

@@ -1,0 +1,238 @@
+"""Typed records that flow between the robot's steps: letters, PDF content, findings, extractions, reasons."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+class Reason(str, enum.Enum):
+    """Why a document or mail cannot be handled automatically; ops count and search these."""
+
+    # reading the PDF
+    PDF_ENCRYPTED = "pdf_encrypted"
+    NO_TEXT_LAYER = "no_text_layer"
+    PDF_UNREADABLE = "pdf_unreadable"
+    PDF_TIMEOUT = "pdf_timeout"
+    PDF_TOO_LARGE = "pdf_too_large"
+    # the citizen
+    NO_CPR = "no_cpr"
+    AMBIGUOUS_CPR = "ambiguous_cpr"
+    INVALID_CPR = "invalid_cpr"
+    # the form
+    NO_BLANKET = "no_blanket"
+    UNKNOWN_BLANKET = "unknown_blanket"
+    AMBIGUOUS_BLANKET = "ambiguous_blanket"
+    NOT_CERTIFICATE = "not_certificate"
+    # the mail
+    MAIL_TOO_LARGE = "mail_too_large"
+    TOO_MANY_PARTS = "too_many_parts"
+    MIME_TOO_DEEP = "mime_too_deep"
+    MALFORMED_MIME = "malformed_mime"
+    NO_PDF = "no_pdf"
+    TOO_MANY_PDFS = "too_many_pdfs"
+    ZIP_UNSAFE = "zip_unsafe"
+    ZIP_UNREADABLE = "zip_unreadable"
+    SMIME_ENCRYPTED = "smime_encrypted"
+
+
+# ---------------------------------------------------------------- mail
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One PDF found in a mail. `name` is for display only and never reaches a path."""
+
+    name: str | None
+    content_type: str
+    data: bytes
+    part: str  # where in the mail: MIME part path such as "2" or "3.1/zip:a.pdf"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class MailProblem:
+    """Something in a mail that was refused or could not be read, with its named reason."""
+
+    reason: Reason
+    detail: str
+    part: str | None = None
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A received mail as the robot sees it: who, what about, and the PDFs it carries."""
+
+    sender: str | None  # From address (addr-spec), lower-cased
+    recipients: tuple[str, ...]
+    subject: str
+    message_id: str | None
+    date: datetime | None
+    body_text: str
+    attachments: tuple[Attachment, ...]
+    problems: tuple[MailProblem, ...] = ()
+    authentication_results: tuple[str, ...] = ()
+
+    @property
+    def sender_domain(self) -> str | None:
+        if not self.sender or "@" not in self.sender:
+            return None
+        return self.sender.rsplit("@", 1)[1]
+
+
+# ---------------------------------------------------------------- PDF content
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of page text; page and line are 1-based."""
+
+    page: int
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class FormField:
+    """An AcroForm field with a value. `label` is the field's tooltip (/TU) when it has one."""
+
+    name: str
+    label: str | None
+    value: str
+
+
+@dataclass(frozen=True)
+class PdfContent:
+    """Everything readable in a PDF: its text lines in reading order and its filled form fields."""
+
+    pages: int
+    lines: tuple[TextLine, ...]
+    fields: tuple[FormField, ...] = ()
+    engine: str = "pdfium"
+
+    @property
+    def has_text(self) -> bool:
+        return any(line.text.strip() for line in self.lines) or any(f.value.strip() for f in self.fields)
+
+
+@dataclass(frozen=True)
+class PdfFailure:
+    """A PDF that could not be read, with the named reason."""
+
+    reason: Reason
+    detail: str
+
+
+# ---------------------------------------------------------------- findings
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a value was found, so a human can check it: page and line, or form field, and the label beside it."""
+
+    source: str  # "text" | "field" | "subject" | "filename"
+    snippet: str  # the surrounding text; may hold a CPR, so mask before showing
+    page: int | None = None
+    line: int | None = None
+    field: str | None = None
+    label: str | None = None
+
+
+class CprVerdict(str, enum.Enum):
+    """What a CPR-shaped number counts as."""
+
+    ACCEPTED = "accepted"  # a person's CPR
+    DOUBTFUL = "doubtful"  # may be a person's CPR: cannot establish one, but blocks another
+    INVALID = "invalid"  # labelled as CPR but encodes no valid date: blocks
+    REJECTED = "rejected"  # not a CPR (part of a longer number, another number's label, no date)
+
+
+@dataclass(frozen=True)
+class CprCandidate:
+    """A CPR-shaped number and the verdict on it, with the reason in words."""
+
+    digits: str  # ten digits, no separator
+    evidence: Evidence
+    verdict: CprVerdict
+    why: str
+    labelled: bool  # a CPR label stands next to it
+    mod11: bool  # passes the modulus-11 check (raises confidence, never vetoes)
+    birth_date: date | None = None
+    substitute: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        return self.verdict is CprVerdict.ACCEPTED
+
+
+@dataclass(frozen=True)
+class CprResult:
+    """The document's one CPR, or the reason there is not exactly one."""
+
+    cpr: str | None
+    reason: Reason | None
+    candidates: tuple[CprCandidate, ...]
+
+
+@dataclass(frozen=True)
+class BlanketMention:
+    """A mention of an LÆ form code (or a known document title) in the document."""
+
+    code: str | None  # "125"; None for a document recognised by its title only
+    evidence: Evidence
+    heading: bool  # in the document's heading area (top of the first page with text)
+    reference: bool  # names another form ("tidligere fremsendt LÆ 265")
+
+
+@dataclass(frozen=True)
+class BlanketResult:
+    """The document's form: code, title and kind, or the reason it cannot be told."""
+
+    code: str | None
+    title: str | None
+    kind: str | None  # "attest" | "anmodning" | "kvittering" | "andet"
+    reason: Reason | None
+    mentions: tuple[BlanketMention, ...] = ()
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What one PDF says: the citizen and the form, with evidence, or the reason it cannot be placed."""
+
+    reason: Reason | None  # None means ok
+    cpr: CprResult | None
+    blanket: BlanketResult | None
+    detail: str = ""
+    pages: int = 0
+    engine: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.reason is None else self.reason.value
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for reading untrusted input; all configurable."""
+
+    pdf_seconds: float = 10.0
+    pdf_memory_mb: int = 1024
+    pdf_max_bytes: int = 50 * 1024 * 1024
+    pdf_max_pages: int = 200
+    mail_max_bytes: int = 50 * 1024 * 1024
+    mail_max_parts: int = 200
+    mail_max_depth: int = 8
+    mail_max_pdfs: int = 50
+    zip_max_members: int = 50
+    zip_max_total_bytes: int = 100 * 1024 * 1024
+    zip_max_ratio: int = 100

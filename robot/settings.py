@@ -1,0 +1,98 @@
+"""Typed, frozen settings read from one TOML file; unknown keys and wrong types are errors naming file and key."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from robot.model import Limits
+
+
+class SettingsError(Exception):
+    """A configuration problem, naming the file, the key and what was expected."""
+
+    def __init__(self, file: str, key: str, expected: str):
+        self.file, self.key, self.expected = file, key, expected
+        super().__init__(f"{file}: {key}: {expected}")
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    format: Literal["json", "console"] = "console"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+@dataclass(frozen=True)
+class RulesSettings:
+    dir: Path = Path("rules")
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration; every section has embedded defaults."""
+
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    rules: RulesSettings = field(default_factory=RulesSettings)
+    extract: ExtractSettings = field(default_factory=ExtractSettings)
+    limits: Limits = field(default_factory=Limits)
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read `path` (None: embedded defaults). Relative paths in it are taken from the file's folder."""
+    if path is None:
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SettingsError(str(path), "-", f"a readable TOML file ({error.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SettingsError(str(path), "-", f"valid TOML ({error})") from None
+    return _build(Settings, data, str(path), "", path.parent)
+
+
+def _build(cls: type, data: Any, file: str, prefix: str, base: Path) -> Any:
+    if not isinstance(data, dict):
+        raise SettingsError(file, prefix.rstrip(".") or "-", "a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in known:
+            raise SettingsError(file, f"{prefix}{key}", f"no such setting (known: {', '.join(sorted(known))})")
+    values = {key: _value(hints[key], data[key], file, f"{prefix}{key}", base) for key in data}
+    return cls(**values)
+
+
+def _value(hint: Any, value: Any, file: str, key: str, base: Path) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, file, f"{key}.", base)
+    if typing.get_origin(hint) is Literal:
+        allowed = typing.get_args(hint)
+        if value not in allowed:
+            raise SettingsError(file, key, f"one of {', '.join(map(repr, allowed))}, got {value!r}")
+        return value
+    if hint is Path:
+        if not isinstance(value, str) or not value:
+            raise SettingsError(file, key, f"a path as a string, got {value!r}")
+        return base / value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise SettingsError(file, key, f"a positive whole number, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise SettingsError(file, key, f"a positive number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise SettingsError(file, key, f"a string, got {value!r}")
+        return value
+    raise SettingsError(file, key, f"a value of type {hint}")
