@@ -62,6 +62,7 @@ class MailProblem:
     reason: Reason
     detail: str
     part: str | None = None
+    lost: bool = True  # False for a mere defect noted while everything was still read
 
 
 @dataclass(frozen=True)

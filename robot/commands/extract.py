@@ -55,7 +55,8 @@ def jobs_for(path: Path, limits: Limits) -> Iterator[Job]:
     for attachment in letter.attachments:
         yield Job(name, attachment.name, data=attachment.data)
     for problem in letter.problems:
-        yield Job(name, problem.part, problem=problem)
+        if problem.lost:  # mere defects noted while everything was read are no document's outcome
+            yield Job(name, problem.part, problem=problem)
 
 
 def _looks_like_pdf(path: Path) -> bool:

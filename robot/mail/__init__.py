@@ -1,0 +1,1 @@
+"""Reading received mail into a Letter: headers, body text and the PDFs it carries, within resource limits."""
