@@ -56,7 +56,7 @@ def jobs_for(path: Path, limits: Limits) -> Iterator[Job]:
         yield Job(name, attachment.name, data=attachment.data)
     for problem in letter.problems:
         if problem.lost:  # mere defects noted while everything was read are no document's outcome
-            yield Job(name, problem.part, problem=problem)
+            yield Job(name, None, problem=problem)
 
 
 def _looks_like_pdf(path: Path) -> bool:
@@ -78,7 +78,7 @@ def run_extract(paths: list[Path], reader: DocumentReader, limits: Limits, *, as
 
     def record(job: Job) -> dict[str, Any]:
         if job.problem is not None:
-            return problem_record(job.file, job.attachment, job.problem.reason, job.problem.detail, reveal_cpr)
+            return problem_record(job.file, job.problem.part, job.problem.reason, job.problem.detail, reveal_cpr)
         assert job.data is not None
         return extraction_record(job.file, job.attachment, reader.extract(job.data), reveal_cpr)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
-from robot.decisions.catalogue import Catalogue
+from robot.decisions.catalogue import Catalogue, KnownDocument
 from robot.model import BlanketMention, BlanketResult, Evidence, PdfContent, Reason, TextLine
 
 # The heading area: this many first lines of the first page with text.
@@ -49,9 +49,8 @@ def find_blanket(content: PdfContent, catalogue: Catalogue) -> BlanketResult:
     document = _known_document(heading, catalogue)
     if document is not None:
         name, kind, evidence = document
-        code = own[0].code if own else None
-        title = catalogue.blankets[code].title if code in catalogue.blankets else name
-        return BlanketResult(code=code, title=title, kind=kind, reason=None, mentions=mentions,
+        # the document's own form is none: a receipt names the form it acknowledges, it is not that form
+        return BlanketResult(code=None, title=name, kind=kind, reason=None, mentions=mentions,
                              why=f"heading names a {name.lower()} ({evidence.snippet!r})")
 
     in_heading = [m for m in own if m.heading]
@@ -141,15 +140,26 @@ def _line_index(starts: list[int], offset: int) -> int:
     return index
 
 
+@lru_cache(maxsize=8)
+def _document_words(documents: tuple[KnownDocument, ...]) -> re.Pattern[str] | None:
+    """One regex for every known document's heading words; the group name says which document."""
+    alternatives = [
+        f"(?P<d{index}>" + "|".join(re.escape(word) for word in document.heading_words) + ")"
+        for index, document in enumerate(documents)
+    ]
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE) if alternatives else None
+
+
 def _known_document(heading: tuple[TextLine, ...], catalogue: Catalogue) -> tuple[str, str, Evidence] | None:
+    pattern = _document_words(catalogue.documents)
+    if pattern is None:
+        return None
     for line in heading:
-        lowered = line.text.lower()
-        for document in catalogue.documents:
-            for word in document.heading_words:
-                if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", lowered):
-                    evidence = Evidence(source="text", snippet=line.text.strip()[:160], page=line.page,
-                                        line=line.line)
-                    return document.name, document.kind, evidence
+        found = pattern.search(line.text)
+        if found and found.lastgroup:
+            document = catalogue.documents[int(found.lastgroup[1:])]
+            evidence = Evidence(source="text", snippet=line.text.strip()[:160], page=line.page, line=line.line)
+            return document.name, document.kind, evidence
     return None
 
 

@@ -31,10 +31,10 @@ def extraction_record(file: str, attachment: str | None, extraction: Extraction,
     }
 
 
-def problem_record(file: str, attachment: str | None, reason: Reason, detail: str, reveal_cpr: bool) -> dict[str, Any]:
-    """The record for a mail, or a part of one, that yields no document to read."""
+def problem_record(file: str, part: str | None, reason: Reason, detail: str, reveal_cpr: bool) -> dict[str, Any]:
+    """The record for a mail, or a part of one (MIME part path), that yields no document to read."""
     return {
-        "file": file, "attachment": attachment, "cpr": None, "blanket": None, "kind": None,
+        "file": file, "attachment": None, "part": part, "cpr": None, "blanket": None, "kind": None,
         "status": reason.value, "detail": _text(detail, reveal_cpr), "evidence": {},
     }
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import binascii
 import quopri
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
 
-from robot.mail.names import display_name
+from robot.mail.names import cap_length, display_name, safe_name
 from robot.mail.parts import (
     PartUnreadable,
     charset,
@@ -256,16 +256,18 @@ class _Walker:
         if ctype in PDF_TYPES or named.endswith(".pdf"):
             self.add_pdf(Attachment(display_name(name, path), ctype, data, path))
         elif ctype in ZIP_TYPES or named.endswith(".zip") or (magic_allowed and is_zip_bytes(data)):
-            self.visit_zip(data, path)
+            self.visit_zip(data, path, safe_name(name))
         elif magic_allowed and is_pdf_bytes(data):
             self.add_pdf(Attachment(display_name(name, path), ctype, data, path))
 
-    def visit_zip(self, data: bytes, path: str) -> None:
+    def visit_zip(self, data: bytes, path: str, zip_name: str | None) -> None:
         budget = max(self.limits.zip_max_total_bytes - self.zip_bytes, 0)
         result = pdfs_in_zip(data, path, self.limits, budget)
         self.zip_bytes += result.bytes_read
         for attachment in result.attachments:
-            self.add_pdf(attachment)
+            # a member shows as "bilag.zip/attest1.pdf": where it came from, as display text only
+            shown = f"{zip_name or f'part-{path}.zip'}/{attachment.name}"
+            self.add_pdf(replace(attachment, name=cap_length(shown)))
         if result.problems:
             self.withheld = True
             self.problems.extend(result.problems)

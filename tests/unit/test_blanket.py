@@ -69,7 +69,8 @@ def test_one_code_outside_the_heading_is_enough() -> None:
 
 def test_receipt_is_a_kvittering_even_when_it_names_a_form() -> None:
     result = find_blanket(page_text("Kvittering for modtagelse", "Din LÆ 121 er afsendt"), CATALOGUE)
-    assert (result.kind, result.code, result.reason) == ("kvittering", "121", None)
+    assert (result.kind, result.code, result.reason, result.title) == ("kvittering", None, None, "Kvittering")
+    assert [m.code for m in result.mentions] == ["121"]  # kept as evidence
 
 
 def test_employer_documents_are_not_lae_forms() -> None:

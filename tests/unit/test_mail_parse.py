@@ -356,7 +356,7 @@ def test_zip_with_two_pdfs() -> None:
     first, second = make_pdf("første"), make_pdf("anden")
     archive = zip_of([("mappe/første.pdf", first), ("anden.PDF", second), ("læs mig.txt", b"hej")])
     letter = parse_letter(zip_mail(archive), LIMITS)
-    assert names(letter) == ["første.pdf", "anden.PDF"]
+    assert names(letter) == ["attester.zip/første.pdf", "attester.zip/anden.PDF"]  # the zip shown as their origin
     assert parts(letter) == ["2/zip:første.pdf", "2/zip:anden.PDF"]
     assert [a.data for a in letter.attachments] == [first, second]
     assert letter.problems == ()
@@ -364,13 +364,13 @@ def test_zip_with_two_pdfs() -> None:
 
 def test_zip_found_by_magic_and_pdf_member_by_magic() -> None:
     letter = parse_letter(zip_mail(zip_of([("scan0001", PDF)]), None, "application/octet-stream"), LIMITS)
-    assert names(letter) == ["scan0001"]
+    assert names(letter) == ["part-2.zip/scan0001"]  # an unnamed zip shows its part
     assert letter.attachments[0].data == PDF
 
 
 def test_zip_member_names_are_safe() -> None:
     letter = parse_letter(zip_mail(zip_of([("../../../etc/x\u202e.pdf", PDF)])), LIMITS)
-    assert names(letter) == ["x.pdf"]
+    assert names(letter) == ["attester.zip/x.pdf"]
     assert parts(letter) == ["2/zip:x.pdf"]
 
 
@@ -423,7 +423,7 @@ def test_zip_member_with_bad_crc_is_unreadable_and_others_are_kept() -> None:
     second = archive.find(b"%PDF-", archive.find(b"skadet.pdf"))
     archive[second + 200] ^= 0xFF
     letter = parse_letter(zip_mail(bytes(archive)), LIMITS)
-    assert names(letter) == ["ok.pdf"]
+    assert names(letter) == ["attester.zip/ok.pdf"]
     assert reasons(letter) == [Reason.ZIP_UNREADABLE]
     assert letter.problems[0].part == "2/zip:skadet.pdf"
 
@@ -431,7 +431,7 @@ def test_zip_member_with_bad_crc_is_unreadable_and_others_are_kept() -> None:
 def test_nested_zip_is_not_opened() -> None:
     inner = zip_of([("inde.pdf", PDF)])
     letter = parse_letter(zip_mail(zip_of([("ude.pdf", PDF), ("mere.zip", inner)])), LIMITS)
-    assert names(letter) == ["ude.pdf"]
+    assert names(letter) == ["attester.zip/ude.pdf"]
     assert reasons(letter) == [Reason.ZIP_UNREADABLE]
     assert letter.problems[0].detail == "nested zip not opened"
 
