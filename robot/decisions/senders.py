@@ -1,0 +1,101 @@
+"""The trusted sender organisations, loaded and validated from rules/senders.toml."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from robot.decisions.rulefile import RuleFile, RuleFileError, RuleProblem
+
+_TOP_KEYS = {"authserv_ids", "organisation"}
+_ORGANISATION_KEYS = {"name", "domains", "require_dkim"}
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """A trusted sender: its name and the mail domains (with their subdomains) it sends from."""
+
+    name: str
+    domains: tuple[str, ...]
+    require_dkim: bool = False
+
+    def owns(self, domain: str) -> bool:
+        """True when `domain` is one of ours or a subdomain of one (suffix match on a dot)."""
+        domain = domain.lower().rstrip(".")
+        return any(domain == own or domain.endswith("." + own) for own in self.domains)
+
+
+@dataclass(frozen=True)
+class SenderRules:
+    authserv_ids: tuple[str, ...]
+    organisations: tuple[Organisation, ...]
+
+    def organisation_for(self, domain: str) -> Organisation | None:
+        return next((o for o in self.organisations if o.owns(domain)), None)
+
+
+def load_senders(path: Path) -> SenderRules:
+    """Read and validate the trusted senders; raises RuleFileError listing every problem."""
+    rules = RuleFile.read(path)
+    problems: list[RuleProblem] = []
+    data = rules.data
+    for key in sorted(set(data) - _TOP_KEYS):
+        problems.append(rules.problem(f"unknown key '{key}' (expected one of {sorted(_TOP_KEYS)})", key=key))
+    authserv_ids = data.get("authserv_ids", [])
+    if not isinstance(authserv_ids, list) or not all(isinstance(a, str) and a.strip() for a in authserv_ids):
+        problems.append(rules.problem("'authserv_ids' must be a list of host names", key="authserv_ids"))
+        authserv_ids = []
+    organisations = _organisations(rules, problems, data.get("organisation", []))
+    if any(o.require_dkim for o in organisations) and not authserv_ids:
+        problems.append(rules.problem("an organisation requires DKIM but 'authserv_ids' names no mail gateway "
+                                      "whose Authentication-Results can be believed", key="authserv_ids"))
+    if problems:
+        raise RuleFileError(problems)
+    return SenderRules(tuple(a.strip().lower() for a in authserv_ids), tuple(organisations))
+
+
+def _organisations(rules: RuleFile, problems: list[RuleProblem], entries: Any) -> list[Organisation]:
+    if not isinstance(entries, list):
+        problems.append(rules.problem("'organisation' must be an array of tables: [[organisation]]",
+                                      key="organisation"))
+        return []
+    organisations: list[Organisation] = []
+    seen_domains: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            problems.append(rules.problem("each 'organisation' must be a table", "organisation", index))
+            continue
+        for key in sorted(set(entry) - _ORGANISATION_KEYS):
+            problems.append(rules.problem(f"unknown key '{key}' in [[organisation]] (expected one of "
+                                          f"{sorted(_ORGANISATION_KEYS)})", "organisation", index, key))
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(rules.problem("'name' must be a non-empty string", "organisation", index, "name"))
+            name = ""
+        domains = entry.get("domains")
+        if not isinstance(domains, list) or not domains:
+            problems.append(rules.problem("'domains' must be a non-empty list of domain names", "organisation",
+                                          index, "domains" if "domains" in entry else None))
+            domains = []
+        clean: list[str] = []
+        for domain in domains:
+            text = domain.strip().lower().rstrip(".") if isinstance(domain, str) else ""
+            if not _DOMAIN.match(text):
+                problems.append(rules.problem(f"{domain!r} is not a domain name (ASCII, e.g. \"rn.dk\")",
+                                              "organisation", index, "domains"))
+                continue
+            if text in seen_domains:
+                problems.append(rules.problem(f"domain {text} is also listed under {seen_domains[text]!r}",
+                                              "organisation", index, "domains"))
+            seen_domains[text] = name
+            clean.append(text)
+        require_dkim = entry.get("require_dkim", False)
+        if not isinstance(require_dkim, bool):
+            problems.append(rules.problem("'require_dkim' must be true or false", "organisation", index,
+                                          "require_dkim"))
+            require_dkim = False
+        organisations.append(Organisation(name=name.strip(), domains=tuple(clean), require_dkim=require_dkim))
+    return organisations
