@@ -34,7 +34,9 @@ def _patterns(prefixes: tuple[str, ...], reference_words: tuple[str, ...]) -> _P
     )
     words = sorted(reference_words, key=len, reverse=True)
     phrases = "|".join(r"\s+".join(re.escape(part) for part in w.split()) for w in words) or r"(?!x)x"
-    reference = re.compile(rf"(?:^|[^\w])(?:{phrases})\.?[\s(:\-\u2013,]*$", re.IGNORECASE)
+    # a date may stand between the words and the code: "svar på anmodning af 12.03.2024 (LÆ 121)"
+    dated = r"(?:\s+(?:af|fra|dateret|den|modtaget)?\s*[\d./\-]{6,10})?"
+    reference = re.compile(rf"(?:^|[^\w])(?:{phrases})\.?{dated}[\s(:\-\u2013,]*$", re.IGNORECASE)
     return _Patterns(code=code, reference=reference)
 
 

@@ -97,3 +97,9 @@ def test_mention_evidence_names_page_and_line() -> None:
 def test_every_catalogue_form_is_recognised_by_code() -> None:
     for code, blanket in CATALOGUE.blankets.items():
         assert form_of(f"LÆ {code}")[:2] == (code, blanket.kind)
+
+
+@pytest.mark.parametrize("heading", ["Svar på anmodning af 12.03.2024 (LÆ 121)", "Jeres anmodning LÆ 121",
+                                     "Anmodning modtaget: LÆ 121"])
+def test_the_answered_request_in_the_heading_is_a_reference(heading: str) -> None:
+    assert form_of("Region Midtjylland", heading, "LÆ 125 Statusattest") == ("125", "attest", None)
