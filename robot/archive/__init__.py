@@ -1,0 +1,1 @@
+"""Case-archive adapters: where filed documents go, behind one Protocol."""

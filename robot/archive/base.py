@@ -1,0 +1,44 @@
+"""The one interface every case-archive adapter implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from robot.model import Case, FilingMetadata, Receipt
+
+
+@dataclass(frozen=True)
+class Health:
+    """Whether the archive answers, and in words what was checked."""
+
+    ok: bool
+    detail: str
+
+
+class CaseArchive(Protocol):
+    """Looks up a citizen's cases and files documents into one of them.
+
+    Every method may raise ArchiveUnavailable (transient: retry later) or
+    ArchiveRejected (permanent: escalate). No method may put a CPR in an
+    exception message or a log line.
+    """
+
+    name: str
+
+    async def lookup(self, cpr: str) -> list[Case]:
+        """All cases of the citizen with this CPR (ten digits), open or not."""
+        ...
+
+    async def file(self, case: Case, document: bytes, metadata: FilingMetadata) -> Receipt:
+        """Put the document into the case. Idempotent by the document's SHA-256: filing the same
+        bytes into the same case again returns the first receipt with `already_filed=True`."""
+        ...
+
+    async def health(self) -> Health:
+        """A cheap check that the archive answers."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and files."""
+        ...

@@ -1,0 +1,77 @@
+"""The embedded notice transport: each notice becomes one .eml file in an outbox folder, written atomically."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from robot.notify.message import Notice, build_email, is_domain, sender_address
+from robot.notify.transport import TransportUnavailable
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9.-]|^\.")  # "_" is the escape character, so it is escaped too
+_MAX_NAME = 180
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def safe_name(key: str) -> str:
+    """The file name for `key`: only [A-Za-z0-9._-], distinct keys give distinct names ("filed:42" ->
+    "filed_3a42.eml"), never hidden, never a path."""
+    escaped = _UNSAFE.sub(lambda m: "".join(f"_{byte:02x}" for byte in m.group().encode("utf-8")), key)
+    if len(escaped) > _MAX_NAME:  # keep within file-name limits; the digest keeps names distinct
+        escaped = f"{escaped[: _MAX_NAME - 33]}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}"
+    return f"{escaped}.eml"
+
+
+class OutboxFolderTransport:
+    """Writes `<folder>/<safe key>.eml`; a key already in the folder is not written again."""
+
+    def __init__(self, folder: Path, sender: str, domain: str, *, clock: Callable[[], datetime] = _utc_now):
+        sender_address(sender)  # ValueError now rather than at the first notice
+        if not is_domain(domain):
+            raise ValueError(f"not a domain for Message-IDs: {domain!r}")
+        self._folder, self._sender, self._domain, self._clock = folder, sender, domain, clock
+
+    async def send(self, notice: Notice) -> None:
+        data = build_email(notice, self._sender, self._clock(), self._domain).as_bytes()
+        target = self._folder / safe_name(notice.key)
+        try:
+            await asyncio.to_thread(self._write_once, target, data)
+        except OSError as error:
+            raise TransportUnavailable(f"outbox {self._folder}: {error.strerror or type(error).__name__}") from None
+
+    async def close(self) -> None:
+        """Nothing is held open between notices."""
+
+    def _write_once(self, target: Path, data: bytes) -> None:
+        if target.exists():
+            return  # sent before under this key
+        self._folder.mkdir(parents=True, exist_ok=True)
+        descriptor, temp_name = tempfile.mkstemp(dir=self._folder, prefix=".notice-", suffix=".tmp")
+        temp = Path(temp_name)
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+        _fsync_folder(self._folder)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
