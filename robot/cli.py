@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import getpass
 import os
 import sys
 from pathlib import Path
 
 from robot import __version__
+from robot.archive.config import ArchiveConfigError
 from robot.commands.check_rules import run_check_rules
+from robot.commands.escalations import (
+    OperatorError,
+    list_escalations,
+    reject_escalation,
+    resolve_escalation,
+    show_escalation,
+)
+from robot.commands.extract import run_extract
+from robot.commands.process import run_process
+from robot.decisions.catalogue import load_catalogue
+from robot.decisions.rulefile import RuleFileError
+from robot.extract.isolation import PdfReaderPool
+from robot.extract.reader import DocumentReader
+from robot.ledger.base import LedgerError
 from robot.log import configure_logging
 from robot.settings import Settings, SettingsError, load_settings
 
@@ -16,7 +33,8 @@ from robot.settings import Settings, SettingsError, load_settings
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lae-robot", description="Files LÆ medical certificates from mail.")
     parser.add_argument("--version", action="version", version=f"lae-robot {__version__}")
-    parser.add_argument("--config", type=Path, default=None, help="settings TOML (default: embedded defaults)")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="settings TOML (default: $LAE_ROBOT_CONFIG, else embedded defaults)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     extract = commands.add_parser("extract", help="read PDFs and .eml mails; print CPR, form and status per document")
@@ -25,6 +43,29 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--reveal-cpr", action="store_true", help="print full CPR numbers (default: DDMMYY-xxxx)")
     extract.add_argument("--rules", type=Path, default=None, help="rule folder (default: from settings)")
     extract.add_argument("--workers", type=int, default=None, help="parser processes (default: from settings)")
+
+    process = commands.add_parser("process", help="run mails (or PDFs) through the whole pipeline: file or escalate")
+    process.add_argument("paths", nargs="+", type=Path, metavar="FILE")
+    process.add_argument("--dry-run", action="store_true", help="decide only: no ledger, archive or notice changes")
+    process.add_argument("--json", action="store_true", help="one JSON object per document per line")
+    process.add_argument("--pdf-from", default="manuel@indlaesning.invalid",
+                         help="sender address for bare PDFs (default: an untrusted one, so they escalate)")
+
+    escalations = commands.add_parser("escalations", help="list, show, resolve or reject escalations")
+    actions = escalations.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="open escalations")
+    listing.add_argument("--all", action="store_true", help="closed ones too")
+    listing.add_argument("--json", action="store_true")
+    show = actions.add_parser("show", help="one escalation with its mail, evidence and audit trail")
+    show.add_argument("id", type=int)
+    resolve = actions.add_parser("resolve", help="file the document into a case by hand")
+    resolve.add_argument("id", type=int)
+    resolve.add_argument("--case", required=True, dest="case_id")
+    resolve.add_argument("--operator", default=None, help="your name for the audit trail (default: OS user)")
+    reject = actions.add_parser("reject", help="close without filing")
+    reject.add_argument("id", type=int)
+    reject.add_argument("--note", required=True)
+    reject.add_argument("--operator", default=None, help="your name for the audit trail (default: OS user)")
 
     check = commands.add_parser("check-rules", help="validate the operators' rule files")
     check.add_argument("--rules", type=Path, default=None, help="rule folder (default: from settings)")
@@ -39,35 +80,51 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lae-robot: configuration error: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.logging.format, settings.logging.level)
-    rules_dir = args.rules or settings.rules.dir
-    if args.command == "check-rules":
-        return run_check_rules(rules_dir, sys.stdout)
-    if args.command == "extract":
-        return _extract(args, settings, rules_dir)
-    raise AssertionError(f"unhandled command {args.command}")
+    rules_dir = getattr(args, "rules", None) or settings.rules.dir
+    try:
+        if args.command == "check-rules":
+            return run_check_rules(rules_dir, sys.stdout)
+        if args.command == "extract":
+            return _extract(args, settings, rules_dir)
+        return asyncio.run(_with_robot(args, settings))
+    except RuleFileError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except (SettingsError, ArchiveConfigError) as error:
+        print(f"lae-robot: configuration error: {error}", file=sys.stderr)
+        return 2
+    except (OperatorError, LedgerError) as error:
+        print(f"lae-robot: {error}", file=sys.stderr)
+        return 1
 
 
 def _default_config() -> Path | None:
-    """LAE_ROBOT_CONFIG when set; otherwise embedded defaults."""
     configured = os.environ.get("LAE_ROBOT_CONFIG")
     return Path(configured) if configured else None
 
 
 def _extract(args: argparse.Namespace, settings: Settings, rules_dir: Path) -> int:
-    from robot.commands.extract import run_extract
-    from robot.decisions.catalogue import load_catalogue
-    from robot.decisions.rulefile import RuleFileError
-    from robot.extract.isolation import PdfReaderPool
-    from robot.extract.reader import DocumentReader
-
-    try:
-        catalogue = load_catalogue(rules_dir / "blankets.toml")
-    except RuleFileError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        return 2
+    catalogue = load_catalogue(rules_dir / "blankets.toml")
     workers = args.workers or settings.extract.workers
     with PdfReaderPool(settings.limits, workers=workers) as pool:
-        reader = DocumentReader(pool, catalogue)
+        reader = DocumentReader(pool, lambda: catalogue)
         return run_extract(args.paths, reader, settings.limits, as_json=args.json, reveal_cpr=args.reveal_cpr,
                            workers=workers, out=sys.stdout, err=sys.stderr)
+
+
+async def _with_robot(args: argparse.Namespace, settings: Settings) -> int:
+    from robot.app import open_robot  # the full wiring only for commands that need it
+
+    async with open_robot(settings, dry_run=getattr(args, "dry_run", False)) as robot:
+        if args.command == "process":
+            return await run_process(args.paths, robot, as_json=args.json, pdf_sender=args.pdf_from,
+                                     out=sys.stdout, err=sys.stderr)
+        operator = getattr(args, "operator", None) or getpass.getuser()
+        if args.action == "list":
+            return list_escalations(robot, show_all=args.all, as_json=args.json, out=sys.stdout)
+        if args.action == "show":
+            return show_escalation(robot, args.id, sys.stdout)
+        if args.action == "resolve":
+            return await resolve_escalation(robot, args.id, args.case_id, operator, sys.stdout)
+        return await reject_escalation(robot, args.id, args.note, operator, sys.stdout)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 
@@ -36,6 +36,18 @@ class Reason(str, enum.Enum):
     ZIP_UNSAFE = "zip_unsafe"
     ZIP_UNREADABLE = "zip_unreadable"
     SMIME_ENCRYPTED = "smime_encrypted"
+    # the decision
+    UNTRUSTED_SENDER = "untrusted_sender"
+    NO_ROUTE = "no_route"
+    NO_CASE = "no_case"
+    AMBIGUOUS_CASE = "ambiguous_case"
+    CPR_CONFLICT = "cpr_conflict"
+    ROUTED_TO_HUMAN = "routed_to_human"
+    # the archive
+    ARCHIVE_UNAVAILABLE = "archive_unavailable"
+    ARCHIVE_REJECTED = "archive_rejected"
+    # the robot itself
+    INTERNAL_ERROR = "internal_error"
 
 
 # ---------------------------------------------------------------- mail
@@ -212,6 +224,7 @@ class Extraction:
     detail: str = ""
     pages: int = 0
     engine: str | None = None
+    content: PdfContent | None = field(default=None, repr=False, compare=False)  # for case numbers in the text
 
     @property
     def ok(self) -> bool:
@@ -237,3 +250,88 @@ class Limits:
     zip_max_members: int = 50
     zip_max_total_bytes: int = 100 * 1024 * 1024
     zip_max_ratio: int = 100
+
+
+# ---------------------------------------------------------------- cases and filing
+
+
+@dataclass(frozen=True)
+class Case:
+    """A citizen's case in the case system, as the archive adapter reports it."""
+
+    case_id: str
+    case_type: str
+    status: str  # "open" | "closed" (anything else is treated as not open)
+    caseworker_email: str | None = None
+    team: str | None = None
+    title: str | None = None  # journal/case number as printed on documents, when it differs from case_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.strip().lower() == "open"
+
+
+@dataclass(frozen=True)
+class FilingMetadata:
+    """What is stored beside a filed document: where it came from and why it went where it went."""
+
+    received: datetime
+    sender: str | None
+    message_id: str | None
+    form: str  # "LÆ 125"
+    form_title: str
+    document_sha256: str
+    attachment_name: str | None
+    rule: str  # the route that decided
+    evidence: dict[str, object]
+    robot_version: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Proof that a document is in a case: where it lies in the archive."""
+
+    case_id: str
+    document_ref: str  # path in the folder archive, id in a remote system
+    sha256: str
+    already_filed: bool = False  # the same document was already in this case
+
+
+class ArchiveUnavailable(Exception):
+    """The archive cannot be reached or answered with a transient error: try again later."""
+
+
+class ArchiveRejected(Exception):
+    """The archive refused the request for good (bad case id, document refused): a human must look."""
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True)
+class Filed:
+    """The document is in the case."""
+
+    case_id: str
+    document_ref: str
+    duplicate: bool = False  # the same bytes were already in this case: nothing new was filed
+
+
+@dataclass(frozen=True)
+class Escalated:
+    """A human must place the document; the reason is named."""
+
+    reason: Reason
+    detail: str
+    escalation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Something outside the robot failed for now; try again after this many seconds."""
+
+    after: float
+    detail: str
+
+
+Outcome = Filed | Escalated | Retry

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +37,41 @@ class ExtractSettings:
 
 
 @dataclass(frozen=True)
+class LedgerSettings:
+    path: Path = Path("var/ledger.sqlite3")
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    """Which case-archive adapter files documents, and each adapter's own table (checked by the adapter)."""
+
+    adapter: Literal["folder", "http"] = "folder"
+    folder: dict[str, Any] = field(default_factory=lambda: {"root": "var/archive", "register": "var/cases.csv"})
+    http: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Who hears from the robot and how: an outbox folder of .eml files by default, SMTP when configured."""
+
+    operators: tuple[str, ...] = ("lae-robot-drift@kommune.example",)
+    sender: str = "Lægerobotten <lae-robot@kommune.example>"
+    transport: Literal["outbox", "smtp"] = "outbox"
+    outbox_dir: Path = Path("var/outbox")
+    smtp: dict[str, Any] = field(default_factory=dict)
+    max_attempts: int = 10
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """Backoff while the case archive is unavailable; after max_attempts: archive_unavailable."""
+
+    first_seconds: float = 60.0
+    max_seconds: float = 3600.0
+    max_attempts: int = 8
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole configuration; every section has embedded defaults."""
 
@@ -44,6 +79,12 @@ class Settings:
     rules: RulesSettings = field(default_factory=RulesSettings)
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     limits: Limits = field(default_factory=Limits)
+    ledger: LedgerSettings = field(default_factory=LedgerSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    retry: RetrySettings = field(default_factory=RetrySettings)
+    # the folder relative paths in adapter tables are taken from (the config file's)
+    base_dir: Path = field(default=Path("."), compare=False)
 
 
 def load_settings(path: Path | None) -> Settings:
@@ -56,7 +97,9 @@ def load_settings(path: Path | None) -> Settings:
         raise SettingsError(str(path), "-", f"a readable TOML file ({error.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise SettingsError(str(path), "-", f"valid TOML ({error})") from None
-    return _build(Settings, data, str(path), "", path.parent)
+    if "base_dir" in data:
+        raise SettingsError(str(path), "base_dir", "no such setting (it is the config file's folder)")
+    return replace(_build(Settings, data, str(path), "", path.parent), base_dir=path.parent)
 
 
 def _build(cls: type, data: Any, file: str, prefix: str, base: Path) -> Any:
@@ -95,4 +138,12 @@ def _value(hint: Any, value: Any, file: str, key: str, base: Path) -> Any:
         if not isinstance(value, str):
             raise SettingsError(file, key, f"a string, got {value!r}")
         return value
+    if typing.get_origin(hint) is dict:
+        if not isinstance(value, dict):
+            raise SettingsError(file, key, "a table")
+        return value
+    if typing.get_origin(hint) is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise SettingsError(file, key, f"a list of strings, got {value!r}")
+        return tuple(value)
     raise SettingsError(file, key, f"a value of type {hint}")

@@ -182,3 +182,14 @@ def _title_in_heading(heading: tuple[TextLine, ...], catalogue: Catalogue) -> tu
             evidence = Evidence(source="text", snippet=line.text.strip()[:160], page=line.page, line=line.line)
             return best[2], evidence
     return None
+
+
+def codes_in(text: str, catalogue: Catalogue) -> list[str]:
+    """Form codes named in a short text such as a subject or a file name, references left out, in order."""
+    patterns = _patterns(catalogue.prefixes, catalogue.reference_words)
+    text = text.replace("_", " ")  # file names: "LAE_285_attest.pdf"
+    codes = []
+    for match in patterns.code.finditer(text):
+        if not patterns.reference.search(text[max(0, match.start() - _REFERENCE_WINDOW):match.start()]):
+            codes.append(match.group(1))
+    return codes

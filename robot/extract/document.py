@@ -28,7 +28,8 @@ def analyse(read: PdfContent | PdfFailure, catalogue: Catalogue, today: date | N
         reason, detail = blanket.reason, blanket.why
     else:
         reason, detail = None, blanket.why
-    return Extraction(reason=reason, cpr=cpr, blanket=blanket, detail=detail, pages=read.pages, engine=read.engine)
+    return Extraction(reason=reason, cpr=cpr, blanket=blanket, detail=detail, pages=read.pages, engine=read.engine,
+                      content=read)
 
 
 def _cpr_detail(reason: Reason) -> str:

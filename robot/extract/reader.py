@@ -14,10 +14,11 @@ from robot.model import Extraction
 class DocumentReader:
     """The extraction step: untrusted bytes in, a checked Extraction out; never raises for bad input."""
 
-    def __init__(self, pool: PdfReaderPool, catalogue: Catalogue, today: Callable[[], date] = date.today):
+    def __init__(self, pool: PdfReaderPool, catalogue: Callable[[], Catalogue],
+                 today: Callable[[], date] = date.today):
         self._pool = pool
-        self._catalogue = catalogue
+        self._catalogue = catalogue  # the catalogue in force now: the rules reload
         self._today = today
 
     def extract(self, data: bytes) -> Extraction:
-        return analyse(self._pool.read(data), self._catalogue, self._today())
+        return analyse(self._pool.read(data), self._catalogue(), self._today())

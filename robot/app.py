@@ -1,0 +1,90 @@
+"""Wiring only: settings -> rules, ledger, parser pool, archive and notice transport -> the stages' Services."""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from email.utils import parseaddr
+from typing import AsyncIterator
+
+import structlog
+
+from robot import __version__
+from robot.archive.base import CaseArchive
+from robot.archive.dry_run import DryRunArchive
+from robot.archive.registry import build_archive
+from robot.decisions.holder import RulebookHolder
+from robot.decisions.rulefile import RuleFileError
+from robot.extract.isolation import PdfReaderPool
+from robot.extract.reader import DocumentReader
+from robot.ledger.base import Ledger
+from robot.ledger.sqlite import SqliteLedger
+from robot.notify.outbox import OutboxFolderTransport
+from robot.notify.smtp import SmtpConfig, SmtpTransport
+from robot.notify.transport import NoticeTransport
+from robot.privacy import mask_cpr_text
+from robot.settings import Settings
+from robot.stages.work import RetryPolicy, Services
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Robot:
+    """The wired robot: what the commands and the daemon use."""
+
+    settings: Settings
+    services: Services
+    transport: NoticeTransport | None  # None in a dry run: nothing is sent
+    rules: RulebookHolder
+
+
+@asynccontextmanager
+async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncIterator[Robot]:
+    """Build every part from the settings; close them all on the way out, whatever happens."""
+    ledger: Ledger = SqliteLedger(":memory:" if dry_run else settings.ledger.path)
+    archive: CaseArchive | None = None
+    transport: NoticeTransport | None = None
+    try:
+        rules = RulebookHolder(settings.rules.dir, on_refused=lambda error: _tell_operators(ledger, settings, error))
+        real_archive = build_archive(settings.archive.adapter, _archive_table(settings), settings.base_dir)
+        archive = DryRunArchive(real_archive) if dry_run else real_archive
+        transport = None if dry_run else _transport(settings)
+        with PdfReaderPool(settings.limits, workers=settings.extract.workers) as pool:
+            reader = DocumentReader(pool, lambda: rules.current().catalogue)
+            retry = settings.retry
+            services = Services(
+                ledger=ledger, reader=reader, rules=rules.current, archive=archive, limits=settings.limits,
+                robot_version=__version__, operators=settings.notify.operators,
+                retry=RetryPolicy(retry.first_seconds, retry.max_seconds, retry.max_attempts),
+            )
+            yield Robot(settings=settings, services=services, transport=transport, rules=rules)
+    finally:
+        if transport is not None:
+            await transport.close()
+        if archive is not None:
+            await archive.close()
+        ledger.close()
+
+
+def _archive_table(settings: Settings) -> dict[str, object]:
+    return settings.archive.folder if settings.archive.adapter == "folder" else settings.archive.http
+
+
+def _transport(settings: Settings) -> NoticeTransport:
+    notify = settings.notify
+    if notify.transport == "smtp":
+        table = {"sender": notify.sender, **notify.smtp}
+        return SmtpTransport(SmtpConfig.from_table(table, str(settings.base_dir / "config"), base_dir=settings.base_dir))
+    domain = parseaddr(notify.sender)[1].rsplit("@", 1)[-1] or "localhost"
+    return OutboxFolderTransport(notify.outbox_dir, notify.sender, domain)
+
+
+def _tell_operators(ledger: Ledger, settings: Settings, error: RuleFileError) -> None:
+    """A rule change that does not validate is refused; the operators are told what is wrong."""
+    problems = "\n".join(mask_cpr_text(str(problem)) for problem in error.problems)
+    key = "rules-refused:" + hashlib.sha256(problems.encode()).hexdigest()[:16]
+    body = ("Lægerobotten har afvist en ændring af regelfilerne. De hidtidige regler gælder stadig.\n\n"
+            f"{problems}\n\nRet filerne og kontrollér dem med: lae-robot check-rules\n")
+    ledger.enqueue_notice(key, "rules", settings.notify.operators, "Lægerobotten: ændrede regelfiler afvist", body)

@@ -1,0 +1,88 @@
+"""`lae-robot process`: runs mails (or bare PDFs) through the whole pipeline, the daemon's code path, one outcome per document."""
+
+from __future__ import annotations
+
+import json
+from email.message import EmailMessage
+from email.utils import format_datetime
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+from robot.app import Robot
+from robot.commands.extract import MAIL_SUFFIXES, expand
+from robot.ledger.base import StoredDocument
+from robot.notify.delivery import deliver_due
+from robot.privacy import mask_cpr, mask_cpr_text
+from robot.worker import process_message
+
+
+def wrap_pdf(path: Path, data: bytes, sender: str) -> bytes:
+    """A bare PDF becomes a minimal mail from `sender`, so it takes the same road as mailed ones."""
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = "lae-robot@localhost"
+    mail["Subject"] = f"Manuel indlæsning: {path.name}"
+    mail["Date"] = format_datetime(datetime.fromtimestamp(path.stat().st_mtime, timezone.utc))
+    mail.set_content("Indlæst med lae-robot process.")
+    mail.add_attachment(data, maintype="application", subtype="pdf", filename=path.name)
+    return mail.as_bytes()
+
+
+async def run_process(paths: list[Path], robot: Robot, *, as_json: bool, pdf_sender: str, out: TextIO,
+                      err: TextIO) -> int:
+    """Accept each file into the ledger, process it (or report what an earlier run decided), then send notices."""
+    ledger = robot.services.ledger
+    usage_errors = 0
+    for path in expand(paths):
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            print(f"lae-robot process: cannot read {path}: {error.strerror}", file=err)
+            usage_errors += 1
+            continue
+        if path.suffix.lower() not in MAIL_SUFFIXES and raw[:1024].find(b"%PDF-") >= 0:
+            raw = wrap_pdf(path, raw, pdf_sender)
+        intake = ledger.accept(raw, source="file", source_ref=str(path))
+        repeat = intake.duplicate and ledger.message(intake.message_id).state == "done"
+        if not repeat:
+            await process_message(intake.message_id, robot.services)
+        deferred = ledger.message(intake.message_id).state != "done"
+        for document in ledger.documents(intake.message_id):
+            record = outcome_record(str(path), document, repeat=repeat, deferred=deferred)
+            print(json.dumps(record, ensure_ascii=False) if as_json else _line(record), file=out, flush=True)
+    if robot.transport is not None:
+        report = await deliver_due(ledger, robot.transport, robot.services.clock,
+                                   max_attempts=robot.settings.notify.max_attempts)
+        print(f"notices: {report.sent} sent, {report.retrying} to retry, {report.failed} failed", file=err)
+    return 2 if usage_errors else 0
+
+
+def outcome_record(file: str, document: StoredDocument, *, repeat: bool, deferred: bool) -> dict[str, Any]:
+    """One document's outcome as the operator reads it; CPR masked."""
+    outcome = document.outcome or ("retry" if deferred else "unfinished")
+    decision = document.decision or {}
+    return {
+        "file": file,
+        "attachment": document.name,
+        "part": document.part,
+        "message": document.message_id,
+        "document": document.id,
+        "outcome": outcome,
+        "case_id": document.case_id,
+        "reason": document.reason if outcome == "escalated" else None,
+        "rule": document.rule,
+        "cpr": mask_cpr(document.cpr) if document.cpr else None,
+        "blanket": document.blanket,
+        "kind": document.kind,
+        "detail": mask_cpr_text(document.detail or ""),
+        "explanation": decision.get("explanation", []),
+        "repeat": repeat,
+    }
+
+
+def _line(record: dict[str, Any]) -> str:
+    where = record["file"] + (f" [{record['attachment']}]" if record["attachment"] else "")
+    what = record["case_id"] if record["outcome"] in ("filed", "duplicate") else record["reason"] or ""
+    again = " (already done)" if record["repeat"] else ""
+    return f"{where}: {record['outcome']} {what}{again} - {record['detail'] or record['rule'] or ''}".rstrip(" -")

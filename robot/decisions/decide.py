@@ -1,0 +1,208 @@
+"""Decides where one extracted document goes, or the named reason it goes to a human; every decision explains itself."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from robot.decisions.routing import Route, match_route
+from robot.decisions.rulebook import Rulebook
+from robot.decisions.trust import SenderVerdict
+from robot.extract.blanket import codes_in
+from robot.extract.cpr import find_cpr
+from robot.model import Attachment, Case, CprVerdict, Extraction, Letter, PdfContent, Reason, TextLine
+from robot.privacy import mask_cpr, mask_cpr_text
+
+# Extraction reasons a route may still act on: a document that is no certificate, when a route names its kind.
+_ROUTABLE_NON_CERTIFICATE = Reason.NOT_CERTIFICATE
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The first half of a decision, before the case archive is asked: where the document may go."""
+
+    route: Route | None
+    cpr: str | None
+    form: str | None  # "125"
+    form_title: str | None
+    kind: str | None
+    organisation: str | None
+    reason: Reason | None  # set: escalate without asking the archive
+    explanation: tuple[str, ...]
+    passed_over: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where the document goes (a case) or why a human must place it, with the reasoning."""
+
+    plan: Plan
+    case: Case | None
+    reason: Reason | None
+    explanation: tuple[str, ...]
+    rejected_cases: tuple[tuple[str, str], ...] = ()
+    notify_to: tuple[str, ...] = field(default=())
+
+    @property
+    def files(self) -> bool:
+        return self.reason is None and self.case is not None
+
+    def record(self) -> dict[str, Any]:
+        """The decision as JSON for the ledger and the CLI; CPR masked."""
+        return {
+            "action": "file" if self.files else "escalate",
+            "reason": self.reason.value if self.reason else None,
+            "rule": self.plan.route.name if self.plan.route else None,
+            "organisation": self.plan.organisation,
+            "cpr": mask_cpr(self.plan.cpr) if self.plan.cpr else None,
+            "form": f"LÆ {self.plan.form}" if self.plan.form else None,
+            "form_title": self.plan.form_title,
+            "kind": self.plan.kind,
+            "case_id": self.case.case_id if self.case else None,
+            "notify_to": list(self.notify_to),
+            "explanation": [mask_cpr_text(line) for line in self.explanation],
+            "routes_passed_over": [{"route": name, "why": why} for name, why in self.plan.passed_over],
+            "cases_rejected": [{"case_id": case_id, "why": why} for case_id, why in self.rejected_cases],
+        }
+
+
+def plan(letter: Letter, attachment: Attachment, extraction: Extraction, sender: SenderVerdict,
+         rulebook: Rulebook, mailbox: str | None) -> Plan:
+    """Trust, extraction, CPR conflicts and the route: everything that needs no case lookup."""
+    why: list[str] = [f"sender: {sender.why}"]
+    organisation = sender.organisation.name if sender.organisation else None
+    if sender.organisation is None:
+        return _escalate(Reason.UNTRUSTED_SENDER, why, organisation)
+    cpr = extraction.cpr.cpr if extraction.cpr else None
+    blanket = extraction.blanket
+    form, kind = (blanket.code, blanket.kind) if blanket else (None, None)
+    form_title = blanket.title if blanket else None
+    why.append(f"extraction: {extraction.status} ({extraction.detail})")
+    form_stands_in = False
+    if extraction.reason is Reason.NO_BLANKET and cpr:
+        form, kind, form_title, source = _form_from_mail(letter, attachment, rulebook)
+        if form is None:
+            return _escalate(Reason.NO_BLANKET, why, organisation)
+        why.append(f"form LÆ {form} taken from the {source}, as the PDF names none")
+        form_stands_in = True
+    elif extraction.reason is not None and extraction.reason is not _ROUTABLE_NON_CERTIFICATE:
+        return _escalate(extraction.reason, why, organisation)
+    if cpr is None:
+        return _escalate(extraction.reason or Reason.NO_CPR, why, organisation)
+    conflict = _cpr_conflict(letter, cpr)
+    if conflict:
+        why.append(conflict)
+        return _escalate(Reason.CPR_CONFLICT, why, organisation)
+    matched = match_route(rulebook.routes, form, kind, organisation, mailbox)
+    if matched.route is None:
+        why.append("no route matches")
+        reason = Reason.NOT_CERTIFICATE if extraction.reason is _ROUTABLE_NON_CERTIFICATE else Reason.NO_ROUTE
+        return Plan(None, cpr, form, form_title, kind, organisation, reason, tuple(why), matched.passed_over)
+    route = matched.route
+    why.append(f"route {route.name!r} matches: action {route.action}")
+    if form_stands_in and not route.form_from_subject:
+        why.append(f"route {route.name!r} does not let the subject or file name stand in for the form")
+        return Plan(route, cpr, None, None, None, organisation, Reason.NO_BLANKET, tuple(why), matched.passed_over)
+    if extraction.reason is _ROUTABLE_NON_CERTIFICATE and (kind or "").lower() not in {k.lower() for k in route.kinds}:
+        why.append(f"the document is a {kind} and route {route.name!r} does not name that kind")
+        return Plan(route, cpr, form, form_title, kind, organisation, Reason.NOT_CERTIFICATE, tuple(why),
+                    matched.passed_over)
+    reason = Reason.ROUTED_TO_HUMAN if route.action == "escalate" else None
+    return Plan(route, cpr, form, form_title, kind, organisation, reason, tuple(why), matched.passed_over)
+
+
+def choose_case(planned: Plan, cases: list[Case], content: PdfContent | None) -> Decision:
+    """Exactly one eligible open case, or the one whose number the document prints; otherwise a reason."""
+    why = list(planned.explanation)
+    if planned.reason is not None or planned.route is None:
+        return Decision(planned, None, planned.reason or Reason.NO_ROUTE, tuple(why))
+    route = planned.route
+    allowed = {t.lower() for t in route.case_types}
+    eligible: list[Case] = []
+    rejected: list[tuple[str, str]] = []
+    for case in cases:
+        if not case.is_open:
+            rejected.append((case.case_id, f"status {case.status}"))
+        elif case.case_type.lower() not in allowed:
+            rejected.append((case.case_id, f"case type {case.case_type} is not one route {route.name!r} files into"))
+        else:
+            eligible.append(case)
+    why.append(f"the citizen has {len(cases)} case(s), {len(eligible)} open and of an allowed type")
+    text = _document_text(content)
+    printed = [case for case in cases if _printed(case, text)]
+    printed_eligible = [case for case in printed if case in eligible]
+    if printed and not printed_eligible:
+        why.append(f"the document names case {printed[0].case_id}, which cannot receive it")
+        return Decision(planned, None, Reason.AMBIGUOUS_CASE, tuple(why), tuple(rejected))
+    if len(printed_eligible) == 1:
+        chosen = printed_eligible[0]
+        why.append(f"the document prints case number {chosen.title or chosen.case_id}")
+        rejected += [(c.case_id, "another case's number is printed in the document") for c in eligible if c != chosen]
+        return _filed(planned, chosen, why, rejected)
+    if len(printed_eligible) > 1:
+        why.append("the document prints the numbers of several eligible cases")
+        return Decision(planned, None, Reason.AMBIGUOUS_CASE, tuple(why), tuple(rejected))
+    if not eligible:
+        return Decision(planned, None, Reason.NO_CASE, tuple(why), tuple(rejected))
+    if len(eligible) > 1:
+        why.append("several eligible cases and no case number in the document: " +
+                   ", ".join(c.case_id for c in eligible))
+        return Decision(planned, None, Reason.AMBIGUOUS_CASE, tuple(why), tuple(rejected))
+    why.append(f"the only eligible case is {eligible[0].case_id}")
+    return _filed(planned, eligible[0], why, rejected)
+
+
+def _filed(planned: Plan, case: Case, why: list[str], rejected: list[tuple[str, str]]) -> Decision:
+    route = planned.route
+    assert route is not None
+    recipients: tuple[str, ...] = ()
+    if route.notify == "caseworker":
+        candidate = case.caseworker_email or (case.team if case.team and "@" in case.team else None)
+        candidate = candidate or route.team_mailbox
+        recipients = (candidate,) if candidate else ()
+    elif route.notify == "team" and route.team_mailbox:
+        recipients = (route.team_mailbox,)
+    return Decision(planned, case, None, tuple(why), tuple(rejected), recipients)
+
+
+def _escalate(reason: Reason, why: list[str], organisation: str | None) -> Plan:
+    return Plan(None, None, None, None, None, organisation, reason, tuple(why))
+
+
+def _form_from_mail(letter: Letter, attachment: Attachment,
+                    rulebook: Rulebook) -> tuple[str | None, str | None, str | None, str]:
+    """The one known form code the subject, else the file name, names."""
+    for source, text in (("subject", letter.subject), ("file name", attachment.name or "")):
+        codes = set(codes_in(text, rulebook.catalogue))
+        if len(codes) == 1:
+            code = codes.pop()
+            blanket = rulebook.catalogue.blankets.get(code)
+            if blanket is not None:
+                return code, blanket.kind, blanket.title, source
+    return None, None, None, ""
+
+
+def _cpr_conflict(letter: Letter, cpr: str) -> str | None:
+    """A different person's number in the subject or body: the mail may be about someone else."""
+    lines = [TextLine(1, n + 1, text) for n, text in enumerate([letter.subject, *letter.body_text.splitlines()])]
+    found = find_cpr(PdfContent(pages=1, lines=tuple(lines)))
+    others = {c.digits for c in found.candidates
+              if c.verdict in (CprVerdict.ACCEPTED, CprVerdict.DOUBTFUL, CprVerdict.INVALID) and c.digits != cpr}
+    if others:
+        return f"the mail's subject or body names another CPR ({', '.join(sorted(mask_cpr(o) for o in others))})"
+    return None
+
+
+def _document_text(content: PdfContent | None) -> str:
+    if content is None:
+        return ""
+    return " ".join([*(line.text for line in content.lines), *(f.value for f in content.fields)])
+
+
+def _printed(case: Case, text: str) -> bool:
+    """The case's number (its id or printed title) stands in the text as a whole token."""
+    for number in filter(None, (case.case_id, case.title)):
+        if len(number) >= 4 and re.search(rf"(?<![\w.-]){re.escape(number)}(?![\w-]|\.\w)", text):
+            return True
+    return False

@@ -1,0 +1,54 @@
+"""Keeps the rules in force and reloads them when a file changes; a change that does not validate is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import structlog
+
+from robot.decisions.rulebook import Rulebook, load_rulebook
+from robot.decisions.rulefile import RuleFileError
+
+log = structlog.get_logger(__name__)
+
+Signature = tuple[tuple[str, int, int], ...]
+
+
+class RulebookHolder:
+    """`current()` is cheap (a few stat calls) and always returns a valid Rulebook."""
+
+    def __init__(self, folder: Path, on_refused: Callable[[RuleFileError], None]):
+        self._folder = folder
+        self._on_refused = on_refused
+        self._signature = self._read_signature()
+        self._rulebook = load_rulebook(folder)  # invalid rules at start-up: the caller must not start
+        self._refused_signature: Signature | None = None
+
+    def current(self) -> Rulebook:
+        signature = self._read_signature()
+        if signature != self._signature and signature != self._refused_signature:
+            self._reload(signature)
+        return self._rulebook
+
+    def _reload(self, signature: Signature) -> None:
+        try:
+            rulebook = load_rulebook(self._folder)
+        except RuleFileError as error:
+            self._refused_signature = signature
+            log.error("rules_refused", problems=[str(p) for p in error.problems], kept="the rules already in force")
+            self._on_refused(error)
+            return
+        self._rulebook, self._signature, self._refused_signature = rulebook, signature, None
+        log.info("rules_reloaded", folder=str(self._folder))
+
+    def _read_signature(self) -> Signature:
+        entries = []
+        for path in sorted(self._folder.rglob("*")):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            if path.is_file():
+                entries.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return tuple(entries)

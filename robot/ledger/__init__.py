@@ -1,0 +1,1 @@
+"""The ledger: durable intake, per-document state machine, escalations, outbox and audit trail."""

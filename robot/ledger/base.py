@@ -1,0 +1,167 @@
+"""The ledger's interface and records: durable intake, per-document states, escalations, outbox and audit."""
+
+from __future__ import annotations
+
+import enum
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class DocumentState(str, enum.Enum):
+    """A document's progress: received -> extracted -> decided -> filed | escalated -> notified."""
+
+    RECEIVED = "received"
+    EXTRACTED = "extracted"
+    DECIDED = "decided"
+    FILED = "filed"
+    ESCALATED = "escalated"
+    DUPLICATE = "duplicate"  # the same bytes already filed into the same case
+    NOTIFIED = "notified"
+
+
+TERMINAL_STATES = frozenset({DocumentState.FILED, DocumentState.ESCALATED, DocumentState.DUPLICATE,
+                             DocumentState.NOTIFIED})
+
+ALLOWED_TRANSITIONS: dict[DocumentState, frozenset[DocumentState]] = {
+    DocumentState.RECEIVED: frozenset({DocumentState.EXTRACTED, DocumentState.ESCALATED}),
+    DocumentState.EXTRACTED: frozenset({DocumentState.DECIDED, DocumentState.ESCALATED}),
+    DocumentState.DECIDED: frozenset({DocumentState.FILED, DocumentState.ESCALATED, DocumentState.DUPLICATE}),
+    DocumentState.FILED: frozenset({DocumentState.NOTIFIED}),
+    DocumentState.ESCALATED: frozenset({DocumentState.NOTIFIED, DocumentState.FILED}),  # FILED: resolved by hand
+    DocumentState.DUPLICATE: frozenset(),
+    DocumentState.NOTIFIED: frozenset({DocumentState.FILED}),  # an escalation resolved by an operator
+}
+
+
+class LedgerError(Exception):
+    """A request the ledger refuses: an unknown id, a state change the machine does not allow."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The answer to accepting a mail: its id, and whether these exact bytes were accepted before."""
+
+    message_id: int
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    sha256: str
+    raw: bytes | None  # None once retention removed it
+    source: str  # "smtp" | "imap" | "file"
+    source_ref: str | None
+    mailbox: str | None
+    envelope_sender: str | None
+    received_at: datetime
+    state: str  # "received" | "done"
+    attempts: int
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: int
+    message_id: int
+    part: str  # MIME part path; "" stands for the mail as a whole
+    name: str | None
+    sha256: str | None
+    state: DocumentState
+    outcome: str | None  # "filed" | "escalated" | "duplicate"
+    cpr: str | None  # full CPR: the ledger is the audit store and may hold it
+    blanket: str | None
+    kind: str | None
+    case_id: str | None
+    reason: str | None
+    detail: str | None
+    rule: str | None
+    decision: dict[str, Any] | None
+    document_ref: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredEscalation:
+    id: int
+    message_id: int
+    document_id: int | None
+    reason: str
+    detail: str
+    state: str  # "open" | "resolved" | "rejected"
+    created_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+    note: str | None
+    case_id: str | None
+
+
+@dataclass(frozen=True)
+class StoredNotice:
+    id: int
+    key: str
+    kind: str  # "filed" | "escalation" | "digest"
+    recipients: tuple[str, ...]
+    subject: str
+    body: str
+    state: str  # "pending" | "sent" | "failed"
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    event: str
+    message_id: int | None
+    document_id: int | None
+    escalation_id: int | None
+    detail: dict[str, Any]
+
+
+class Ledger(Protocol):
+    """The robot's memory. Every method that changes something has committed it durably when it returns;
+    `transaction()` groups several changes into one commit."""
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+    # intake
+    def accept(self, raw: bytes, *, source: str, source_ref: str | None = None, mailbox: str | None = None,
+               envelope_sender: str | None = None, actor: str = "robot") -> Intake: ...
+    def message(self, message_id: int) -> StoredMessage: ...
+    def message_by_source(self, source_ref: str) -> StoredMessage | None: ...
+    def unfinished(self, now: datetime | None = None) -> list[int]: ...
+    def defer(self, message_id: int, until: datetime, detail: str) -> int: ...
+    def finish(self, message_id: int) -> None: ...
+
+    # documents
+    def record_document(self, message_id: int, part: str, name: str | None, sha256: str | None) -> StoredDocument: ...
+    def documents(self, message_id: int) -> list[StoredDocument]: ...
+    def document(self, document_id: int) -> StoredDocument: ...
+    def advance(self, document_id: int, state: DocumentState, *, actor: str = "robot", **fields: Any) -> None: ...
+    def filing_of(self, case_id: str, sha256: str) -> StoredDocument | None: ...
+
+    # escalations
+    def open_escalation(self, message_id: int, document_id: int | None, reason: str, detail: str) -> int: ...
+    def escalations(self, state: str | None = "open") -> list[StoredEscalation]: ...
+    def escalation(self, escalation_id: int) -> StoredEscalation: ...
+    def close_escalation(self, escalation_id: int, state: str, *, actor: str, note: str | None = None,
+                         case_id: str | None = None) -> None: ...
+
+    # outbox
+    def enqueue_notice(self, key: str, kind: str, recipients: tuple[str, ...], subject: str, body: str) -> int: ...
+    def due_notices(self, now: datetime | None = None) -> list[StoredNotice]: ...
+    def notice_sent(self, notice_id: int) -> None: ...
+    def notice_failed(self, notice_id: int, error: str, retry_at: datetime | None) -> None: ...
+
+    # audit and retention
+    def audit(self, event: str, *, actor: str = "robot", message_id: int | None = None,
+              document_id: int | None = None, escalation_id: int | None = None, **detail: Any) -> None: ...
+    def audit_trail(self, message_id: int | None = None) -> list[AuditEntry]: ...
+    def purge_raw(self, older_than: datetime) -> int: ...
+    def close(self) -> None: ...

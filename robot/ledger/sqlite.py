@@ -1,0 +1,403 @@
+"""The SQLite ledger: WAL with synchronous=FULL, so what a method returned from is on disk."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from robot.ledger.base import (
+    ALLOWED_TRANSITIONS,
+    AuditEntry,
+    DocumentState,
+    Intake,
+    LedgerError,
+    StoredDocument,
+    StoredEscalation,
+    StoredMessage,
+    StoredNotice,
+)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    raw BLOB,
+    size INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    source_ref TEXT,
+    mailbox TEXT,
+    envelope_sender TEXT,
+    received_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'received',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    finished_at TEXT,
+    raw_purged_at TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_state ON messages(state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS messages_source_ref ON messages(source_ref);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES messages(id),
+    part TEXT NOT NULL,
+    name TEXT,
+    sha256 TEXT,
+    state TEXT NOT NULL,
+    outcome TEXT,
+    cpr TEXT, blanket TEXT, kind TEXT, case_id TEXT, reason TEXT, detail TEXT, rule TEXT,
+    decision TEXT, document_ref TEXT,
+    updated_at TEXT NOT NULL,
+    UNIQUE (message_id, part)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_filing_per_case ON documents(case_id, sha256) WHERE outcome = 'filed';
+CREATE TABLE IF NOT EXISTS escalations (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL REFERENCES messages(id),
+    document_id INTEGER REFERENCES documents(id),
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open',
+    created_at TEXT NOT NULL,
+    closed_at TEXT, closed_by TEXT, note TEXT, case_id TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_escalation_per_cause
+    ON escalations(message_id, IFNULL(document_id, 0), reason);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    event TEXT NOT NULL,
+    message_id INTEGER, document_id INTEGER, escalation_id INTEGER,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_message ON audit(message_id);
+"""
+
+_DOCUMENT_FIELDS = ("outcome", "cpr", "blanket", "kind", "case_id", "reason", "detail", "rule", "decision",
+                    "document_ref")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(timezone.utc).isoformat() if moment else None
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class SqliteLedger:
+    """One SQLite file; safe to share between threads (one connection behind a lock)."""
+
+    def __init__(self, path: Path | str):
+        self._path = str(path)
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        with self.transaction():
+            self._create_schema()
+
+    def _create_schema(self) -> None:
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(row["value"]) > SCHEMA_VERSION:
+            raise LedgerError(f"{self._path}: ledger schema {row['value']} is newer than this robot ({SCHEMA_VERSION})")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One durable commit for everything inside; nested uses join the outer one."""
+        with self._lock:
+            outer = self._depth == 0
+            if outer:
+                self._db.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._depth -= 1
+            if outer:
+                self._db.execute("COMMIT")
+
+    # ------------------------------------------------------------ intake
+
+    def accept(self, raw: bytes, *, source: str, source_ref: str | None = None, mailbox: str | None = None,
+               envelope_sender: str | None = None, actor: str = "robot") -> Intake:
+        digest = hashlib.sha256(raw).hexdigest()
+        with self.transaction():
+            row = self._db.execute("SELECT id FROM messages WHERE sha256 = ?", (digest,)).fetchone()
+            if row is not None:
+                self.audit("duplicate_received", actor=actor, message_id=row["id"], source=source,
+                           source_ref=source_ref)
+                return Intake(message_id=row["id"], duplicate=True)
+            cursor = self._db.execute(
+                "INSERT INTO messages (sha256, raw, size, source, source_ref, mailbox, envelope_sender, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (digest, raw, len(raw), source, source_ref, mailbox, envelope_sender, _iso(_now())),
+            )
+            message_id = int(cursor.lastrowid or 0)
+            self.audit("received", actor=actor, message_id=message_id, source=source, source_ref=source_ref,
+                       size=len(raw), sha256=digest)
+        return Intake(message_id=message_id, duplicate=False)
+
+    def message(self, message_id: int) -> StoredMessage:
+        row = self._db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+        if row is None:
+            raise LedgerError(f"no message {message_id}")
+        return _message(row)
+
+    def message_by_source(self, source_ref: str) -> StoredMessage | None:
+        row = self._db.execute("SELECT * FROM messages WHERE source_ref = ? ORDER BY id DESC LIMIT 1",
+                               (source_ref,)).fetchone()
+        return _message(row) if row else None
+
+    def unfinished(self, now: datetime | None = None) -> list[int]:
+        moment = _iso(now or _now())
+        rows = self._db.execute(
+            "SELECT id FROM messages WHERE state = 'received' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+            " ORDER BY id", (moment,)).fetchall()
+        return [row["id"] for row in rows]
+
+    def defer(self, message_id: int, until: datetime, detail: str) -> int:
+        with self.transaction():
+            self._db.execute("UPDATE messages SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+                             (_iso(until), message_id))
+            attempts = int(self._db.execute("SELECT attempts FROM messages WHERE id = ?",
+                                            (message_id,)).fetchone()["attempts"])
+            self.audit("deferred", message_id=message_id, until=_iso(until), attempts=attempts, detail=detail)
+        return attempts
+
+    def finish(self, message_id: int) -> None:
+        with self.transaction():
+            self._db.execute("UPDATE messages SET state = 'done', finished_at = ?, next_attempt_at = NULL"
+                             " WHERE id = ?", (_iso(_now()), message_id))
+            self.audit("finished", message_id=message_id)
+
+    # ------------------------------------------------------------ documents
+
+    def record_document(self, message_id: int, part: str, name: str | None, sha256: str | None) -> StoredDocument:
+        with self.transaction():
+            row = self._db.execute("SELECT * FROM documents WHERE message_id = ? AND part = ?",
+                                   (message_id, part)).fetchone()
+            if row is None:
+                cursor = self._db.execute(
+                    "INSERT INTO documents (message_id, part, name, sha256, state, updated_at)"
+                    " VALUES (?, ?, ?, ?, 'received', ?)", (message_id, part, name, sha256, _iso(_now())))
+                self.audit("document_received", message_id=message_id, document_id=cursor.lastrowid, part=part,
+                           sha256=sha256)
+                row = self._db.execute("SELECT * FROM documents WHERE id = ?", (cursor.lastrowid,)).fetchone()
+        return _document(row)
+
+    def documents(self, message_id: int) -> list[StoredDocument]:
+        rows = self._db.execute("SELECT * FROM documents WHERE message_id = ? ORDER BY id", (message_id,)).fetchall()
+        return [_document(row) for row in rows]
+
+    def document(self, document_id: int) -> StoredDocument:
+        row = self._db.execute("SELECT * FROM documents WHERE id = ?", (document_id,)).fetchone()
+        if row is None:
+            raise LedgerError(f"no document {document_id}")
+        return _document(row)
+
+    def advance(self, document_id: int, state: DocumentState, *, actor: str = "robot", **fields: Any) -> None:
+        unknown = set(fields) - set(_DOCUMENT_FIELDS)
+        if unknown:
+            raise LedgerError(f"unknown document fields {sorted(unknown)}")
+        with self.transaction():
+            current = self.document(document_id)
+            if state is not current.state and state not in ALLOWED_TRANSITIONS[current.state]:
+                raise LedgerError(f"document {document_id}: {current.state.value} -> {state.value} is not allowed")
+            if "decision" in fields and fields["decision"] is not None:
+                fields["decision"] = json.dumps(fields["decision"], ensure_ascii=False, sort_keys=True)
+            assignments = ", ".join(f"{name} = ?" for name in fields)
+            self._db.execute(
+                f"UPDATE documents SET state = ?, updated_at = ?{', ' + assignments if assignments else ''}"
+                " WHERE id = ?", (state.value, _iso(_now()), *fields.values(), document_id))
+            audited = {k: v for k, v in fields.items() if k in ("outcome", "blanket", "case_id", "reason", "rule")}
+            self.audit(f"document_{state.value}", actor=actor, message_id=current.message_id,
+                       document_id=document_id, **audited)
+
+    def filing_of(self, case_id: str, sha256: str) -> StoredDocument | None:
+        row = self._db.execute("SELECT * FROM documents WHERE case_id = ? AND sha256 = ? AND outcome = 'filed'",
+                               (case_id, sha256)).fetchone()
+        return _document(row) if row else None
+
+    # ------------------------------------------------------------ escalations
+
+    def open_escalation(self, message_id: int, document_id: int | None, reason: str, detail: str) -> int:
+        with self.transaction():
+            row = self._db.execute(
+                "SELECT id FROM escalations WHERE message_id = ? AND IFNULL(document_id, 0) = ? AND reason = ?",
+                (message_id, document_id or 0, reason)).fetchone()
+            if row is not None:
+                return int(row["id"])
+            cursor = self._db.execute(
+                "INSERT INTO escalations (message_id, document_id, reason, detail, created_at) VALUES (?, ?, ?, ?, ?)",
+                (message_id, document_id, reason, detail, _iso(_now())))
+            escalation_id = int(cursor.lastrowid or 0)
+            self.audit("escalation_opened", message_id=message_id, document_id=document_id,
+                       escalation_id=escalation_id, reason=reason)
+        return escalation_id
+
+    def escalations(self, state: str | None = "open") -> list[StoredEscalation]:
+        if state is None:
+            rows = self._db.execute("SELECT * FROM escalations ORDER BY id").fetchall()
+        else:
+            rows = self._db.execute("SELECT * FROM escalations WHERE state = ? ORDER BY id", (state,)).fetchall()
+        return [_escalation(row) for row in rows]
+
+    def escalation(self, escalation_id: int) -> StoredEscalation:
+        row = self._db.execute("SELECT * FROM escalations WHERE id = ?", (escalation_id,)).fetchone()
+        if row is None:
+            raise LedgerError(f"no escalation {escalation_id}")
+        return _escalation(row)
+
+    def close_escalation(self, escalation_id: int, state: str, *, actor: str, note: str | None = None,
+                         case_id: str | None = None) -> None:
+        if state not in ("resolved", "rejected"):
+            raise LedgerError(f"an escalation closes as resolved or rejected, not {state}")
+        with self.transaction():
+            current = self.escalation(escalation_id)
+            if current.state != "open":
+                raise LedgerError(f"escalation {escalation_id} is already {current.state}")
+            self._db.execute("UPDATE escalations SET state = ?, closed_at = ?, closed_by = ?, note = ?, case_id = ?"
+                             " WHERE id = ?", (state, _iso(_now()), actor, note, case_id, escalation_id))
+            self.audit(f"escalation_{state}", actor=actor, message_id=current.message_id,
+                       document_id=current.document_id, escalation_id=escalation_id, case_id=case_id, note=note)
+
+    # ------------------------------------------------------------ outbox
+
+    def enqueue_notice(self, key: str, kind: str, recipients: tuple[str, ...], subject: str, body: str) -> int:
+        with self.transaction():
+            row = self._db.execute("SELECT id FROM outbox WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                return int(row["id"])
+            now = _iso(_now())
+            cursor = self._db.execute(
+                "INSERT INTO outbox (key, kind, recipients, subject, body, next_attempt_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)", (key, kind, json.dumps(list(recipients)), subject, body, now, now))
+            notice_id = int(cursor.lastrowid or 0)
+            self.audit("notice_queued", key=key, kind=kind, notice_id=notice_id)
+        return notice_id
+
+    def due_notices(self, now: datetime | None = None) -> list[StoredNotice]:
+        rows = self._db.execute("SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id",
+                                (_iso(now or _now()),)).fetchall()
+        return [_notice(row) for row in rows]
+
+    def notice_sent(self, notice_id: int) -> None:
+        with self.transaction():
+            self._db.execute("UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+                             (_iso(_now()), notice_id))
+            self.audit("notice_sent", notice_id=notice_id)
+
+    def notice_failed(self, notice_id: int, error: str, retry_at: datetime | None) -> None:
+        with self.transaction():
+            if retry_at is None:
+                self._db.execute("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?"
+                                 " WHERE id = ?", (error, notice_id))
+            else:
+                self._db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+                                 " WHERE id = ?", (error, _iso(retry_at), notice_id))
+            self.audit("notice_failed", notice_id=notice_id, error=error, retry_at=_iso(retry_at))
+
+    # ------------------------------------------------------------ audit and retention
+
+    def audit(self, event: str, *, actor: str = "robot", message_id: int | None = None,
+              document_id: int | None = None, escalation_id: int | None = None, **detail: Any) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO audit (at, actor, event, message_id, document_id, escalation_id, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (_iso(_now()), actor, event, message_id, document_id, escalation_id,
+                 json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)))
+
+    def audit_trail(self, message_id: int | None = None) -> list[AuditEntry]:
+        if message_id is None:
+            rows = self._db.execute("SELECT * FROM audit ORDER BY id").fetchall()
+        else:
+            rows = self._db.execute("SELECT * FROM audit WHERE message_id = ? ORDER BY id", (message_id,)).fetchall()
+        return [AuditEntry(id=r["id"], at=_time(r["at"]) or _now(), actor=r["actor"], event=r["event"],
+                           message_id=r["message_id"], document_id=r["document_id"], escalation_id=r["escalation_id"],
+                           detail=json.loads(r["detail"])) for r in rows]
+
+    def purge_raw(self, older_than: datetime) -> int:
+        """Delete kept raw mail of finished messages received before `older_than`; the audit stays."""
+        with self.transaction():
+            cursor = self._db.execute(
+                "UPDATE messages SET raw = NULL, raw_purged_at = ? WHERE state = 'done' AND raw IS NOT NULL"
+                " AND received_at < ?", (_iso(_now()), _iso(older_than)))
+            if cursor.rowcount:
+                self.audit("raw_purged", count=cursor.rowcount, older_than=_iso(older_than))
+        return cursor.rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _message(row: sqlite3.Row) -> StoredMessage:
+    return StoredMessage(id=row["id"], sha256=row["sha256"], raw=row["raw"], source=row["source"],
+                         source_ref=row["source_ref"], mailbox=row["mailbox"], envelope_sender=row["envelope_sender"],
+                         received_at=_time(row["received_at"]) or _now(), state=row["state"],
+                         attempts=row["attempts"], next_attempt_at=_time(row["next_attempt_at"]))
+
+
+def _document(row: sqlite3.Row) -> StoredDocument:
+    return StoredDocument(
+        id=row["id"], message_id=row["message_id"], part=row["part"], name=row["name"], sha256=row["sha256"],
+        state=DocumentState(row["state"]), outcome=row["outcome"], cpr=row["cpr"], blanket=row["blanket"],
+        kind=row["kind"], case_id=row["case_id"], reason=row["reason"], detail=row["detail"], rule=row["rule"],
+        decision=json.loads(row["decision"]) if row["decision"] else None, document_ref=row["document_ref"],
+        updated_at=_time(row["updated_at"]) or _now())
+
+
+def _escalation(row: sqlite3.Row) -> StoredEscalation:
+    return StoredEscalation(id=row["id"], message_id=row["message_id"], document_id=row["document_id"],
+                            reason=row["reason"], detail=row["detail"], state=row["state"],
+                            created_at=_time(row["created_at"]) or _now(), closed_at=_time(row["closed_at"]),
+                            closed_by=row["closed_by"], note=row["note"], case_id=row["case_id"])
+
+
+def _notice(row: sqlite3.Row) -> StoredNotice:
+    return StoredNotice(id=row["id"], key=row["key"], kind=row["kind"], recipients=tuple(json.loads(row["recipients"])),
+                        subject=row["subject"], body=row["body"], state=row["state"], attempts=row["attempts"],
+                        next_attempt_at=_time(row["next_attempt_at"]) or _now(), last_error=row["last_error"])

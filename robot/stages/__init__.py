@@ -1,0 +1,16 @@
+"""The pipeline as a table: every received mail passes these stages in order, each with one job."""
+
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+from robot.stages.decide import decide
+from robot.stages.extract import extract
+from robot.stages.file import file
+from robot.stages.notify import notify
+from robot.stages.parse import parse
+from robot.stages.work import MessageWork, Services
+
+Stage = Callable[[MessageWork, Services], Awaitable[None]]
+
+STAGES: tuple[Stage, ...] = (parse, extract, decide, file, notify)

@@ -1,0 +1,44 @@
+"""Stage 3: trust, rules and the citizen's cases decide each pending document's case, or its escalation."""
+
+from __future__ import annotations
+
+from robot.decisions.decide import choose_case, plan
+from robot.ledger.base import DocumentState
+from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Reason
+from robot.stages.escalation import escalate
+from robot.stages.retry import retry_or_give_up
+from robot.stages.work import DocumentWork, MessageWork, Services
+
+
+async def decide(work: MessageWork, services: Services) -> None:
+    for document in work.documents:
+        if document.pending:
+            await _decide_one(work, document, services)
+
+
+async def _decide_one(work: MessageWork, document: DocumentWork, services: Services) -> None:
+    if document.problem is not None:
+        escalate(work, document, document.problem.reason, document.problem.detail, services)
+        return
+    assert work.letter is not None and work.sender is not None
+    assert document.attachment is not None and document.extraction is not None
+    planned = plan(work.letter, document.attachment, document.extraction, work.sender, services.rules(),
+                   work.message.mailbox)
+    cases: list[Case] = []
+    if planned.reason is None and planned.cpr is not None:
+        try:
+            cases = await services.archive.lookup(planned.cpr)
+        except ArchiveUnavailable as error:
+            retry_or_give_up(work, document, f"case lookup: {error}", services)
+            return
+        except ArchiveRejected as error:
+            escalate(work, document, Reason.ARCHIVE_REJECTED, f"case lookup refused: {error}", services)
+            return
+    decision = choose_case(planned, cases, document.extraction.content)
+    document.decision = decision
+    if decision.reason is not None:
+        escalate(work, document, decision.reason, decision.explanation[-1], services, decision)
+        return
+    if document.stored.state is not DocumentState.DECIDED:
+        services.ledger.advance(document.stored.id, DocumentState.DECIDED, rule=decision.record()["rule"],
+                                case_id=decision.case.case_id if decision.case else None, decision=decision.record())

@@ -1,0 +1,25 @@
+"""Stage 2: each pending PDF is read in an isolated parser process into an Extraction."""
+
+from __future__ import annotations
+
+import asyncio
+
+from robot.ledger.base import DocumentState
+from robot.stages.work import MessageWork, Services
+
+
+async def extract(work: MessageWork, services: Services) -> None:
+    for document in work.documents:
+        if not document.pending or document.attachment is None:
+            continue
+        extraction = await asyncio.to_thread(services.reader.extract, document.attachment.data)
+        document.extraction = extraction
+        if document.stored.state is DocumentState.RECEIVED:
+            blanket = extraction.blanket
+            services.ledger.advance(
+                document.stored.id, DocumentState.EXTRACTED,
+                cpr=extraction.cpr.cpr if extraction.cpr else None,
+                blanket=f"LÆ {blanket.code}" if blanket and blanket.code else None,
+                kind=blanket.kind if blanket else None,
+                reason=extraction.reason.value if extraction.reason else None,
+            )

@@ -1,0 +1,66 @@
+"""Stage 5: a notice is queued in the outbox for each filed document (the caseworker) and each escalation (operators)."""
+
+from __future__ import annotations
+
+import structlog
+
+from robot.decisions.templates import RenderRefused
+from robot.ledger.base import DocumentState
+from robot.model import Escalated, Filed, Reason
+from robot.notify.compose import caseworker_notice, escalation_notice
+from robot.stages.work import DocumentWork, MessageWork, Services
+
+log = structlog.get_logger(__name__)
+
+
+async def notify(work: MessageWork, services: Services) -> None:
+    for document in work.documents:
+        state = services.ledger.document(document.stored.id).state
+        if isinstance(document.outcome, Filed) and not document.outcome.duplicate and state is DocumentState.FILED:
+            _queue(services, document, *_filed_notice(work, document, services))
+        elif isinstance(document.outcome, Escalated) and state is DocumentState.ESCALATED:
+            _queue(services, document, *_escalation_notice(work, document, services))
+
+
+def _queue(services: Services, document: DocumentWork, key: str, kind: str, recipients: tuple[str, ...],
+           subject: str, body: str) -> None:
+    with services.ledger.transaction():
+        services.ledger.enqueue_notice(key, kind, recipients, subject, body)
+        services.ledger.advance(document.stored.id, DocumentState.NOTIFIED)
+
+
+def _filed_notice(work: MessageWork, document: DocumentWork,
+                  services: Services) -> tuple[str, str, tuple[str, ...], str, str]:
+    stored = services.ledger.document(document.stored.id)
+    decision = stored.decision or {}
+    recipients = tuple(decision.get("notify_to") or ()) or services.operators
+    templates = services.rules().templates
+    try:
+        subject, body = caseworker_notice(
+            templates["caseworker_notice"], case_id=stored.case_id or "", form=decision.get("form") or "",
+            form_title=decision.get("form_title") or "", organisation=decision.get("organisation") or "",
+            received=work.message.received_at, document_ref=stored.document_ref or "", team=None)
+    except RenderRefused as error:
+        log.error("notice_refused", document=stored.id, error=str(error))
+        subject, body = "Lægerobotten: en besked kunne ikke dannes", f"Se dokument {stored.id} i ledgeren.\n"
+        recipients = services.operators
+    return f"filed:{stored.id}", "filed", recipients, subject, body
+
+
+def _escalation_notice(work: MessageWork, document: DocumentWork,
+                       services: Services) -> tuple[str, str, tuple[str, ...], str, str]:
+    outcome = document.outcome
+    assert isinstance(outcome, Escalated)
+    escalation_id = outcome.escalation_id or services.ledger.open_escalation(
+        work.message.id, document.stored.id, outcome.reason.value, outcome.detail)
+    templates = services.rules().templates
+    try:
+        subject, body = escalation_notice(
+            templates["escalation_notice"], escalation_id=escalation_id, reason=outcome.reason,
+            sender=work.letter.sender if work.letter else None, received=work.message.received_at,
+            part=document.stored.part)
+    except RenderRefused as error:
+        log.error("notice_refused", escalation=escalation_id, error=str(error))
+        subject = f"Lægerobotten: eskalering {escalation_id} ({Reason(outcome.reason).value})"
+        body = f"Se: lae-robot escalations show {escalation_id}\n"
+    return f"escalation:{escalation_id}", "escalation", services.operators, subject, body

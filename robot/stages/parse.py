@@ -1,0 +1,39 @@
+"""Stage 1: the raw mail becomes a Letter, the sender is judged, and every document is recorded in the ledger."""
+
+from __future__ import annotations
+
+from robot.decisions.trust import judge_sender
+from robot.ledger.base import DocumentState, StoredDocument
+from robot.mail.parse import parse_letter
+from robot.model import Escalated, Filed, MailProblem, Outcome, Reason
+from robot.stages.work import DocumentWork, MessageWork, Services
+
+
+async def parse(work: MessageWork, services: Services) -> None:
+    raw = work.message.raw
+    if raw is None:
+        problem = MailProblem(Reason.INTERNAL_ERROR, "the raw mail is no longer kept (retention)")
+        stored = services.ledger.record_document(work.message.id, "", None, None)
+        work.documents = [DocumentWork(stored, problem=problem, outcome=_recorded(stored))]
+        return
+    letter = parse_letter(raw, services.limits)
+    work.letter = letter
+    work.sender = judge_sender(letter, work.message.envelope_sender, services.rules().senders)
+    for attachment in letter.attachments:
+        stored = services.ledger.record_document(work.message.id, attachment.part, attachment.name, attachment.sha256)
+        work.documents.append(DocumentWork(stored, attachment=attachment, outcome=_recorded(stored)))
+    for problem in letter.problems:
+        if problem.lost:
+            stored = services.ledger.record_document(work.message.id, problem.part or "", None, None)
+            work.documents.append(DocumentWork(stored, problem=problem, outcome=_recorded(stored)))
+
+
+def _recorded(stored: StoredDocument) -> Outcome | None:
+    """The outcome an earlier run already committed, so a resumed message repeats nothing."""
+    if stored.state is DocumentState.DUPLICATE or stored.outcome == "duplicate":
+        return Filed(stored.case_id or "", stored.document_ref or "", duplicate=True)
+    if stored.state is DocumentState.FILED or stored.outcome == "filed":
+        return Filed(stored.case_id or "", stored.document_ref or "")
+    if stored.state is DocumentState.ESCALATED or stored.outcome == "escalated":
+        return Escalated(Reason(stored.reason or Reason.INTERNAL_ERROR.value), stored.detail or "")
+    return None

@@ -1,0 +1,69 @@
+"""The per-message work item that flows through the stages, and the services the stages are given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from robot.archive.base import CaseArchive
+from robot.decisions.decide import Decision
+from robot.decisions.rulebook import Rulebook
+from robot.decisions.trust import SenderVerdict
+from robot.extract.reader import DocumentReader
+from robot.ledger.base import Ledger, StoredDocument, StoredMessage
+from robot.model import Attachment, Extraction, Letter, Limits, MailProblem, Outcome
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff for an unavailable archive, with a cap after which a human is told."""
+
+    first_seconds: float = 60.0
+    max_seconds: float = 3600.0
+    max_attempts: int = 8
+
+    def delay(self, attempt: int) -> float:
+        return min(self.first_seconds * (2 ** max(0, attempt - 1)), self.max_seconds)
+
+
+@dataclass
+class DocumentWork:
+    """One document of a message: a PDF, or a refused part standing in for what was lost."""
+
+    stored: StoredDocument
+    attachment: Attachment | None = None
+    problem: MailProblem | None = None
+    extraction: Extraction | None = None
+    decision: Decision | None = None
+    outcome: Outcome | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Still to be decided and filed in this run."""
+        return self.outcome is None
+
+
+@dataclass
+class MessageWork:
+    """One received mail on its way through the stages."""
+
+    message: StoredMessage
+    letter: Letter | None = None
+    sender: SenderVerdict | None = None
+    documents: list[DocumentWork] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the stages use, passed explicitly; only app wiring builds one."""
+
+    ledger: Ledger
+    reader: DocumentReader
+    rules: Callable[[], Rulebook]  # the rules in force now (they reload)
+    archive: CaseArchive
+    limits: Limits
+    robot_version: str
+    operators: tuple[str, ...]  # who gets escalation notices
+    retry: RetryPolicy = RetryPolicy()
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))

@@ -1,0 +1,55 @@
+"""Runs one ledger message through the stages and settles it: finished, or deferred for a retry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+
+from robot.model import Reason, Retry
+from robot.stages import STAGES
+from robot.stages.escalation import escalate
+from robot.stages.work import DocumentWork, MessageWork, Services
+
+log = structlog.get_logger(__name__)
+
+
+async def process_message(message_id: int, services: Services) -> MessageWork:
+    """Every document ends filed or escalated, or the whole message is deferred when the archive is away.
+    A crash inside the robot's own code escalates the documents not yet placed (internal_error)."""
+    work = MessageWork(message=services.ledger.message(message_id))
+    with structlog.contextvars.bound_contextvars(message=message_id):
+        try:
+            for stage in STAGES:
+                await stage(work, services)
+        except Exception as error:  # the one place a bug becomes a named escalation instead of a lost mail
+            log.exception("stage_failed", error_type=type(error).__name__)
+            _escalate_remaining(work, services, f"{type(error).__name__} in the robot")
+            try:
+                await STAGES[-1](work, services)
+            except Exception:  # the escalations are committed; their notices wait for the next run
+                log.exception("notify_failed_after_stage_failure")
+        _settle(work, services)
+    return work
+
+
+def _escalate_remaining(work: MessageWork, services: Services, detail: str) -> None:
+    if not work.documents:
+        stored = services.ledger.record_document(work.message.id, "", None, None)
+        work.documents.append(DocumentWork(stored))
+    for document in work.documents:
+        if document.outcome is None or isinstance(document.outcome, Retry):
+            escalate(work, document, Reason.INTERNAL_ERROR, detail, services)
+
+
+def _settle(work: MessageWork, services: Services) -> None:
+    retries = [d.outcome for d in work.documents if isinstance(d.outcome, Retry)]
+    if retries:
+        after = min(r.after for r in retries)
+        services.ledger.defer(work.message.id, services.clock() + timedelta(seconds=after), retries[0].detail)
+        log.warning("message_deferred", seconds=after, detail=retries[0].detail)
+        return
+    services.ledger.finish(work.message.id)
+    for document in work.documents:
+        log.info("document_done", document=document.stored.id, outcome=type(document.outcome).__name__,
+                 reason=getattr(document.outcome, "reason", None))
