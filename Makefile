@@ -11,9 +11,16 @@ $(BIN)/lae-robot: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# Until the daemon exists: read every sample with the extraction CLI.
-run: $(BIN)/lae-robot
-	$(BIN)/lae-robot extract samples/pdf/*.pdf samples/mail/*.eml
+# Until the daemon exists: run every sample mail through the whole pipeline on the
+# embedded defaults of config.example.toml (folder archive, sample register, outbox
+# folder and ledger under var/), then list what was escalated.
+run: $(BIN)/lae-robot var/cases.csv
+	$(BIN)/lae-robot --config config.example.toml process samples/mail/*.eml
+	$(BIN)/lae-robot --config config.example.toml escalations list
+
+var/cases.csv: samples/cases.csv
+	mkdir -p var/archive var/outbox
+	cp samples/cases.csv var/cases.csv
 
 test: $(BIN)/lae-robot
 	$(BIN)/pytest -q
