@@ -90,6 +90,7 @@ class Letter:
     attachments: tuple[Attachment, ...]
     problems: tuple[MailProblem, ...] = ()
     authentication_results: tuple[str, ...] = ()
+    from_addresses: int = 1  # addresses in all From headers together; a sender is only judged when it is one
 
     @property
     def sender_domain(self) -> str | None:

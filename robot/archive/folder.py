@@ -32,7 +32,14 @@ from robot.archive.naming import (
     shown,
     verified_sha256,
 )
-from robot.model import ArchiveRejected, ArchiveUnavailable, Case, FilingMetadata, Receipt
+from robot.durable import fsync_folder, write_temp
+from robot.model import (
+    ArchiveRejected,
+    ArchiveUnavailable,
+    Case,
+    FilingMetadata,
+    Receipt,
+)
 
 REQUIRED_COLUMNS = ("cpr", "case_id", "case_type", "status", "caseworker_email", "team")
 OPTIONAL_COLUMNS = ("title",)
@@ -302,7 +309,7 @@ def _ensure_folder(root: Path, folder: Path) -> None:
         if not folder.is_dir():
             raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder)) from None
         return
-    _fsync_dir(root)
+    fsync_folder(root)
 
 
 def _find_filed(folder: Path, sha256: str) -> str | None:
@@ -361,9 +368,9 @@ def _write_pair(folder: Path, stem: str, document: bytes, sidecar: bytes) -> Non
         pdf_temp = _write_temp(folder, f"{stem}.pdf", document, temps)
         side_temp = _write_temp(folder, f"{stem}.json", sidecar, temps)
         os.replace(side_temp, folder / f"{stem}.json")
-        _fsync_dir(folder)
+        fsync_folder(folder)
         os.replace(pdf_temp, folder / f"{stem}.pdf")
-        _fsync_dir(folder)
+        fsync_folder(folder)
     finally:
         _unlink_quietly(temps)
 
@@ -372,21 +379,15 @@ def _write_atomic(folder: Path, name: str, data: bytes) -> None:
     temps: list[Path] = []
     try:
         os.replace(_write_temp(folder, name, data, temps), folder / name)
-        _fsync_dir(folder)
+        fsync_folder(folder)
     finally:
         _unlink_quietly(temps)
 
 
 def _write_temp(folder: Path, name: str, data: bytes, temps: list[Path]) -> Path:
-    """Write `data` to a hidden temp file beside `name`, flushed and fsynced; recorded in `temps` for clean-up."""
-    handle, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    temp = Path(temp_name)
+    """A fsynced temp file beside `name`, recorded in `temps` for clean-up."""
+    temp = write_temp(folder, name, data, _FILE_MODE)
     temps.append(temp)
-    with os.fdopen(handle, "wb") as stream:
-        os.fchmod(stream.fileno(), _FILE_MODE)
-        stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
     return temp
 
 
@@ -399,14 +400,6 @@ def _unlink_quietly(paths: Iterable[Path]) -> None:
     for path in list(paths):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-
-
-def _fsync_dir(folder: Path) -> None:
-    handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
 
 
 def _probe_writable(root: Path) -> None:

@@ -20,8 +20,8 @@ class SenderVerdict:
 def judge_sender(letter: Letter, envelope_sender: str | None, rules: SenderRules) -> SenderVerdict:
     """Trusted only when the From domain belongs to an organisation, the envelope sender (when known)
     belongs to the same one, and DKIM passed at our own gateway where the organisation requires it."""
-    if any("From headers" in p.detail for p in letter.problems):
-        return SenderVerdict(None, "the mail carries more than one From header")
+    if letter.from_addresses > 1:
+        return SenderVerdict(None, f"the mail names {letter.from_addresses} From addresses; only one can be judged")
     domain = letter.sender_domain
     if not domain:
         return SenderVerdict(None, "no usable From address")

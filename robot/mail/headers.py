@@ -31,6 +31,7 @@ class Envelope:
     message_id: str | None = None
     date: datetime | None = None
     authentication_results: tuple[str, ...] = ()
+    from_addresses: int = 0  # addresses in all From headers together; a trusted mail has exactly one
     problems: tuple[MailProblem, ...] = ()
 
 
@@ -120,6 +121,7 @@ def read_envelope(msg: Message) -> Envelope:
         message_id=reader.read(read_message_id, None),
         date=reader.read(read_date, None),
         authentication_results=reader.read(read_authentication_results, ()),
+        from_addresses=reader.read(lambda m: len(_addr_specs(m, "from")), 0),
     )
     no_problems: list[MailProblem] = []
     problems = reader.problems + reader.read(_from_count_problem, no_problems)

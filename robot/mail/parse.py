@@ -29,6 +29,7 @@ def _letter(
         attachments=attachments,
         problems=envelope.problems + problems,
         authentication_results=envelope.authentication_results,
+        from_addresses=envelope.from_addresses,
     )
 
 

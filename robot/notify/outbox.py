@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from robot.durable import write_atomic
 from robot.notify.message import Notice, build_email, is_domain, sender_address
 from robot.notify.transport import TransportUnavailable
 
@@ -55,23 +54,4 @@ class OutboxFolderTransport:
         if target.exists():
             return  # sent before under this key
         self._folder.mkdir(parents=True, exist_ok=True)
-        descriptor, temp_name = tempfile.mkstemp(dir=self._folder, prefix=".notice-", suffix=".tmp")
-        temp = Path(temp_name)
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temp, target)
-        finally:
-            temp.unlink(missing_ok=True)
-        _fsync_folder(self._folder)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable."""
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        write_atomic(self._folder, target.name, data, 0o600)

@@ -1,0 +1,45 @@
+"""Durable file writes: fsynced temp files renamed into place, and the folder fsynced so the rename lasts."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make renames and creations in `folder` durable."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def write_temp(folder: Path, name: str, data: bytes, mode: int = 0o640) -> Path:
+    """`data` in a hidden temp file beside `name`, flushed and fsynced; the caller renames or removes it."""
+    descriptor, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            os.fchmod(stream.fileno(), mode)
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+        raise
+    return temp
+
+
+def write_atomic(folder: Path, name: str, data: bytes, mode: int = 0o640) -> None:
+    """`folder/name` holds `data` in full or not at all, whatever crashes."""
+    temp = write_temp(folder, name, data, mode)
+    try:
+        os.replace(temp, folder / name)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+    fsync_folder(folder)
