@@ -19,9 +19,19 @@ def mask_cpr_processor(_logger: WrappedLogger, _method: str, event_dict: EventDi
     return {key: mask_deep(value) for key, value in event_dict.items()}
 
 
+class _CurrentStderr:
+    """Whatever sys.stderr is at the time of writing (it may be replaced after logging is set up)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(log_format: LogFormat = "console", level: str = "INFO", stream: TextIO | None = None) -> None:
-    """Route structlog and the standard library's logging through one masking chain to `stream`."""
-    stream = stream or sys.stderr
+    """Route structlog and the standard library's logging through one masking chain to `stream` (default stderr)."""
+    stream = stream or _CurrentStderr()  # type: ignore[assignment]
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
