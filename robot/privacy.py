@@ -8,7 +8,9 @@ from typing import Any
 # Anything CPR-shaped is masked, valid or not: over-masking a phone number is
 # harmless, leaking a CPR is not. Six digits, an optional dash/space, four digits,
 # not inside a longer digit run.
-_CPR_SHAPED = re.compile(r"(?<!\d)(\d{6})[ \u00a0\-\u2010\u2011\u2012\u2013]?\d{4}(?!\d)")
+# Every character a CPR's two halves may be printed apart with (the CPR reader uses the same set).
+CPR_SEPARATORS = " \u00a0\u2007\u202f\\-\u2010\u2011\u2012\u2013\u2014"
+_CPR_SHAPED = re.compile(rf"(?<!\d)(\d{{6}})[{CPR_SEPARATORS}]?\d{{4}}(?!\d)")
 
 
 def mask_cpr_text(text: str) -> str:

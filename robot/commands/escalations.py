@@ -77,6 +77,10 @@ async def resolve_escalation(robot: Robot, escalation_id: int, case_id: str, ope
         raise OperatorError(f"escalation {escalation_id} concerns {Reason(escalation.reason).value} of MIME part "
                             f"{stored.part or '(the mail)'}, which holds no readable PDF to file")
     case = await _case_for(robot, stored.cpr, case_id)
+    earlier = ledger.filing_of(case.case_id, attachment.sha256)
+    if earlier is not None:
+        raise OperatorError(f"this document is already filed in case {case.case_id} (document {earlier.id}); "
+                            f"close the escalation with: lae-robot escalations reject {escalation_id} --note ...")
     form = stored.blanket or "ukendt blanket"
     catalogue = services.rules().catalogue
     title = catalogue.blankets[form[3:]].title if form.startswith("LÆ ") and form[3:] in catalogue.blankets else ""

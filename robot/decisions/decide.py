@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from robot.decisions.catalogue import CERTIFICATE_KINDS
 from robot.decisions.routing import Route, match_route
 from robot.decisions.rulebook import Rulebook
 from robot.decisions.trust import SenderVerdict
@@ -90,7 +91,7 @@ def plan(letter: Letter, attachment: Attachment, extraction: Extraction, sender:
         return _escalate(extraction.reason, why, organisation)
     if cpr is None:
         return _escalate(extraction.reason or Reason.NO_CPR, why, organisation)
-    conflict = _cpr_conflict(letter, cpr)
+    conflict = _cpr_conflict(letter, attachment, cpr)
     if conflict:
         why.append(conflict)
         return _escalate(Reason.CPR_CONFLICT, why, organisation)
@@ -104,7 +105,7 @@ def plan(letter: Letter, attachment: Attachment, extraction: Extraction, sender:
     if form_stands_in and not route.form_from_subject:
         why.append(f"route {route.name!r} does not let the subject or file name stand in for the form")
         return Plan(route, cpr, None, None, None, organisation, Reason.NO_BLANKET, tuple(why), matched.passed_over)
-    if extraction.reason is _ROUTABLE_NON_CERTIFICATE and (kind or "").lower() not in {k.lower() for k in route.kinds}:
+    if kind not in CERTIFICATE_KINDS and (kind or "").lower() not in {k.lower() for k in route.kinds}:
         why.append(f"the document is a {kind} and route {route.name!r} does not name that kind")
         return Plan(route, cpr, form, form_title, kind, organisation, Reason.NOT_CERTIFICATE, tuple(why),
                     matched.passed_over)
@@ -183,14 +184,16 @@ def _form_from_mail(letter: Letter, attachment: Attachment,
     return None, None, None, ""
 
 
-def _cpr_conflict(letter: Letter, cpr: str) -> str | None:
-    """A different person's number in the subject or body: the mail may be about someone else."""
-    lines = [TextLine(1, n + 1, text) for n, text in enumerate([letter.subject, *letter.body_text.splitlines()])]
+def _cpr_conflict(letter: Letter, attachment: Attachment, cpr: str) -> str | None:
+    """A different person's number in the subject, body or file name: the mail may be about someone else."""
+    name_parts = re.split(r"[_+]", attachment.name or "")  # file names: "LAE125_1203651038.pdf"
+    texts = [letter.subject, *name_parts, *letter.body_text.splitlines()]
+    lines = [TextLine(1, n + 1, text) for n, text in enumerate(texts)]
     found = find_cpr(PdfContent(pages=1, lines=tuple(lines)))
     others = {c.digits for c in found.candidates
               if c.verdict in (CprVerdict.ACCEPTED, CprVerdict.DOUBTFUL, CprVerdict.INVALID) and c.digits != cpr}
     if others:
-        return f"the mail's subject or body names another CPR ({', '.join(sorted(mask_cpr(o) for o in others))})"
+        return f"the mail's subject, body or file name names another CPR ({', '.join(sorted(mask_cpr(o) for o in others))})"
     return None
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from robot.decisions.rulefile import RuleFile, RuleFileError, RuleProblem
 
 ACTIONS = ("file", "escalate")
+KINDS = ("attest", "anmodning", "kvittering", "andet")
 NOTIFY = ("caseworker", "team", "none")
 _ROUTE_KEYS = {"name", "forms", "kinds", "senders", "mailboxes", "action", "case_types", "notify", "team_mailbox",
                "form_from_subject"}
@@ -101,6 +102,9 @@ def _route(rules: RuleFile, problems: list[RuleProblem], index: int, entry: Any,
             problem(f"'{key}' must be a list of non-empty strings", key)
             value = []
         lists[key] = tuple(v.strip() for v in value)
+    for kind in lists["kinds"]:
+        if kind.lower() not in KINDS:
+            problem(f"kind {kind!r} is not one of {list(KINDS)}", "kinds")
     for form in lists["forms"]:
         if known_forms is not None and form not in known_forms:
             problem(f"form {form!r} is not in blankets.toml", "forms")

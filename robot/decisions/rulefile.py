@@ -70,7 +70,7 @@ class RuleFile:
             start = headers[min(index or 0, len(headers) - 1)]
         if key is None:
             return start + 1
-        key_line = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        key_line = re.compile(rf"^\s*(?:{re.escape(key)}\s*=|\[\[?\s*{re.escape(key)}\s*[\].])")
         for n in range(start, len(self._lines)):
             if n > start and table is not None and self._lines[n].lstrip().startswith("["):
                 break

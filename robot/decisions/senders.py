@@ -49,6 +49,12 @@ def load_senders(path: Path) -> SenderRules:
         problems.append(rules.problem("'authserv_ids' must be a list of host names", key="authserv_ids"))
         authserv_ids = []
     organisations = _organisations(rules, problems, data.get("organisation", []))
+    for index, organisation in enumerate(organisations):
+        for other in organisations:
+            if other is not organisation and any(other.owns(d) and d not in other.domains for d in organisation.domains):
+                problems.append(rules.problem(f"{organisation.name!r} lists a domain inside {other.name!r}'s; "
+                                              "a mail domain must belong to one organisation only",
+                                              "organisation", index, "domains"))
     if any(o.require_dkim for o in organisations) and not authserv_ids:
         problems.append(rules.problem("an organisation requires DKIM but 'authserv_ids' names no mail gateway "
                                       "whose Authentication-Results can be believed", key="authserv_ids"))

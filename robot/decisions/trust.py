@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from robot.decisions.senders import Organisation, SenderRules
 from robot.model import Letter
 
-_DKIM_PASS = re.compile(r"\bdkim\s*=\s*pass\b[^;]*?\bheader\.[di]\s*=\s*@?([A-Za-z0-9.-]+)", re.IGNORECASE)
+_RESULT = re.compile(r"^\s*dkim\s*=\s*pass\b", re.IGNORECASE)
+_HEADER_D = re.compile(r"\bheader\.d\s*=\s*([A-Za-z0-9.-]+)", re.IGNORECASE)
+_HEADER_I = re.compile(r"\bheader\.i\s*=\s*([^\s;]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,23 @@ def judge_sender(letter: Letter, envelope_sender: str | None, rules: SenderRules
 
 
 def _dkim_passed(letter: Letter, organisation: Organisation, authserv_ids: tuple[str, ...]) -> bool:
+    """A dkim=pass result from one of our own gateways whose signing domain is the organisation's."""
     for header in letter.authentication_results:
-        authserv_id = header.split(";", 1)[0].strip().split()[0].lower() if header.strip() else ""
-        if authserv_id not in authserv_ids:
+        authserv_id, *results = header.split(";")
+        if not authserv_id.strip() or authserv_id.strip().split()[0].lower() not in authserv_ids:
             continue
-        for match in _DKIM_PASS.finditer(header):
-            if organisation.owns(match.group(1)):
+        for result in results:
+            if _RESULT.match(result) and organisation.owns(_signing_domain(result) or ""):
                 return True
     return False
+
+
+def _signing_domain(result: str) -> str | None:
+    """header.d, else the domain part of header.i (its local part is the signer's to choose)."""
+    found = _HEADER_D.search(result)
+    if found:
+        return found.group(1)
+    identity = _HEADER_I.search(result)
+    if identity and "@" in identity.group(1):
+        return identity.group(1).rsplit("@", 1)[1]
+    return None

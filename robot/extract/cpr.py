@@ -7,11 +7,11 @@ from datetime import date
 from typing import Iterator
 
 from robot.model import CprCandidate, CprResult, CprVerdict, Evidence, PdfContent, Reason
+from robot.privacy import CPR_SEPARATORS
 
 # Six digits, an optional single separator, four digits. Digits on either side
 # mean a longer number (a 13-digit location number), never a CPR.
-_SEPARATORS = " \u00a0\u202f\\-\u2010\u2011\u2012\u2013"
-_CANDIDATE = re.compile(rf"(?<!\d)(\d{{6}})([{_SEPARATORS}]?)(\d{{4}})(?!\d)")
+_CANDIDATE = re.compile(rf"(?<!\d)(\d{{6}})([{CPR_SEPARATORS}]?)(\d{{4}})(?!\d)")
 
 # A digit group joined to the candidate by one separator makes it part of a
 # longer number: "Reg.nr. 1234 0123456789", "27.12.08-0101901234", "+45 ...".

@@ -245,6 +245,9 @@ class SqliteLedger:
             current = self.document(document_id)
             if state is not current.state and state not in ALLOWED_TRANSITIONS[current.state]:
                 raise LedgerError(f"document {document_id}: {current.state.value} -> {state.value} is not allowed")
+            if state is DocumentState.FILED and current.outcome in ("filed", "duplicate") and current.state is not state:
+                raise LedgerError(f"document {document_id} was already {current.outcome}; only an escalation is "
+                                  "filed by hand")
             if "decision" in fields and fields["decision"] is not None:
                 fields["decision"] = json.dumps(fields["decision"], ensure_ascii=False, sort_keys=True)
             assignments = ", ".join(f"{name} = ?" for name in fields)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.headerregistry import AddressHeader
 from email.message import Message
-from email.utils import parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 from typing import TypeVar
 
 from robot.mail.names import strip_invisible
@@ -83,6 +83,15 @@ def read_date(msg: Message) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
 
 
+def _from_count(msg: Message) -> int:
+    """How many senders the mail names: every From header counts, and every address inside one, valid or not."""
+    headers = raw_values(msg, "from")
+    if len(headers) != 1:
+        return len(headers)
+    addresses = guarded("From", lambda: [address for _, address in getaddresses(headers) if address.strip()])
+    return max(1, len(addresses))
+
+
 def read_authentication_results(msg: Message) -> tuple[str, ...]:
     """The raw (unfolded) value of every Authentication-Results header, in header order."""
     return tuple(raw_values(msg, "authentication-results"))
@@ -121,7 +130,7 @@ def read_envelope(msg: Message) -> Envelope:
         message_id=reader.read(read_message_id, None),
         date=reader.read(read_date, None),
         authentication_results=reader.read(read_authentication_results, ()),
-        from_addresses=reader.read(lambda m: len(_addr_specs(m, "from")), 0),
+        from_addresses=reader.read(_from_count, 0),
     )
     no_problems: list[MailProblem] = []
     problems = reader.problems + reader.read(_from_count_problem, no_problems)
