@@ -201,6 +201,7 @@ class BlanketMention:
     evidence: Evidence
     heading: bool  # in the document's heading area (top of the first page with text)
     reference: bool  # names another form ("tidligere fremsendt LÆ 265")
+    prose: bool = False  # inside a sentence rather than a heading, footer or form line
 
 
 @dataclass(frozen=True)

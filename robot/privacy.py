@@ -9,7 +9,7 @@ from typing import Any
 # harmless, leaking a CPR is not. Six digits, an optional dash/space, four digits,
 # not inside a longer digit run.
 # Every character a CPR's two halves may be printed apart with (the CPR reader uses the same set).
-CPR_SEPARATORS = " \u00a0\u2007\u202f\\-\u2010\u2011\u2012\u2013\u2014"
+CPR_SEPARATORS = " \u00a0\u2007\u202f\\-\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d\u2043"
 _CPR_SHAPED = re.compile(rf"(?<!\d)(\d{{6}})[{CPR_SEPARATORS}]?\d{{4}}(?!\d)")
 
 

@@ -13,7 +13,7 @@ CERTIFICATE_KINDS = ("attest",)
 BLANKET_KINDS = ("attest", "anmodning")
 DOCUMENT_KINDS = ("kvittering", "andet")
 
-_TOP_KEYS = {"prefixes", "reference_words", "blanket", "document"}
+_TOP_KEYS = {"prefixes", "reference_words", "reference_line_words", "blanket", "document"}
 _BLANKET_KEYS = {"code", "title", "kind", "aliases"}
 _DOCUMENT_KEYS = {"name", "kind", "heading_words"}
 
@@ -47,6 +47,7 @@ class Catalogue:
 
     prefixes: tuple[str, ...]
     reference_words: tuple[str, ...]
+    reference_line_words: tuple[str, ...]
     blankets: dict[str, Blanket]
     documents: tuple[KnownDocument, ...]
 
@@ -60,11 +61,13 @@ def load_catalogue(path: Path) -> Catalogue:
         problems.append(rules.problem(f"unknown key '{key}' (expected one of {sorted(_TOP_KEYS)})", key=key))
     prefixes = _string_list(rules, problems, data, "prefixes", required=True)
     reference_words = _string_list(rules, problems, data, "reference_words", required=False)
+    reference_line_words = _string_list(rules, problems, data, "reference_line_words", required=False)
     blankets = _blankets(rules, problems, data.get("blanket", []))
     documents = _documents(rules, problems, data.get("document", []))
     if problems:
         raise RuleFileError(problems)
-    return Catalogue(tuple(prefixes), tuple(w.lower() for w in reference_words), blankets, tuple(documents))
+    return Catalogue(tuple(prefixes), tuple(w.lower() for w in reference_words),
+                     tuple(w.lower() for w in reference_line_words), blankets, tuple(documents))
 
 
 def _string_list(rules: RuleFile, problems: list[RuleProblem], table: dict[str, Any], key: str, *,

@@ -17,6 +17,8 @@ _CANDIDATE = re.compile(rf"(?<!\d)(\d{{6}})([{CPR_SEPARATORS}]?)(\d{{4}})(?!\d)"
 # longer number: "Reg.nr. 1234 0123456789", "27.12.08-0101901234", "+45 ...".
 _CHAINED_BEFORE = re.compile(r"(?:\d[\s./\-\u2013,]|\+\s?)$")
 _CHAINED_AFTER = re.compile(r"^[./\-\u2013,]\d")
+# The digit group that chains onto a number from the left, to look past it for the label.
+_LEADING_GROUP = re.compile(r"[\d./\-\u2013,]+\s?$")
 
 _CPR_LABEL = re.compile(
     r"\bc\.?\s?p\.?\s?r\b\.?(?:\s?-?\s?(?:nr|nummer|no)\b\.?)?"
@@ -44,8 +46,6 @@ _CPR_LABEL_GAP = re.compile(r"^[^\d]{0,25}$")
 
 # How far before a number a label may stand on the same line.
 _LABEL_WINDOW = 60
-# A previous line is taken as the label of a number when the number begins its line and the previous line is short.
-_LABEL_LINE_MAX = 40
 
 _MOD11_WEIGHTS = (4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
 
@@ -111,10 +111,19 @@ def _candidates_in_lines(content: PdfContent, today: date) -> Iterator[CprCandid
             previous_text, previous_page = "", line.page
         for match in _CANDIDATE.finditer(line.text):
             before, after = line.text[: match.start()], line.text[match.end() :]
-            context = before if before.strip() else previous_text
+            context = _across_lines(previous_text, before)
             evidence = Evidence(source="text", snippet=line.text.strip()[:160], page=line.page, line=line.line)
             yield _verdict(match, before, after, context, evidence, today)
-        previous_text = line.text if len(line.text.strip()) <= _LABEL_LINE_MAX else ""
+        previous_text = line.text
+
+
+def _across_lines(previous: str, before: str) -> str:
+    """The text before a number, reaching back into the previous line: table cells and labels wrap
+    ("P-" / "nummer 2503763993", "CPR-nr." / "010190-1017")."""
+    tail = previous.rstrip()[-_LABEL_WINDOW:]
+    if tail.endswith("-"):
+        return tail + before  # a word broken at its hyphen
+    return before if before.strip() or not tail else f"{tail} "
 
 
 def _candidates_in_fields(content: PdfContent, today: date) -> Iterator[CprCandidate]:
@@ -162,11 +171,20 @@ def _verdict(
         return CprCandidate(digits=digits, evidence=evidence, verdict=verdict, why=why, labelled=labelled,
                             mod11=mod11, birth_date=born, substitute=substitute)
 
+    born = birth_date(digits, today)
     if _CHAINED_BEFORE.search(before) or _CHAINED_AFTER.search(after):
+        # "Reg.- og kontonr.: 4031 2805730008" is one labelled number; but "Boulevarden 13 020588-9078" is a
+        # street number beside a CPR: a valid birth date inside a longer number may be a person, so it blocks
+        prefix_label = _adjacent_label(_LEADING_GROUP.sub("", context))
+        if prefix_label is not None and prefix_label[0] == "other":
+            return candidate(CprVerdict.REJECTED, f"part of a longer number labelled {prefix_label[1]}")
+        if born is not None:
+            return candidate(CprVerdict.DOUBTFUL, "valid birth date beside other digits: may be a CPR", born)
         return candidate(CprVerdict.REJECTED, "part of a longer number")
     if label is not None and label[0] == "other":
+        if born is not None and separated and mod11:
+            return candidate(CprVerdict.DOUBTFUL, f"written as a CPR though labelled {label[1]}", born)
         return candidate(CprVerdict.REJECTED, f"labelled as another number ({label[1]})")
-    born = birth_date(digits, today)
     if born is not None:
         if labelled:
             return candidate(CprVerdict.ACCEPTED, "CPR label and valid date", born)

@@ -27,9 +27,36 @@ def test_code_split_over_a_line_break() -> None:
         "265", "attest", None)
 
 
-def test_heading_wins_over_later_mentions() -> None:
-    body = ["LÆ 125 Statusattest"] + ["tekst"] * 20 + ["Se også LÆ 265 fra 2024", "LÆ 145 nævnes her"]
+def test_heading_wins_over_later_mentions_in_sentences() -> None:
+    body = ["LÆ 125 Statusattest"] + ["tekst"] * 20 + [
+        "Borgeren har i foråret fået udfyldt LÆ 265 af egen læge.", "Oplysningerne supplerer LÆ 145 fra 20.03.2026."]
     assert form_of(*body) == ("125", "attest", None)
+
+
+def test_footer_code_wins_over_a_sentence_in_the_heading() -> None:
+    lines = ["Lægeattest", "CPR-nr. 010180-3989", "Der er samtidig udfyldt LÆ 285 til kommunen.", "tekst",
+             "Afdeling for Depression og Angst LÆ 125 · Side 1/2"]
+    assert form_of(*lines) == ("125", "attest", None)
+
+
+def test_form_lines_that_disagree_are_ambiguous() -> None:
+    assert form_of("LÆ 125 Statusattest", "tekst", "LÆ 285 - side 1 af 1") == (None, None, Reason.AMBIGUOUS_BLANKET)
+
+
+def test_a_code_only_inside_a_sentence_is_a_cover_letter_not_a_form() -> None:
+    lines = ["Følgebrev", "Hermed fremsendes statusattest (LÆ 125) vedrørende ovennævnte borger til orientering."]
+    assert form_of(*lines) == (None, None, Reason.NO_BLANKET)
+
+
+@pytest.mark.parametrize("lines", [["Lægeattest til rehabiliterings-", "team"], ["Specifik", "helbredsattest"]])
+def test_title_wrapped_over_two_lines(lines: list[str]) -> None:
+    assert form_of(*lines)[0] in ("265", "135")
+
+
+def test_request_letter_naming_the_form_it_asks_for_is_a_request() -> None:
+    lines = ["Anmodning om specifik helbredsattest Læ 131", "CPR-nr. 160197-3150",
+             "Jobcentret beder om en specifik helbredsattest. Attesten udfyldes på", "blanket LÆ 135 og returneres."]
+    assert form_of(*lines) == ("131", "anmodning", None)
 
 
 def test_reference_to_another_form_is_not_the_form() -> None:

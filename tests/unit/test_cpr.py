@@ -162,3 +162,25 @@ def test_century_table() -> None:
     assert [century(36, d) for d in range(10)] == [1900] * 4 + [2000] * 5 + [2000]
     assert [century(37, d) for d in range(10)] == [1900] * 4 + [1900] + [None] * 4 + [1900]
     assert [century(58, d) for d in range(10)] == [1900] * 4 + [1900] + [1800] * 4 + [1900]
+
+
+def test_cpr_beside_a_street_number_blocks_a_relatives() -> None:
+    # the patient's number is glued to the address column; it must not vanish and let the relative through
+    lines = ("Boulevarden 13 010188-9851", "Pårørende (ægtefælle), CPR-nr. 0101790588")
+    assert cpr_of(*lines) == (None, Reason.AMBIGUOUS_CPR)
+
+
+def test_a_labelled_bank_account_behind_its_reg_number_does_not_block() -> None:
+    assert cpr_of("CPR-nr. 010190-1017", "Honoraret bedes indbetalt på Reg.- og kontonr.: 4031 2805730008.") == (
+        PATIENT, None)
+
+
+def test_label_broken_at_its_hyphen_over_two_lines() -> None:
+    assert cpr_of("CPR-nr. 010190-1017", "Arbejdsgiver A/S, CVR-nr. 71943619, P-", "nummer 2503763993") == (
+        PATIENT, None)
+
+
+def test_minus_sign_as_dash_is_read_and_masked() -> None:
+    from robot.privacy import mask_cpr_text
+    assert cpr_of("CPR\u2212nr. 010190\u22121017", "Pårørende, cpr. 120365 1038") == (None, Reason.AMBIGUOUS_CPR)
+    assert mask_cpr_text("010190\u22121017") == "010190-xxxx"

@@ -326,7 +326,7 @@ def test_a_subject_naming_two_forms_does_not_stand_in(tmp_path: Path) -> None:
 
 def test_an_anmodning_named_in_the_subject_is_not_filed(tmp_path: Path) -> None:
     rulebook = rules_with_routing(tmp_path, CATCH_ALL)
-    decision = decide([case("SAG-1")], mail=letter(subject="Anmodning LÆ 121"), extracted=extraction(*NO_FORM),
+    decision = decide([case("SAG-1")], mail=letter(subject="Retur: LÆ 121"), extracted=extraction(*NO_FORM),
                       rulebook=rulebook)
     assert not decision.files
     assert decision.reason is Reason.NOT_CERTIFICATE
