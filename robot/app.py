@@ -6,7 +6,7 @@ import hashlib
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import AsyncIterator
+from typing import TYPE_CHECKING, AsyncIterator
 
 import structlog
 
@@ -24,8 +24,11 @@ from robot.notify.outbox import OutboxFolderTransport
 from robot.notify.smtp import SmtpConfig, SmtpTransport
 from robot.notify.transport import NoticeTransport
 from robot.privacy import mask_cpr_text
-from robot.settings import Settings
+from robot.settings import Settings, SettingsError
 from robot.stages.work import RetryPolicy, Services
+
+if TYPE_CHECKING:
+    from robot.daemon import Daemon
 
 log = structlog.get_logger(__name__)
 
@@ -88,3 +91,30 @@ def _tell_operators(ledger: Ledger, settings: Settings, error: RuleFileError) ->
     body = ("Lægerobotten har afvist en ændring af regelfilerne. De hidtidige regler gælder stadig.\n\n"
             f"{problems}\n\nRet filerne og kontrollér dem med: lae-robot check-rules\n")
     ledger.enqueue_notice(key, "rules", settings.notify.operators, "Lægerobotten: ændrede regelfiler afvist", body)
+
+
+def attach_ingresses(daemon: "Daemon", settings: Settings, config_name: str) -> None:
+    """The configured SMTP listener and IMAP mailboxes, handing mail to the daemon's accept callback."""
+    from robot.ingress.smtp import SmtpIngress
+    from robot.ingress.smtp_config import SmtpConfigError, SmtpListenerConfig
+
+    try:
+        if settings.ingress.smtp_enabled:
+            smtp = SmtpListenerConfig.from_table(settings.ingress.smtp, config_name, base_dir=settings.base_dir)
+            daemon.listener = SmtpIngress(smtp, daemon.accept)
+    except SmtpConfigError as error:
+        raise SettingsError(error.file, error.key, error.expected) from None
+    if settings.ingress.imap:
+        _attach_mailboxes(daemon, settings, config_name)
+
+
+def _attach_mailboxes(daemon: "Daemon", settings: Settings, config_name: str) -> None:
+    from robot.ingress.imap import ImapIngress
+    from robot.ingress.imap_config import ImapConfigError, ImapMailboxConfig
+
+    try:
+        for name, table in settings.ingress.imap.items():
+            mailbox = ImapMailboxConfig.from_table(name, table, config_name, base_dir=settings.base_dir)
+            daemon.mailboxes[name] = ImapIngress(name, mailbox, daemon.accept, daemon.outcome_of)
+    except ImapConfigError as error:
+        raise SettingsError(error.file, error.key, error.expected) from None

@@ -21,6 +21,9 @@ from robot.commands.escalations import (
 )
 from robot.commands.extract import run_extract
 from robot.commands.process import run_process
+from robot.commands.run import run_daemon
+from robot.commands.send import send_files
+from robot.commands.status import run_status
 from robot.decisions.catalogue import load_catalogue
 from robot.decisions.rulefile import RuleFileError
 from robot.extract.isolation import PdfReaderPool
@@ -67,6 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
     reject.add_argument("--note", required=True)
     reject.add_argument("--operator", default=None, help="your name for the audit trail (default: OS user)")
 
+    run = commands.add_parser("run", help="the daemon: SMTP and IMAP ingress, workers, scheduler, /healthz, /metrics")
+
+    send = commands.add_parser("send", help="deliver .eml files to an SMTP server (e.g. the robot's own listener)")
+    send.add_argument("files", nargs="+", type=Path, metavar="FILE.eml")
+    send.add_argument("--to", required=True, metavar="HOST:PORT")
+    send.add_argument("--rcpt", default="lae-robot@localhost",
+                      help="envelope recipient (default lae-robot@localhost, which the embedded listener accepts)")
+    send.add_argument("--timeout", type=float, default=30.0)
+
+    status = commands.add_parser("status", help="ledger counts and the running daemon's health")
+    status.add_argument("--json", action="store_true")
+
     check = commands.add_parser("check-rules", help="validate the operators' rule files")
     check.add_argument("--rules", type=Path, default=None, help="rule folder (default: from settings)")
     return parser
@@ -86,6 +101,13 @@ def main(argv: list[str] | None = None) -> int:
             return run_check_rules(rules_dir, sys.stdout)
         if args.command == "extract":
             return _extract(args, settings, rules_dir)
+        if args.command == "status":
+            return run_status(settings, args.json, sys.stdout)
+        if args.command == "send":
+            return _send(args)
+        if args.command == "run":
+            config_name = str(args.config or _default_config() or "(embedded defaults)")
+            return asyncio.run(run_daemon(settings, config_name))
         return asyncio.run(_with_robot(args, settings))
     except RuleFileError as error:
         for problem in error.problems:
@@ -97,6 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     except (OperatorError, LedgerError) as error:
         print(f"lae-robot: {error}", file=sys.stderr)
         return 1
+
+
+def _send(args: argparse.Namespace) -> int:
+    host, _, port = args.to.rpartition(":")
+    if not host or not port.isdigit():
+        print(f"lae-robot send: --to takes HOST:PORT, got {args.to!r}", file=sys.stderr)
+        return 2
+    return asyncio.run(send_files(args.files, host, int(port), args.rcpt, args.timeout, sys.stdout, sys.stderr))
 
 
 def _default_config() -> Path | None:

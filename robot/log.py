@@ -62,3 +62,5 @@ def configure_logging(log_format: LogFormat = "console", level: str = "INFO", st
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric_level)
+    # aiosmtpd logs every SMTP command with peer and addresses at INFO; only its warnings are wanted
+    logging.getLogger("mail.log").setLevel(max(numeric_level, logging.WARNING))

@@ -72,6 +72,40 @@ class RetrySettings:
 
 
 @dataclass(frozen=True)
+class IngressSettings:
+    """Where mail comes in: an SMTP listener (on by default, loopback) and IMAP mailboxes by name."""
+
+    smtp: dict[str, Any] = field(default_factory=lambda: {"host": "127.0.0.1", "port": 2525,
+                                                          "accept_recipients": ["@localhost"]})
+    smtp_enabled: bool = True
+    imap: dict[str, Any] = field(default_factory=dict)  # name -> mailbox table
+
+
+@dataclass(frozen=True)
+class ObserveSettings:
+    """The local /healthz and /metrics endpoint."""
+
+    host: str = "127.0.0.1"
+    port: int = 9187
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """The daemon's periodic jobs."""
+
+    sweep_seconds: float = 30.0  # deferred messages and the outbox
+    reload_seconds: float = 30.0  # rules and case register
+    digest_time: str = "07:00"  # daily digest of open escalations, local time HH:MM
+    retention_days: int = 90  # raw mail of finished messages is deleted after this; the audit stays
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    workers: int = 2  # messages processed at once
+    drain_seconds: float = 30.0  # on SIGTERM: finish in-flight work for at most this long
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole configuration; every section has embedded defaults."""
 
@@ -83,6 +117,10 @@ class Settings:
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     retry: RetrySettings = field(default_factory=RetrySettings)
+    ingress: IngressSettings = field(default_factory=IngressSettings)
+    observe: ObserveSettings = field(default_factory=ObserveSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
     # the folder relative paths in adapter tables are taken from (the config file's)
     base_dir: Path = field(default=Path("."), compare=False)
 
@@ -126,6 +164,10 @@ def _value(hint: Any, value: Any, file: str, key: str, base: Path) -> Any:
         if not isinstance(value, str) or not value:
             raise SettingsError(file, key, f"a path as a string, got {value!r}")
         return base / value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise SettingsError(file, key, f"true or false, got {value!r}")
+        return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise SettingsError(file, key, f"a positive whole number, got {value!r}")

@@ -206,6 +206,8 @@ def _load_result(answer: bytes) -> PdfContent | PdfFailure:
 
 def _worker_main(conn: Connection, limits: Limits) -> None:
     """Cap this process, load the parsers under the cap, say ready, then answer one document per message."""
+    # Ctrl-C reaches the whole process group: the parent decides when parsers stop (it closes the pipe)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _cap_process(limits)
     _quiet_parsers()
     read = _load_reader()

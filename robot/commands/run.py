@@ -1,0 +1,31 @@
+"""`lae-robot run`: the daemon with its ingresses, workers, scheduler and observability endpoint, until a signal."""
+
+from __future__ import annotations
+
+import re
+
+from robot.app import attach_ingresses, open_robot
+from robot.daemon import Daemon
+from robot.observe.http import ObservabilityServer
+from robot.observe.metrics import Metrics
+from robot.scheduler import build_scheduler
+from robot.settings import Settings, SettingsError
+
+_CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+async def run_daemon(settings: Settings, config_name: str) -> int:
+    if not _CLOCK_TIME.match(settings.schedule.digest_time):
+        raise SettingsError(config_name, "schedule.digest_time", f"a time HH:MM, got {settings.schedule.digest_time!r}")
+    metrics = Metrics()
+    async with open_robot(settings) as robot:
+        daemon = Daemon(robot, metrics)
+        attach_ingresses(daemon, settings, config_name)
+        observe = ObservabilityServer(settings.observe.host, settings.observe.port, metrics, daemon.health)
+        scheduler = build_scheduler(daemon)
+        scheduler.start()
+        try:
+            await daemon.run(observe)
+        finally:
+            scheduler.shutdown(wait=False)
+    return 0

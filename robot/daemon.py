@@ -1,0 +1,225 @@
+"""The long-running robot: ingress commits mail to the ledger, workers run the stages, IMAP is settled last."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from contextlib import suppress
+from datetime import timedelta
+from typing import Protocol
+
+import structlog
+
+from robot.app import Robot
+from robot.ingress.base import Received
+from robot.ledger.base import DocumentState
+from robot.notify.delivery import deliver_due
+from robot.observe.http import HealthReport, ObservabilityServer
+from robot.observe.metrics import Metrics
+from robot.worker import process_message
+
+log = structlog.get_logger(__name__)
+
+
+class MailboxWatcher(Protocol):
+    """What the daemon needs of an IMAP ingress."""
+
+    connected: bool
+
+    async def run(self) -> None: ...
+    async def poll_once(self) -> None: ...
+    async def settle(self, message_id: int, outcome: str) -> None: ...
+    def stop(self) -> None: ...
+
+
+class Listener(Protocol):
+    """What the daemon needs of an SMTP ingress."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class Daemon:
+    """Owns the queue of ledger message ids and the tasks around it. Intake never waits for processing."""
+
+    def __init__(self, robot: Robot, metrics: Metrics):
+        self.robot = robot
+        self.metrics = metrics
+        self.mailboxes: dict[str, MailboxWatcher] = {}
+        self.listener: Listener | None = None
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._queued: set[int] = set()
+        self._outbox_due = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._workers: list[asyncio.Task[None]] = []
+
+    # ------------------------------------------------------------ callbacks for the ingresses
+
+    async def accept(self, received: Received) -> int:
+        """Commit the mail durably (fsync'd) and queue it; the ingress answers its source after this returns."""
+        ledger = self.robot.services.ledger
+        intake = await asyncio.to_thread(
+            ledger.accept, received.raw, source=received.source, source_ref=received.source_ref,
+            mailbox=received.mailbox, envelope_sender=received.envelope_sender)
+        if not intake.duplicate:
+            self.metrics.received(received.source)
+        if ledger.message(intake.message_id).state != "done":
+            self.enqueue(intake.message_id)
+        return intake.message_id
+
+    async def outcome_of(self, message_id: int) -> str | None:
+        """'filed' when every document of a finished message was filed, 'escalated' when any was not."""
+        ledger = self.robot.services.ledger
+        if ledger.message(message_id).state != "done":
+            return None
+        outcomes = {d.outcome for d in ledger.documents(message_id)}
+        return "filed" if outcomes and outcomes <= {"filed", "duplicate"} else "escalated"
+
+    def wake_outbox(self) -> None:
+        """Send the outbox now rather than at the next sweep."""
+        self._outbox_due.set()
+
+    def enqueue(self, message_id: int) -> None:
+        if message_id not in self._queued:
+            self._queued.add(message_id)
+            self._queue.put_nowait(message_id)
+            self.metrics.queue_depth(self._queue.qsize())
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def run(self, observe: ObservabilityServer | None = None) -> None:
+        """Run until SIGTERM/SIGINT (or stop()); then stop intake, drain with a deadline, close."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, self.stop)
+        settings = self.robot.settings
+        for message_id in self.robot.services.ledger.unfinished():
+            self.enqueue(message_id)
+        self._workers = [asyncio.create_task(self._work(), name=f"worker-{n}")
+                         for n in range(settings.daemon.workers)]
+        self._tasks.append(asyncio.create_task(self._deliver_outbox(), name="outbox"))
+        for name, mailbox in self.mailboxes.items():
+            self._tasks.append(asyncio.create_task(mailbox.run(), name=f"imap-{name}"))
+        if self.listener is not None:
+            await self.listener.start()
+        if observe is not None:
+            await observe.start()
+        log.info("robot_started", mailboxes=sorted(self.mailboxes), smtp=self.listener is not None,
+                 workers=settings.daemon.workers)
+        await self._stopping.wait()
+        await self._shutdown(observe)
+
+    def stop(self) -> None:
+        log.info("robot_stopping")
+        self._stopping.set()
+
+    async def _shutdown(self, observe: ObservabilityServer | None) -> None:
+        if self.listener is not None:
+            await self.listener.stop()
+        for mailbox in self.mailboxes.values():
+            mailbox.stop()
+        deadline = self.robot.settings.daemon.drain_seconds
+        try:
+            await asyncio.wait_for(self._queue.join(), timeout=deadline)
+        except asyncio.TimeoutError:
+            log.warning("drain_deadline_passed", left=self._queue.qsize(),
+                        note="unfinished messages stay in the ledger and resume at the next start")
+        for task in [*self._workers, *self._tasks]:
+            task.cancel()
+        await asyncio.gather(*self._workers, *self._tasks, return_exceptions=True)
+        await self.deliver_outbox_once()
+        if observe is not None:
+            await observe.stop()
+        log.info("robot_stopped")
+
+    # ------------------------------------------------------------ work
+
+    async def _work(self) -> None:
+        while True:
+            message_id = await self._queue.get()
+            try:
+                await self._handle(message_id)
+            except Exception:  # process_message escalates its own failures; this guards settle and metrics
+                log.exception("message_handling_failed", message=message_id)
+            finally:
+                self._queued.discard(message_id)
+                self._queue.task_done()
+                self.metrics.queue_depth(self._queue.qsize())
+
+    async def _handle(self, message_id: int) -> None:
+        services = self.robot.services
+        work = await process_message(message_id, services)
+        message = services.ledger.message(message_id)
+        if message.state != "done":
+            self.metrics.retried()
+            return
+        seconds = max(0.0, (services.clock() - message.received_at).total_seconds())
+        for document in services.ledger.documents(message_id):
+            if document.outcome in ("filed", "duplicate"):
+                self.metrics.filed(seconds)
+            elif document.state in (DocumentState.ESCALATED, DocumentState.NOTIFIED):
+                self.metrics.escalated(document.reason or "unknown", seconds)
+        self.wake_outbox()
+        outcome = await self.outcome_of(message_id)
+        mailbox = self.mailboxes.get(message.mailbox or "") if message.source == "imap" else None
+        if mailbox is not None and outcome is not None:
+            await mailbox.settle(message_id, outcome)
+        log.debug("message_settled", message=message_id, outcome=outcome, documents=len(work.documents))
+
+    async def _deliver_outbox(self) -> None:
+        while True:
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._outbox_due.wait(), self.robot.settings.schedule.sweep_seconds)
+            self._outbox_due.clear()
+            await self.deliver_outbox_once()
+
+    async def deliver_outbox_once(self) -> None:
+        robot = self.robot
+        if robot.transport is None:
+            return
+        try:
+            await deliver_due(robot.services.ledger, robot.transport, robot.services.clock,
+                              max_attempts=robot.settings.notify.max_attempts)
+        except Exception:  # a broken transport must not stop the daemon; the notices stay queued
+            log.exception("outbox_delivery_failed")
+
+    # ------------------------------------------------------------ scheduled jobs
+
+    def sweep_deferred(self) -> None:
+        """Messages whose retry time has come go back on the queue."""
+        for message_id in self.robot.services.ledger.unfinished(self.robot.services.clock()):
+            self.enqueue(message_id)
+
+    async def poll_mailboxes(self) -> None:
+        for mailbox in self.mailboxes.values():
+            await mailbox.poll_once()
+
+    async def reload(self) -> None:
+        """Rules reload when their files changed; the case register when the archive is asked."""
+        self.robot.rules.current()
+        await self.robot.services.archive.health()
+
+    def retention(self) -> int:
+        days = self.robot.settings.schedule.retention_days
+        return self.robot.services.ledger.purge_raw(self.robot.services.clock() - timedelta(days=days))
+
+    async def health(self) -> HealthReport:
+        checks: dict[str, str] = {}
+        ok = True
+        try:
+            self.robot.services.ledger.unfinished()
+            checks["ledger"] = "ok"
+        except Exception as error:  # any ledger failure makes the robot unhealthy
+            ok, checks["ledger"] = False, f"failing: {type(error).__name__}"
+        alive = sum(1 for task in self._workers if not task.done())
+        checks["workers"] = f"{alive} running"
+        ok = ok and alive > 0
+        archive = await self.robot.services.archive.health()
+        checks["archive"] = "ok" if archive.ok else f"failing: {archive.detail}"
+        for name, mailbox in self.mailboxes.items():
+            checks[f"imap:{name}"] = "connected" if mailbox.connected else "disconnected"
+            self.metrics.imap_connected(name, mailbox.connected)
+        checks["queue"] = str(self._queue.qsize())
+        return HealthReport(ok=ok, checks=checks)

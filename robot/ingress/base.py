@@ -1,0 +1,25 @@
+"""What every ingress hands over: the raw bytes and where they came from, to one accept callback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+
+@dataclass(frozen=True)
+class Received:
+    """One mail exactly as received, and a reference back to its source."""
+
+    raw: bytes
+    source: str  # "imap" | "smtp"
+    source_ref: str  # imap: "imap:<mailbox>:<folder>:<uidvalidity>:<uid>"; smtp: "smtp:<listener>:<queue id>"
+    mailbox: str | None  # the configured mailbox name ("tunnel", "secure"), or the SMTP listener's name
+    envelope_sender: str | None = None  # SMTP MAIL FROM, when known
+
+
+# Commits the mail durably (the ledger) and returns its message id; raises when it cannot.
+# An ingress answers its source (SMTP 250) only after this returned.
+Accept = Callable[[Received], Awaitable[int]]
+
+# The outcome of a ledger message once it is finished ("filed" | "escalated"), None while it is not.
+OutcomeOf = Callable[[int], Awaitable[str | None]]

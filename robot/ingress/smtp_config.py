@@ -1,0 +1,144 @@
+"""The SMTP listener's settings as frozen data, read from a TOML table with errors that name the file and key."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+MIB = 1024 * 1024
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # the listener's name sits in "smtp:<name>:<queue id>": no colon
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DOMAIN = re.compile(r"(?=.{1,253}\Z)[^\s@<>()\[\],;:\"\\.]+(\.[^\s@<>()\[\],;:\"\\.]+)*")
+_LOCAL = re.compile(r"[^\s@<>()\[\],;:\"\\]+")
+
+
+class SmtpConfigError(Exception):
+    """The SMTP listener's table is wrong: the dotted `key` and what was `expected` (never a secret's value)."""
+
+    def __init__(self, key: str, expected: str, file: str = "-") -> None:
+        self.key, self.expected, self.file = key, expected, file
+        super().__init__(f"{file}: {key}: {expected}")
+
+
+@dataclass(frozen=True)
+class SmtpListenerConfig:
+    """One SMTP listener. Passwords are never here: `auth_users_env` names the variable that holds them."""
+
+    accept_recipients: tuple[str, ...]  # exact addresses and/or "@domain"; lower-cased; never empty (no open relay)
+    host: str = "127.0.0.1"
+    port: int = 2525  # 0: any free port (tests)
+    name: str = "smtp"
+    hostname: str | None = None  # the name in the greeting and EHLO reply; None: this machine's host name
+    max_message_bytes: int = 50 * MIB  # as sent on the wire; larger messages are answered 552
+    require_starttls: bool = False
+    tls_cert: Path | None = None  # given (with tls_key): STARTTLS is offered
+    tls_key: Path | None = None
+    auth_required: bool = False  # AUTH PLAIN/LOGIN, only after STARTTLS
+    auth_users_env: str | None = None  # a variable holding "user:password" pairs, one per line or comma-separated
+    max_connections_per_client: int = 5
+    max_connections: int = 100
+    timeout_seconds: float = 60.0  # idle time between commands; also bounds one whole DATA (transfer + commit)
+    source: str = field(default="-", repr=False, compare=False)  # the file named in errors
+    section: str = field(default="ingress.smtp", repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        fail = self._fail
+        if not isinstance(self.accept_recipients, tuple) or not self.accept_recipients:
+            raise fail("accept_recipients", "a non-empty list of addresses and/or '@domain' entries (no open relay)")
+        for entry in self.accept_recipients:
+            if not isinstance(entry, str) or not is_recipient_entry(entry) or entry != entry.lower():
+                raise fail("accept_recipients", f"lower-case 'user@domain' or '@domain' entries, got {entry!r}")
+        if not self.host or any(ch.isspace() for ch in self.host):
+            raise fail("host", f"a host name or address, got {self.host!r}")
+        if not 0 <= self.port <= 65535:
+            raise fail("port", f"a port number 0-65535, got {self.port!r}")
+        if not _NAME.fullmatch(self.name):
+            raise fail("name", f"letters, digits, '_', '.' or '-', got {self.name!r}")
+        if self.hostname is not None and not _DOMAIN.fullmatch(self.hostname):
+            raise fail("hostname", f"a DNS name, got {self.hostname!r}")
+        if self.max_message_bytes < 1024:
+            raise fail("max_message_bytes", f"a whole number of at least 1024, got {self.max_message_bytes!r}")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise fail("tls_key" if self.tls_key is None else "tls_cert", "tls_cert and tls_key come together")
+        if self.require_starttls and self.tls_cert is None:
+            raise fail("tls_cert", "a certificate file (and tls_key): require_starttls = true needs them")
+        if self.auth_required:
+            if self.tls_cert is None:
+                raise fail("tls_cert", "a certificate file (and tls_key): AUTH is only offered over STARTTLS")
+            if self.auth_users_env is None:
+                raise fail("auth_users_env", "the name of an environment variable (auth_required = true needs it)")
+        elif self.auth_users_env is not None:
+            raise fail("auth_users_env", "no auth_users_env unless auth_required = true (it would not be enforced)")
+        if self.auth_users_env is not None and not _ENV_NAME.fullmatch(self.auth_users_env):
+            raise fail("auth_users_env", f"the name of an environment variable, got {self.auth_users_env!r}")
+        for key in ("max_connections_per_client", "max_connections"):
+            if getattr(self, key) < 1:
+                raise fail(key, f"a whole number of at least 1, got {getattr(self, key)!r}")
+        if not self.timeout_seconds > 0:
+            raise fail("timeout_seconds", f"a positive number, got {self.timeout_seconds!r}")
+
+    def _fail(self, key: str, expected: str) -> SmtpConfigError:
+        return SmtpConfigError(f"{self.section}.{key}", expected, self.source)
+
+    @classmethod
+    def from_table(
+        cls, table: Any, file_for_errors: str, *, section: str = "ingress.smtp", base_dir: Path | None = None
+    ) -> SmtpListenerConfig:
+        """Read one `[ingress.smtp]` table; unknown or missing keys and wrong types are SmtpConfigError naming
+        the file and key. Relative tls_cert/tls_key are taken from `base_dir` when given."""
+        if not isinstance(table, dict):
+            raise SmtpConfigError(section, "a table", file_for_errors)
+        known = sorted(f.name for f in fields(cls) if f.name not in ("source", "section"))
+        for key in table:
+            if key not in known:
+                raise SmtpConfigError(
+                    f"{section}.{key}", f"no such setting (known: {', '.join(known)})", file_for_errors
+                )
+        if "accept_recipients" not in table:
+            raise SmtpConfigError(
+                f"{section}.accept_recipients", "a value (this key is required: the robot is no open relay)",
+                file_for_errors,
+            )  # fmt: skip
+        values = {
+            key: _typed(key, value, f"{section}.{key}", file_for_errors, base_dir) for key, value in table.items()
+        }
+        return cls(**values, source=file_for_errors, section=section)
+
+
+def is_recipient_entry(entry: str) -> bool:
+    """Whether `entry` is "local@domain" or "@domain"."""
+    local, at, domain = entry.rpartition("@")
+    return bool(at) and (local == "" or bool(_LOCAL.fullmatch(local))) and bool(_DOMAIN.fullmatch(domain))
+
+
+def _typed(key: str, value: Any, dotted: str, file: str, base_dir: Path | None) -> Any:
+    def fail(expected: str) -> SmtpConfigError:
+        return SmtpConfigError(dotted, f"{expected}, got {value!r}", file)
+
+    if key in ("host", "name", "hostname", "auth_users_env"):
+        if not isinstance(value, str):
+            raise fail("a string")
+        return value
+    if key in ("port", "max_message_bytes", "max_connections_per_client", "max_connections"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise fail("a whole number")
+        return value
+    if key == "timeout_seconds":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail("a positive number")
+        return float(value)
+    if key in ("require_starttls", "auth_required"):
+        if not isinstance(value, bool):
+            raise fail("true or false")
+        return value
+    if key in ("tls_cert", "tls_key"):
+        if not isinstance(value, str) or not value:
+            raise fail("a path as a string")
+        return base_dir / value if base_dir is not None else Path(value)
+    if key == "accept_recipients":
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise fail("a list of strings")
+        return tuple(item.strip().lower() for item in value)
+    raise fail("a known setting")  # unreachable: from_table checked the keys

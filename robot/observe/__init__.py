@@ -1,0 +1,1 @@
+"""Observability: Prometheus metrics, the /healthz and /metrics endpoint, and the operators' status view."""
