@@ -43,3 +43,13 @@ def write_atomic(folder: Path, name: str, data: bytes, mode: int = 0o640) -> Non
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
     fsync_folder(folder)
+
+
+def remove_stale_temps(folder: Path) -> int:
+    """Temp files a write killed before its rename left behind (only ever hidden `.*.tmp` files)."""
+    removed = 0
+    for temp in folder.glob(".*.tmp") if folder.is_dir() else ():
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+            removed += 1
+    return removed

@@ -61,6 +61,7 @@ class Decision:
             "form_title": self.plan.form_title,
             "kind": self.plan.kind,
             "case_id": self.case.case_id if self.case else None,
+            "case_type": self.case.case_type if self.case else None,
             "notify_to": list(self.notify_to),
             "explanation": [mask_cpr_text(line) for line in self.explanation],
             "routes_passed_over": [{"route": name, "why": why} for name, why in self.plan.passed_over],

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from robot.durable import write_atomic
+from robot.durable import remove_stale_temps, write_atomic
 from robot.notify.message import Notice, build_email, is_domain, sender_address
 from robot.notify.transport import TransportUnavailable
 
@@ -38,6 +38,7 @@ class OutboxFolderTransport:
         if not is_domain(domain):
             raise ValueError(f"not a domain for Message-IDs: {domain!r}")
         self._folder, self._sender, self._domain, self._clock = folder, sender, domain, clock
+        remove_stale_temps(folder)  # a notice write killed before its rename; the notice is still queued
 
     async def send(self, notice: Notice) -> None:
         data = build_email(notice, self._sender, self._clock(), self._domain).as_bytes()

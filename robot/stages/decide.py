@@ -12,7 +12,8 @@ from robot.stages.work import DocumentWork, MessageWork, Services
 
 async def decide(work: MessageWork, services: Services) -> None:
     for document in work.documents:
-        if document.pending:
+        # a document decided before a crash keeps its case: the archive may already hold it there
+        if document.pending and document.stored.state is not DocumentState.DECIDED:
             await _decide_one(work, document, services)
 
 
@@ -39,6 +40,5 @@ async def _decide_one(work: MessageWork, document: DocumentWork, services: Servi
     if decision.reason is not None:
         escalate(work, document, decision.reason, decision.explanation[-1], services, decision)
         return
-    if document.stored.state is not DocumentState.DECIDED:
-        services.ledger.advance(document.stored.id, DocumentState.DECIDED, rule=decision.record()["rule"],
-                                case_id=decision.case.case_id if decision.case else None, decision=decision.record())
+    services.ledger.advance(document.stored.id, DocumentState.DECIDED, rule=decision.record()["rule"],
+                            case_id=decision.case.case_id if decision.case else None, decision=decision.record())

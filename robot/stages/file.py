@@ -3,36 +3,39 @@
 from __future__ import annotations
 
 from robot.extract.record import extraction_record
-from robot.ledger.base import DocumentState
-from robot.model import ArchiveRejected, ArchiveUnavailable, Filed, FilingMetadata, Reason
+from robot.ledger.base import DocumentState, StoredDocument
+from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Filed, FilingMetadata, Reason
 from robot.stages.escalation import escalate
 from robot.stages.retry import retry_or_give_up
 from robot.stages.work import DocumentWork, MessageWork, Services
 
 
 async def file(work: MessageWork, services: Services) -> None:
+    """Files every document the ledger holds as decided: decided in this run, or before a crash."""
     for document in work.documents:
-        if document.pending and document.decision is not None and document.decision.files:
-            await _file_one(work, document, services)
+        if document.pending and document.attachment is not None:
+            stored = services.ledger.document(document.stored.id)
+            if stored.state is DocumentState.DECIDED and stored.case_id:
+                await _file_one(work, document, stored, services)
 
 
-async def _file_one(work: MessageWork, document: DocumentWork, services: Services) -> None:
-    decision, attachment = document.decision, document.attachment
-    assert decision is not None and decision.case is not None and attachment is not None
-    case = decision.case
+async def _file_one(work: MessageWork, document: DocumentWork, stored: StoredDocument, services: Services) -> None:
+    attachment = document.attachment
+    assert attachment is not None and stored.case_id is not None
+    decided = stored.decision or {}
+    case = Case(case_id=stored.case_id, case_type=str(decided.get("case_type") or ""), status="open")
     earlier = services.ledger.filing_of(case.case_id, attachment.sha256)
-    if earlier is not None and earlier.id != document.stored.id:
-        services.ledger.advance(document.stored.id, DocumentState.DUPLICATE, outcome="duplicate",
-                                case_id=case.case_id, document_ref=earlier.document_ref)
+    if earlier is not None and earlier.id != stored.id:
+        services.ledger.advance(stored.id, DocumentState.DUPLICATE, outcome="duplicate", case_id=case.case_id,
+                                document_ref=earlier.document_ref)
         document.outcome = Filed(case.case_id, earlier.document_ref or "", duplicate=True)
         return
     metadata = FilingMetadata(
         received=work.message.received_at, sender=work.letter.sender if work.letter else None,
         message_id=work.letter.message_id if work.letter else None,
-        form=f"LÆ {decision.plan.form}", form_title=decision.plan.form_title or "",
-        document_sha256=attachment.sha256, attachment_name=attachment.name,
-        rule=decision.plan.route.name if decision.plan.route else "", evidence=_evidence(document),
-        robot_version=services.robot_version,
+        form=str(decided.get("form") or ""), form_title=str(decided.get("form_title") or ""),
+        document_sha256=attachment.sha256, attachment_name=attachment.name, rule=stored.rule or "",
+        evidence=_evidence(document, decided), robot_version=services.robot_version,
     )
     try:
         receipt = await services.archive.file(case, attachment.data, metadata)
@@ -41,17 +44,16 @@ async def _file_one(work: MessageWork, document: DocumentWork, services: Service
         return
     except ArchiveRejected as error:
         escalate(work, document, Reason.ARCHIVE_REJECTED, f"the archive refused the document: {error}", services,
-                 decision)
+                 document.decision)
         return
-    services.ledger.advance(document.stored.id, DocumentState.FILED, outcome="filed", case_id=case.case_id,
+    services.ledger.advance(stored.id, DocumentState.FILED, outcome="filed", case_id=case.case_id,
                             document_ref=receipt.document_ref)
     document.outcome = Filed(case.case_id, receipt.document_ref)
 
 
-def _evidence(document: DocumentWork) -> dict[str, object]:
+def _evidence(document: DocumentWork, decided: dict[str, object]) -> dict[str, object]:
     """Why the robot filed it where it did, for the sidecar: the decision and where the CPR and form were read."""
-    assert document.decision is not None
-    evidence: dict[str, object] = {"decision": document.decision.record()}
+    evidence: dict[str, object] = {"decision": decided}
     if document.extraction is not None:
         evidence["extraction"] = extraction_record("", document.stored.name, document.extraction,
                                                    reveal_cpr=False)["evidence"]
