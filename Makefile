@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench samples clean
+.PHONY: run test bench bench-daemon samples clean
 
 $(BIN)/lae-robot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,12 +11,12 @@ $(BIN)/lae-robot: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# Until the daemon exists: run every sample mail through the whole pipeline on the
-# embedded defaults of config.example.toml (folder archive, sample register, outbox
-# folder and ledger under var/), then list what was escalated.
+# The daemon on the embedded defaults of config.example.toml: SMTP on 127.0.0.1:2525,
+# folder archive and the sample case register under var/, notices as .eml files in
+# var/outbox/, ledger var/ledger.sqlite3, /healthz and /metrics on 127.0.0.1:9187.
+# Feed it from another terminal: .venv/bin/lae-robot send --to 127.0.0.1:2525 samples/mail/*.eml
 run: $(BIN)/lae-robot var/cases.csv
-	$(BIN)/lae-robot --config config.example.toml process samples/mail/*.eml
-	$(BIN)/lae-robot --config config.example.toml escalations list
+	$(BIN)/lae-robot --config config.example.toml run
 
 var/cases.csv: samples/cases.csv
 	mkdir -p var/archive var/outbox
@@ -27,6 +27,9 @@ test: $(BIN)/lae-robot
 
 bench: $(BIN)/lae-robot
 	$(BIN)/python bench/extraction.py
+
+bench-daemon: $(BIN)/lae-robot
+	$(BIN)/python bench/daemon.py
 
 samples: $(BIN)/lae-robot
 	$(BIN)/python samples/generate.py
