@@ -24,7 +24,8 @@ log = structlog.get_logger(__name__)
 class MailboxWatcher(Protocol):
     """What the daemon needs of an IMAP ingress."""
 
-    connected: bool
+    @property
+    def connected(self) -> bool: ...
 
     async def run(self) -> None: ...
     async def poll_once(self) -> None: ...
@@ -36,7 +37,7 @@ class Listener(Protocol):
     """What the daemon needs of an SMTP ingress."""
 
     async def start(self) -> None: ...
-    async def stop(self) -> None: ...
+    async def stop(self, deadline_seconds: float) -> None: ...
 
 
 class Daemon:
@@ -116,16 +117,16 @@ class Daemon:
         self._stopping.set()
 
     async def _shutdown(self, observe: ObservabilityServer | None) -> None:
-        if self.listener is not None:
-            await self.listener.stop()
-        for mailbox in self.mailboxes.values():
-            mailbox.stop()
         deadline = self.robot.settings.daemon.drain_seconds
-        try:
+        if self.listener is not None:
+            await self.listener.stop(deadline)
+        try:  # IMAP stays connected while draining, so finished mails are moved to their folders
             await asyncio.wait_for(self._queue.join(), timeout=deadline)
         except asyncio.TimeoutError:
             log.warning("drain_deadline_passed", left=self._queue.qsize(),
                         note="unfinished messages stay in the ledger and resume at the next start")
+        for mailbox in self.mailboxes.values():
+            mailbox.stop()
         for task in [*self._workers, *self._tasks]:
             task.cancel()
         await asyncio.gather(*self._workers, *self._tasks, return_exceptions=True)

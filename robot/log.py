@@ -64,3 +64,5 @@ def configure_logging(log_format: LogFormat = "console", level: str = "INFO", st
     root.setLevel(numeric_level)
     # aiosmtpd logs every SMTP command with peer and addresses at INFO; only its warnings are wanted
     logging.getLogger("mail.log").setLevel(max(numeric_level, logging.WARNING))
+    # aioimaplib logs whole mails at DEBUG and every untagged response at INFO
+    logging.getLogger("aioimaplib").setLevel(max(numeric_level, logging.WARNING))

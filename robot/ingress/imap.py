@@ -1,0 +1,448 @@
+"""The IMAP ingress: watch one mailbox, hand each mail's raw bytes to `accept`, move it once its outcome is known."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import ssl
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from robot.ingress.base import Accept, OutcomeOf, Received
+from robot.ingress.imap_client import ImapAuthFailed, ImapSession, folder_on_wire, quoted, sasl_xoauth2
+from robot.ingress.imap_config import ImapConfigError, ImapMailboxConfig
+from robot.privacy import mask_cpr_text
+
+__all__ = ["ImapConfigError", "ImapIngress", "ImapMailboxConfig", "TokenCommandError"]
+
+log = structlog.get_logger(__name__)
+
+OUTCOMES = ("filed", "escalated")
+BACKOFF_FIRST_SECONDS = 1.0
+MIN_TRANSFER_RATE = 64 * 1024  # bytes/s: a mail of n bytes may take timeout_seconds + n / rate to arrive
+QUIET_ROUNDS = 10  # sweeps in a row while the server keeps announcing new mail, before waiting again
+LOGOUT_SECONDS = 5.0
+_TOKEN = re.compile(r"[\x21-\x7e]+")  # one word of printable ASCII: what fits "auth=Bearer <token>"
+
+
+class TokenCommandError(Exception):
+    """The token command failed or printed no usable token (the text never holds the token)."""
+
+
+class ImapIngress:
+    """Watches one mailbox. The watched folder is the to-do list: whatever is still in it is unprocessed
+    or unsettled, so every sweep looks at all of it, and a mail leaves it only once its outcome is committed.
+
+    `run()` keeps one connection (reconnecting with backoff); `poll_once()` and `settle()` share it, one
+    IMAP command at a time (an IDLE in progress is ended for them)."""
+
+    def __init__(
+        self,
+        name: str,
+        config: ImapMailboxConfig,
+        accept: Accept,
+        outcome_of: OutcomeOf,
+        *,
+        environ: Mapping[str, str] = os.environ,
+    ) -> None:
+        self.name = name
+        self._config = config
+        self._accept, self._outcome_of = accept, outcome_of
+        self._environ = dict(environ)  # the token command's environment
+        self._password = _password(config, environ) if config.auth == "login" else None
+        self._tokens: list[str] = []  # the last two, to keep them out of error texts
+        self._lock = asyncio.Lock()  # one IMAP command at a time: aioimaplib is not safe for more
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()  # someone waits for the connection: end IDLE
+        self._session: ImapSession | None = None
+        self._delimiter: str | None = None
+        self._uidvalidity: int | None = None
+        self._message_of: dict[tuple[int, int], int] = {}  # (uidvalidity, uid) -> ledger message id
+        self._uids_of: dict[int, set[tuple[int, int]]] = {}  # message id -> the UIDs that carry it
+        self._running = False
+        self._idling = False
+        self.last_error: str | None = None  # the latest failure, masked; None after a complete sweep
+
+    def __repr__(self) -> str:
+        return f"ImapIngress({self.name!r}, {self._config!r})"
+
+    @property
+    def _log(self) -> Any:
+        return log.bind(mailbox=self.name)  # bound per call: logging may be configured after construction
+
+    @property
+    def connected(self) -> bool:
+        return self._session is not None and self._session.alive
+
+    @property
+    def idling(self) -> bool:
+        """Whether the connection waits in IDLE right now."""
+        return self._idling
+
+    @property
+    def uidvalidity(self) -> int | None:
+        """UIDVALIDITY of the watched folder as last selected."""
+        return self._uidvalidity
+
+    # ------------------------------------------------------------ the daemon's calls
+
+    async def run(self) -> None:
+        """Watch until stop(): connect, sweep, wait for news (IDLE, else poll), sweep again. Any failure is
+        logged and followed by a reconnect after a pause of 1 s doubling up to reconnect_max_seconds; no
+        exception leaves except CancelledError."""
+        if self._running:
+            self._log.error("imap_run_twice", note="run() is already watching this mailbox; this call returns")
+            return
+        self._running = True
+        backoff = BACKOFF_FIRST_SECONDS
+        try:
+            while not self._stop.is_set():
+                try:
+                    complete = await self._sweep_now()
+                    backoff = BACKOFF_FIRST_SECONDS
+                    await self._wait_for_news(soon=not complete)
+                except Exception as error:  # whatever broke, the mailbox is watched again after a pause
+                    self._failed(error, "imap_connection_failed", retry_seconds=backoff)
+                    await self._pause(backoff)
+                    backoff = min(backoff * 2, self._config.reconnect_max_seconds)
+        except asyncio.CancelledError:
+            self._drop_session()
+            raise
+        finally:
+            self._running = False
+        await self._close()
+
+    def stop(self) -> None:
+        """End run() promptly: an IDLE ends at once, the connection is logged out and closed. A connection
+        opened by poll_once() alone is closed here."""
+        self._stop.set()
+        self._wake.set()
+        if not self._running:
+            self._drop_session()
+
+    async def poll_once(self) -> None:
+        """Sweep now (the scheduler's fallback should IDLE miss something), connecting if needed. Failures
+        are logged and kept in `last_error`, never raised."""
+        if self._stop.is_set():
+            return
+        self._wake.set()
+        try:
+            async with self._lock:
+                if not self._stop.is_set():
+                    await self._sweep_until_quiet(await self._connect_if_needed())
+        except Exception as error:  # the next poll or run()'s reconnect tries again
+            self._failed(error, "imap_poll_failed")
+
+    async def settle(self, message_id: int, outcome: str) -> None:
+        """Move the mail(s) that carried `message_id` to the filed or escalated folder, now that its outcome
+        is committed. Only UIDs read under the current UIDVALIDITY are moved; when disconnected, or when the
+        move fails, the next sweep settles it (through outcome_of). Never raises for IMAP trouble."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
+        if message_id not in self._uids_of:
+            self._log.debug("imap_settle_not_here", message=message_id)
+            return
+        self._wake.set()
+        try:
+            async with self._lock:
+                await self._settle(message_id, outcome)
+        except Exception as error:  # the mail stays in the folder; the next sweep moves it
+            self._failed(error, "imap_settle_failed", message=message_id, note="the next sweep settles it")
+
+    # ------------------------------------------------------------ connection
+
+    async def _connect_if_needed(self) -> ImapSession:
+        session = self._session
+        if session is not None and session.alive:
+            return session
+        if session is not None:
+            self._log.info("imap_connection_closed", note="reconnecting")
+            self._drop_session()
+        config = self._config
+        context = await asyncio.to_thread(_tls_context, config.ca_file) if config.security == "tls" else None
+        session = await ImapSession.open(config.host, config.port, context, config.timeout_seconds)
+        try:
+            await self._authenticate(session)
+            await session.refresh_capabilities()
+            delimiter = await session.delimiter()
+            for folder in (config.filed_folder, config.escalated_folder):
+                if await session.ensure_folder(folder_on_wire(folder, delimiter)):
+                    self._log.info("imap_folder_created", folder=folder)
+        except BaseException:
+            session.abort()
+            raise
+        self._session, self._delimiter = session, delimiter
+        self._log.info("imap_connected", host=config.host, port=config.port, folder=config.folder,
+                       idle=config.idle and session.has("IDLE"), move=session.has("MOVE"),
+                       uidplus=session.has("UIDPLUS"))  # fmt: skip
+        return session
+
+    async def _select(self, session: ImapSession) -> int:
+        """SELECT the watched folder afresh and return its UIDVALIDITY; when it changed, forget every UID
+        read under the old one. Done before every sweep and every settle: a session's view can outlive a
+        rebuilt folder (Dovecot, folder deleted and created again: the old UID then names another mail)."""
+        uidvalidity = await session.select(folder_on_wire(self._config.folder, self._delimiter))
+        if uidvalidity != self._uidvalidity:
+            if self._uidvalidity is not None:
+                self._log.warning("imap_uidvalidity_changed", folder=self._config.folder, old=self._uidvalidity,
+                                  new=uidvalidity, note="every mail in the folder is read again")  # fmt: skip
+            self._uidvalidity = uidvalidity
+            self._forget_all_but(uidvalidity, None)
+        return uidvalidity
+
+    async def _authenticate(self, session: ImapSession) -> None:
+        config = self._config
+        if config.auth == "login":
+            assert self._password is not None
+            await session.login(config.username, self._password)
+            return
+        try:
+            await session.xoauth2(config.username, await self._fresh_token())
+        except ImapAuthFailed:
+            # the token may have expired or been revoked since it was made: one fresh token, one more try
+            self._log.info("imap_token_refused", note="running token_command again")
+            await session.xoauth2(config.username, await self._fresh_token())
+
+    async def _fresh_token(self) -> str:
+        config = self._config
+        assert config.token_command is not None
+        token = await run_token_command(config.token_command, config.timeout_seconds, self._environ)
+        self._tokens = [*self._tokens[-1:], token]
+        return token
+
+    def _drop_session(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            session.abort()
+
+    async def _close(self) -> None:
+        """Log out politely at the end of run(), waiting briefly for a poll or settle in progress."""
+        try:
+            await asyncio.wait_for(self._lock.acquire(), LOGOUT_SECONDS)
+        except TimeoutError:
+            self._drop_session()
+            return
+        try:
+            session, self._session = self._session, None
+            if session is not None:
+                await session.logout(LOGOUT_SECONDS)
+                self._log.info("imap_disconnected")
+        finally:
+            self._lock.release()
+
+    # ------------------------------------------------------------ waiting
+
+    async def _wait_for_news(self, *, soon: bool) -> None:
+        """IDLE (renewed before idle_renew_seconds) when the server offers it and config.idle is true; else
+        sleep poll_seconds. `soon`: the last sweep was cut short, so look again within poll_seconds."""
+        config = self._config
+        async with self._lock:
+            session = self._session
+            if session is None or not session.alive:
+                return  # reconnect at once
+            if self._wake.is_set() or self._stop.is_set():
+                self._wake.clear()
+                return
+            if config.idle and session.has("IDLE"):
+                seconds = min(config.poll_seconds, config.idle_renew_seconds) if soon else config.idle_renew_seconds
+                self._idling = True
+                try:
+                    reason = await session.idle((self._stop, self._wake), max_seconds=seconds)
+                finally:
+                    self._idling = False
+                self._wake.clear()
+                self._log.debug("imap_idle_ended", reason=reason)
+                return
+        await self._pause(config.poll_seconds)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep `seconds`, or less when stop() is called."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    # ------------------------------------------------------------ sweeping and moving
+
+    async def _sweep_now(self) -> bool:
+        async with self._lock:
+            if self._stop.is_set():
+                return True
+            return await self._sweep_until_quiet(await self._connect_if_needed())
+
+    async def _sweep_until_quiet(self, session: ImapSession) -> bool:
+        """Sweep again while the server announced new mail during the last sweep (an EXISTS it sent
+        then would not be sent again in IDLE). False when a sweep was cut short."""
+        for _round in range(QUIET_ROUNDS):
+            uidvalidity = await self._select(session)
+            session.clear_news()  # after SELECT, whose EXISTS is no news
+            if not await self._sweep(session, uidvalidity):
+                return False
+            self.last_error = None
+            if not session.has_news():
+                break
+        return True
+
+    async def _sweep(self, session: ImapSession, uidvalidity: int) -> bool:
+        """Every UID in the folder, ascending: fetch and accept the new ones, move those whose outcome is
+        known. False when accept or outcome_of failed (the sweep stops; the mail stays for the next one)."""
+        uids = await session.uid_search_all()
+        self._forget_all_but(uidvalidity, uids)
+        for uid in uids:
+            if self._stop.is_set():
+                return False
+            message_id = self._message_of.get((uidvalidity, uid))
+            if message_id is None:
+                raw = await self._fetch(session, uid)
+                if raw is None:
+                    continue  # moved away meanwhile by someone else
+                reference = f"imap:{self.name}:{self._config.folder}:{uidvalidity}:{uid}"
+                try:
+                    message_id = await self._accept(Received(raw, "imap", reference, self.name))
+                except Exception as error:  # the callback's failure: the mail stays for the next sweep
+                    self._callback_failed(error, "imap_accept_failed", uid=uid, uidvalidity=uidvalidity)
+                    return False
+                self._remember(uidvalidity, uid, message_id)
+                self._log.info("imap_mail_accepted", uid=uid, uidvalidity=uidvalidity, message=message_id,
+                               size=len(raw))  # fmt: skip
+            try:
+                outcome = await self._outcome_of(message_id)
+            except Exception as error:  # as above
+                self._callback_failed(error, "imap_outcome_failed", uid=uid, message=message_id)
+                return False
+            if outcome in OUTCOMES:
+                await self._move(session, message_id, uidvalidity, [uid], outcome)
+        return True
+
+    async def _fetch(self, session: ImapSession, uid: int) -> bytes | None:
+        """The whole mail, with a time limit sized to it (25 MB: about 7 minutes at the least rate)."""
+        size = await session.fetch_size(uid)
+        if size is None:
+            return None
+        return await session.fetch_raw(uid, self._config.timeout_seconds + size / MIN_TRANSFER_RATE)
+
+    async def _settle(self, message_id: int, outcome: str) -> None:
+        session = self._session
+        if session is None or not session.alive:
+            self._log.info("imap_settle_deferred", message=message_id, reason="not connected")
+            return
+        if message_id not in self._uids_of:
+            self._log.debug("imap_settle_not_here", message=message_id, note="a sweep has moved it already")
+            return
+        current = await self._select(session)
+        carriers = self._uids_of.get(message_id, set())
+        uids = sorted(uid for uidvalidity, uid in carriers if uidvalidity == current)
+        if not uids:
+            self._log.info("imap_settle_deferred", message=message_id,
+                           reason="UIDVALIDITY changed: the next sweep reads the folder again")  # fmt: skip
+            return
+        await self._move(session, message_id, current, uids, outcome)
+
+    async def _move(
+        self, session: ImapSession, message_id: int, uidvalidity: int, uids: list[int], outcome: str
+    ) -> None:
+        folder = self._config.filed_folder if outcome == "filed" else self._config.escalated_folder
+        await session.move(uids, folder_on_wire(folder, self._delimiter))
+        for uid in uids:
+            self._forget((uidvalidity, uid))
+        self._log.info("imap_mail_moved", message=message_id, uids=uids, uidvalidity=uidvalidity, outcome=outcome,
+                       folder=folder)  # fmt: skip
+
+    def _remember(self, uidvalidity: int, uid: int, message_id: int) -> None:
+        self._message_of[(uidvalidity, uid)] = message_id
+        self._uids_of.setdefault(message_id, set()).add((uidvalidity, uid))
+
+    def _forget(self, key: tuple[int, int]) -> None:
+        message_id = self._message_of.pop(key, None)
+        carriers = self._uids_of.get(message_id) if message_id is not None else None
+        if carriers is not None:
+            carriers.discard(key)
+            if not carriers:
+                del self._uids_of[message_id]  # type: ignore[arg-type]
+
+    def _forget_all_but(self, uidvalidity: int, uids: list[int] | None) -> None:
+        """Forget every UID of another UIDVALIDITY and, given the folder's `uids`, those no longer in it."""
+        present = set(uids) if uids is not None else None
+        for key in list(self._message_of):
+            if key[0] != uidvalidity or (present is not None and key[1] not in present):
+                self._forget(key)
+
+    # ------------------------------------------------------------ failures
+
+    def _failed(self, error: BaseException, event: str, **fields: Any) -> None:
+        """A connection-level failure: log it (masked, no secrets), keep it, close the connection."""
+        text = self._describe(error)
+        self.last_error = text
+        self._drop_session()
+        if self._stop.is_set():
+            self._log.info(event, error=text, note="while stopping")
+        else:
+            self._log.warning(event, error=text, **fields)
+
+    def _callback_failed(self, error: BaseException, event: str, **fields: Any) -> None:
+        """accept or outcome_of failed: the connection is fine, the mail stays in the folder."""
+        text = self._describe(error)
+        self.last_error = text
+        self._log.error(event, error=text, note="the mail stays in the folder for the next sweep", **fields)
+
+    def _describe(self, error: BaseException) -> str:
+        text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        for secret in sorted(self._secrets(), key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return mask_cpr_text(text)[:500]
+
+    def _secrets(self) -> list[str]:
+        found = [self._password, quoted(self._password)] if self._password else []
+        for token in self._tokens:
+            found += [token, sasl_xoauth2(self._config.username, token)]
+        return found
+
+
+def _password(config: ImapMailboxConfig, environ: Mapping[str, str]) -> str:
+    assert config.password_env is not None
+    password = environ.get(config.password_env) or None
+    if password is None:
+        raise ImapConfigError(
+            f"{config.section}.password_env",
+            f"the name of a set, non-empty environment variable; {config.password_env} is not set",
+            config.source,
+        )
+    return password
+
+
+def _tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    """Certificate and host name verified; a private CA, when given, is trusted instead of the system's."""
+    context = ssl.create_default_context(cafile=str(ca_file) if ca_file is not None else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+async def run_token_command(argv: tuple[str, ...], timeout: float, environ: Mapping[str, str]) -> str:
+    """Run the token command (no shell) within `timeout` and return the access token it printed."""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=dict(environ),
+        )  # fmt: skip
+    except OSError as error:
+        raise TokenCommandError(f"token_command {argv[0]!r} could not start: {error.strerror or error}") from None
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise TokenCommandError(f"token_command printed no token within {timeout:g} s") from None
+    except BaseException:
+        if process.returncode is None:
+            process.kill()
+        raise
+    if process.returncode != 0:
+        detail = mask_cpr_text(stderr.decode("utf-8", "replace").strip())[-300:]
+        raise TokenCommandError(f"token_command exited with status {process.returncode}: {detail}")
+    token = stdout.decode("ascii", "replace").strip()
+    if not _TOKEN.fullmatch(token):
+        raise TokenCommandError("token_command printed no usable token (one word of printable ASCII expected)")
+    return token
