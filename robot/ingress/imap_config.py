@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import shlex
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
+
+from robot.loopback import is_loopback
 
 Security = Literal["tls", "plain"]
 Auth = Literal["login", "xoauth2"]
@@ -29,16 +30,6 @@ class ImapConfigError(Exception):
     def __init__(self, key: str, expected: str, file: str = "-") -> None:
         self.key, self.expected, self.file = key, expected, file
         super().__init__(f"{file}: {key}: {expected}")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` names this machine only: "localhost" or a loopback address."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

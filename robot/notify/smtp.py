@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import os
 import re
 import ssl
@@ -16,6 +15,7 @@ from typing import Any, Literal
 
 import aiosmtplib
 
+from robot.loopback import is_loopback
 from robot.notify.message import Notice, build_email, is_domain, sender_address
 from robot.notify.transport import TransportRejected, TransportUnavailable
 from robot.privacy import mask_cpr_text
@@ -30,16 +30,6 @@ _REQUIRED = ("host", "sender")
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` names this machine only: "localhost" or a loopback address."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
