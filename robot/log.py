@@ -66,3 +66,5 @@ def configure_logging(log_format: LogFormat = "console", level: str = "INFO", st
     logging.getLogger("mail.log").setLevel(max(numeric_level, logging.WARNING))
     # aioimaplib logs whole mails at DEBUG and every untagged response at INFO
     logging.getLogger("aioimaplib").setLevel(max(numeric_level, logging.WARNING))
+    # APScheduler narrates every job it adds and runs at INFO; its warnings and job errors still show
+    logging.getLogger("apscheduler").setLevel(max(numeric_level, logging.WARNING))
