@@ -211,17 +211,20 @@ def _worker_main(conn: Connection, limits: Limits) -> None:
     _cap_process(limits)
     _quiet_parsers()
     read = _load_reader()
-    conn.send_bytes(_READY)
+    try:
+        conn.send_bytes(_READY)
+    except OSError:  # the parent died while this worker started (BrokenPipeError, ConnectionResetError)
+        return
     while True:
         try:
             data = conn.recv_bytes()
-        except EOFError:  # the pool closed its end or the parent is gone
+        except (EOFError, OSError):  # the pool closed its end or the parent is gone
             return
         _arm_cpu_limit(limits.pdf_seconds)
         result = _read_one(read, data, limits.pdf_max_pages)
         try:
             conn.send_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-        except BrokenPipeError:  # the pool gave up on this document and closed its end
+        except OSError:  # the pool gave up on this document and closed its end, or the parent is gone
             return
 
 

@@ -46,8 +46,15 @@ async def _file_one(work: MessageWork, document: DocumentWork, stored: StoredDoc
         escalate(work, document, Reason.ARCHIVE_REJECTED, f"the archive refused the document: {error}", services,
                  document.decision)
         return
-    services.ledger.advance(stored.id, DocumentState.FILED, outcome="filed", case_id=case.case_id,
-                            document_ref=receipt.document_ref)
+    with services.ledger.transaction():  # no await inside: another worker cannot record the same filing meanwhile
+        earlier = services.ledger.filing_of(case.case_id, attachment.sha256)
+        if earlier is not None and earlier.id != stored.id:  # the same certificate, filed by another worker
+            services.ledger.advance(stored.id, DocumentState.DUPLICATE, outcome="duplicate", case_id=case.case_id,
+                                    document_ref=earlier.document_ref)
+            document.outcome = Filed(case.case_id, earlier.document_ref or "", duplicate=True)
+            return
+        services.ledger.advance(stored.id, DocumentState.FILED, outcome="filed", case_id=case.case_id,
+                                document_ref=receipt.document_ref)
     document.outcome = Filed(case.case_id, receipt.document_ref)
 
 
