@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+# How often the rule files are looked at for changes (a stat of each file), at most.
+RULES_CHECK_SECONDS = 1.0
+
 
 @dataclass
 class Robot:
@@ -50,7 +53,8 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
     archive: CaseArchive | None = None
     transport: NoticeTransport | None = None
     try:
-        rules = RulebookHolder(settings.rules.dir, on_refused=lambda error: _tell_operators(ledger, settings, error))
+        rules = RulebookHolder(settings.rules.dir, on_refused=lambda error: _tell_operators(ledger, settings, error),
+                               check_every=RULES_CHECK_SECONDS)
         real_archive = build_archive(settings.archive.adapter, _archive_table(settings), settings.base_dir)
         archive = DryRunArchive(real_archive) if dry_run else real_archive
         transport = None if dry_run else _transport(settings)

@@ -65,14 +65,14 @@ class Daemon:
             mailbox=received.mailbox, envelope_sender=received.envelope_sender)
         if not intake.duplicate:
             self.metrics.received(received.source)
-        if ledger.message(intake.message_id).state != "done":
+        if ledger.state_of(intake.message_id) != "done":
             self.enqueue(intake.message_id)
         return intake.message_id
 
     async def outcome_of(self, message_id: int) -> str | None:
         """'filed' when every document of a finished message was filed, 'escalated' when any was not."""
         ledger = self.robot.services.ledger
-        if ledger.message(message_id).state != "done":
+        if ledger.state_of(message_id) != "done":
             return None
         outcomes = {d.outcome for d in ledger.documents(message_id)}
         return "filed" if outcomes and outcomes <= {"filed", "duplicate"} else "escalated"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -18,14 +19,20 @@ Signature = tuple[tuple[str, int, int], ...]
 class RulebookHolder:
     """`current()` is cheap (a few stat calls) and always returns a valid Rulebook."""
 
-    def __init__(self, folder: Path, on_refused: Callable[[RuleFileError], None]):
+    def __init__(self, folder: Path, on_refused: Callable[[RuleFileError], None], check_every: float = 0.0):
         self._folder = folder
         self._on_refused = on_refused
+        self._check_every = check_every  # seconds between looks at the files (a stat of every file)
+        self._checked_at = time.monotonic()
         self._signature = self._read_signature()
         self._rulebook = load_rulebook(folder)  # invalid rules at start-up: the caller must not start
         self._refused_signature: Signature | None = None
 
     def current(self) -> Rulebook:
+        now = time.monotonic()
+        if now - self._checked_at < self._check_every:
+            return self._rulebook
+        self._checked_at = now
         signature = self._read_signature()
         if signature != self._signature and signature != self._refused_signature:
             self._reload(signature)

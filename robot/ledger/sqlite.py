@@ -185,6 +185,13 @@ class SqliteLedger:
             raise LedgerError(f"no message {message_id}")
         return _message(row)
 
+    def state_of(self, message_id: int) -> str:
+        """The message's state without reading its raw bytes."""
+        row = self._db.execute("SELECT state FROM messages WHERE id = ?", (message_id,)).fetchone()
+        if row is None:
+            raise LedgerError(f"no message {message_id}")
+        return str(row["state"])
+
     def message_by_source(self, source_ref: str) -> StoredMessage | None:
         row = self._db.execute("SELECT * FROM messages WHERE source_ref = ? ORDER BY id DESC LIMIT 1",
                                (source_ref,)).fetchone()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
-from robot.app import open_robot
+from robot.app import RULES_CHECK_SECONDS, open_robot
 from robot.settings import ArchiveSettings, LedgerSettings, NotifySettings, RulesSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +30,7 @@ async def test_bad_rule_change_keeps_old_rules_and_tells_operators(tmp_path: Pat
         before = robot.services.rules()
         routing.write_text(routing.read_text(encoding="utf-8") + '\n[[route]]\nname = "broken"\naction = "maybe"\n',
                            encoding="utf-8")
+        time.sleep(RULES_CHECK_SECONDS + 0.1)  # the files are looked at once a second at most
         assert robot.services.rules() is before  # old rules stay in force
         notices = robot.services.ledger.due_notices()
         assert len(notices) == 1 and notices[0].kind == "rules"
@@ -38,5 +40,6 @@ async def test_bad_rule_change_keeps_old_rules_and_tells_operators(tmp_path: Pat
 
         routing.write_text(routing.read_text(encoding="utf-8").replace('action = "maybe"', 'action = "escalate"'),
                            encoding="utf-8")
+        time.sleep(RULES_CHECK_SECONDS + 0.1)
         after = robot.services.rules()
         assert after is not before and [r.name for r in after.routes][-1] == "broken"
