@@ -14,7 +14,7 @@ from robot.privacy import CPR_SEPARATORS
 _CANDIDATE = re.compile(rf"(?<!\d)(\d{{6}})([{CPR_SEPARATORS}]?)(\d{{4}})(?!\d)")
 
 # A digit group joined to the candidate by one separator makes it part of a
-# longer number: "Reg.nr. 1234 0123456789", "27.12.08-0101901234", "+45 ...".
+# longer number: "Reg.nr. 1234 <ten digits>", "27.12.08-<ten digits>", "+45 ...".
 _CHAINED_BEFORE = re.compile(r"(?:\d[\s./\-\u2013,]|\+\s?)$")
 _CHAINED_AFTER = re.compile(r"^[./\-\u2013,]\d")
 # The digit group that chains onto a number from the left, to look past it for the label.
@@ -119,7 +119,7 @@ def _candidates_in_lines(content: PdfContent, today: date) -> Iterator[CprCandid
 
 def _across_lines(previous: str, before: str) -> str:
     """The text before a number, reaching back into the previous line: table cells and labels wrap
-    ("P-" / "nummer 2503763993", "CPR-nr." / "010190-1017")."""
+    ("P-" / "nummer <ten digits>", "CPR-nr." / "<DDMMYY-SSSS>")."""
     tail = previous.rstrip()[-_LABEL_WINDOW:]
     if tail.endswith("-"):
         return tail + before  # a word broken at its hyphen
@@ -173,7 +173,7 @@ def _verdict(
 
     born = birth_date(digits, today)
     if _CHAINED_BEFORE.search(before) or _CHAINED_AFTER.search(after):
-        # "Reg.- og kontonr.: 4031 2805730008" is one labelled number; but "Boulevarden 13 020588-9078" is a
+        # "Reg.- og kontonr.: 4031 <ten digits>" is one labelled number; but "Boulevarden 13 <DDMMYY-SSSS>" is a
         # street number beside a CPR: a valid birth date inside a longer number may be a person, so it blocks
         prefix_label = _adjacent_label(_LEADING_GROUP.sub("", context))
         if prefix_label is not None and prefix_label[0] == "other":
