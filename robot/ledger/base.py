@@ -125,10 +125,14 @@ class AuditEntry:
 
 
 class Ledger(Protocol):
-    """The robot's memory. Every method that changes something has committed it durably when it returns;
-    `transaction()` groups several changes into one commit."""
+    """The robot's memory. Every method that changes something has committed it when it returns, so a crash of
+    the process loses nothing. A change behind a promise to the outside is also on disk when it returns, with
+    everything committed before it: accept (before the sender hears OK), finish (before the mail is moved in
+    its mailbox), advance to filed or duplicate (the archive holds it), defer, close_escalation, purge_raw.
+    The other changes may be lost by a power failure after the last such commit; they are recomputed.
+    `transaction()` groups several changes into one commit, fsynced when `durable` or a durable change is inside."""
 
-    def transaction(self) -> AbstractContextManager[None]: ...
+    def transaction(self, *, durable: bool = False) -> AbstractContextManager[None]: ...
 
     # intake
     def accept(self, raw: bytes, *, source: str, source_ref: str | None = None, mailbox: str | None = None,

@@ -1,9 +1,10 @@
-"""The SQLite ledger: WAL with synchronous=FULL, so what a method returned from is on disk."""
+"""The SQLite ledger: WAL; every commit survives a crash, and those behind a promise to the outside are fsynced."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -113,7 +114,14 @@ def _time(text: str | None) -> datetime | None:
 
 
 class SqliteLedger:
-    """One SQLite file; safe to share between threads (one connection behind a lock)."""
+    """One SQLite file; safe to share between threads (one connection behind a lock).
+
+    Commits run with synchronous=NORMAL: a commit is in the write-ahead log when the method returns, so a killed
+    process loses nothing, but only a commit behind a promise to the outside is fsynced before returning (mail
+    accepted, message finished, document filed, deferral, escalation closed, raw mail purged). Syncing the log
+    makes everything committed before it durable as well, so after a power failure the ledger is exactly as it
+    was at some fsynced commit plus possibly some later ones; what is lost is recomputed from the kept raw mail.
+    This spares the six or so fsyncs per document that the intermediate steps would otherwise cost."""
 
     def __init__(self, path: Path | str):
         self._path = str(path)
@@ -123,8 +131,9 @@ class SqliteLedger:
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._depth = 0
+        self._sync_at_commit = False
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         with self.transaction():
             self._create_schema()
@@ -140,12 +149,15 @@ class SqliteLedger:
             raise LedgerError(f"{self._path}: ledger schema {row['value']} is newer than this robot ({SCHEMA_VERSION})")
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One durable commit for everything inside; nested uses join the outer one."""
+    def transaction(self, *, durable: bool = False) -> Iterator[None]:
+        """One commit for everything inside; nested uses join the outer one. The commit is fsynced when
+        `durable` or when a durable change was made inside."""
         with self._lock:
             outer = self._depth == 0
             if outer:
                 self._db.execute("BEGIN IMMEDIATE")
+                self._sync_at_commit = False
+            self._sync_at_commit = self._sync_at_commit or durable
             self._depth += 1
             try:
                 yield
@@ -153,17 +165,35 @@ class SqliteLedger:
                 self._depth -= 1
                 if outer:
                     self._db.execute("ROLLBACK")
+                    self._sync_at_commit = False
                 raise
             self._depth -= 1
             if outer:
                 self._db.execute("COMMIT")
+                if self._sync_at_commit:
+                    self._sync_at_commit = False
+                    self._sync_log()
+
+    def _sync_log(self) -> None:
+        """fsync the write-ahead log: the commit just made, and every one before it, is on disk. (This is what
+        synchronous=FULL does at every commit.) Without a log file the last checkpoint has synced everything."""
+        if self._path == ":memory:":
+            return
+        try:
+            descriptor = os.open(f"{self._path}-wal", os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
     # ------------------------------------------------------------ intake
 
     def accept(self, raw: bytes, *, source: str, source_ref: str | None = None, mailbox: str | None = None,
                envelope_sender: str | None = None, actor: str = "robot") -> Intake:
         digest = hashlib.sha256(raw).hexdigest()
-        with self.transaction():
+        with self.transaction(durable=True):
             row = self._db.execute("SELECT id FROM messages WHERE sha256 = ?", (digest,)).fetchone()
             if row is not None:
                 self.audit("duplicate_received", actor=actor, message_id=row["id"], source=source,
@@ -205,7 +235,7 @@ class SqliteLedger:
         return [row["id"] for row in rows]
 
     def defer(self, message_id: int, until: datetime, detail: str) -> int:
-        with self.transaction():
+        with self.transaction(durable=True):
             self._db.execute("UPDATE messages SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
                              (_iso(until), message_id))
             attempts = int(self._db.execute("SELECT attempts FROM messages WHERE id = ?",
@@ -214,7 +244,7 @@ class SqliteLedger:
         return attempts
 
     def finish(self, message_id: int) -> None:
-        with self.transaction():
+        with self.transaction(durable=True):
             self._db.execute("UPDATE messages SET state = 'done', finished_at = ?, next_attempt_at = NULL"
                              " WHERE id = ?", (_iso(_now()), message_id))
             self.audit("finished", message_id=message_id)
@@ -248,7 +278,8 @@ class SqliteLedger:
         unknown = set(fields) - set(_DOCUMENT_FIELDS)
         if unknown:
             raise LedgerError(f"unknown document fields {sorted(unknown)}")
-        with self.transaction():
+        # the archive holds the document now: that must not be forgotten, or it would be filed again
+        with self.transaction(durable=state in (DocumentState.FILED, DocumentState.DUPLICATE)):
             current = self.document(document_id)
             if state is not current.state and state not in ALLOWED_TRANSITIONS[current.state]:
                 raise LedgerError(f"document {document_id}: {current.state.value} -> {state.value} is not allowed")
@@ -304,7 +335,7 @@ class SqliteLedger:
                          case_id: str | None = None) -> None:
         if state not in ("resolved", "rejected"):
             raise LedgerError(f"an escalation closes as resolved or rejected, not {state}")
-        with self.transaction():
+        with self.transaction(durable=True):
             current = self.escalation(escalation_id)
             if current.state != "open":
                 raise LedgerError(f"escalation {escalation_id} is already {current.state}")
@@ -371,7 +402,7 @@ class SqliteLedger:
 
     def purge_raw(self, older_than: datetime) -> int:
         """Delete kept raw mail of finished messages received before `older_than`; the audit stays."""
-        with self.transaction():
+        with self.transaction(durable=True):
             cursor = self._db.execute(
                 "UPDATE messages SET raw = NULL, raw_purged_at = ? WHERE state = 'done' AND raw IS NOT NULL"
                 " AND received_at < ?", (_iso(_now()), _iso(older_than)))

@@ -4,6 +4,7 @@ escalations, the outbox, retention and the audit trail."""
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -403,3 +404,64 @@ def test_a_ledger_of_the_same_schema_version_opens(path: Path) -> None:
     SqliteLedger(path).close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT COUNT(*) FROM meta").fetchone() == (1,)
+
+
+class WalSyncs:
+    """Counts fsyncs of the ledger's write-ahead log (SQLite itself does not fsync it under synchronous=NORMAL)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, path: Path):
+        self.count = 0
+        real_fsync, real_open = os.fsync, os.open
+        opened: set[int] = set()
+
+        def spy_open(name, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+            descriptor = real_open(name, flags, *args, **kwargs)
+            if str(name) == f"{path}-wal":
+                opened.add(descriptor)
+            return descriptor
+
+        def spy_fsync(descriptor: int) -> None:
+            if descriptor in opened:
+                self.count += 1
+                opened.discard(descriptor)
+            real_fsync(descriptor)
+
+        monkeypatch.setattr(os, "open", spy_open)
+        monkeypatch.setattr(os, "fsync", spy_fsync)
+
+
+def test_only_commits_behind_a_promise_are_fsynced(ledger: SqliteLedger, path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    syncs = WalSyncs(monkeypatch, path)
+    message_id = ledger.accept(RAW, source="smtp").message_id
+    assert syncs.count == 1, "the sender hears OK only after the mail is on disk"
+    stored = ledger.record_document(message_id, "2", "attest.pdf", PDF_SHA)
+    ledger.advance(stored.id, S.EXTRACTED, cpr="x", blanket="LÆ 125")
+    ledger.advance(stored.id, S.DECIDED, case_id="SAG-1")
+    with ledger.transaction():
+        ledger.enqueue_notice("k", "filed", ("a@kommune.dk",), "s", "b")
+    assert syncs.count == 1, "recomputable steps are committed without an fsync"
+    ledger.advance(stored.id, S.FILED, outcome="filed", case_id="SAG-1", document_ref="d1")
+    assert syncs.count == 2, "a filing is on disk before anything else happens: it must never be redone"
+    ledger.finish(message_id)
+    assert syncs.count == 3, "the mail leaves its mailbox only after its outcome is on disk"
+    with ledger.transaction():
+        ledger.audit("operator_note", note="x")
+    with ledger.transaction(durable=True):
+        ledger.audit("operator_note", note="y")
+    assert syncs.count == 4
+
+
+def test_relaxed_commits_survive_the_process(path: Path) -> None:
+    """Without an fsync a commit is still in the log: another connection (a restarted process) sees it."""
+    first = SqliteLedger(path)
+    message_id = first.accept(RAW, source="smtp").message_id
+    stored = first.record_document(message_id, "2", "attest.pdf", PDF_SHA)
+    first.advance(stored.id, S.EXTRACTED, blanket="LÆ 125")
+    second = SqliteLedger(path)  # the first is not closed: as after a SIGKILL, its log is not checkpointed
+    try:
+        assert second.document(stored.id).state is S.EXTRACTED
+        assert second.document(stored.id).blanket == "LÆ 125"
+    finally:
+        second.close()
+        first.close()
