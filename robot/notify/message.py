@@ -6,8 +6,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 
 from robot.privacy import mask_cpr_text
 
@@ -15,6 +18,8 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 _ADDRESS = re.compile(rf"[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~.-]+@{_LABEL}(?:\.{_LABEL})*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP  # readable in any mail client's source view, and 7-bit for every relay
 
 
 @dataclass(frozen=True)
@@ -81,21 +86,23 @@ def check_notice(notice: Notice) -> None:
         raise NoticeRefused(notice.key, "its subject contains a line break or control character")
 
 
-def build_email(notice: Notice, sender: str, now: datetime, domain: str) -> EmailMessage:
-    """The notice as a UTF-8 plain-text mail from `sender`, dated `now` (timezone-aware)."""
+def build_email(notice: Notice, sender: str, now: datetime, domain: str) -> Message:
+    """The notice as a UTF-8 plain-text mail (quoted-printable, so it is ASCII on the wire) from `sender`, dated
+    `now` (timezone-aware). Built with the email package's compat32 classes: a third of the CPU of
+    EmailMessage's header registry, which mattered when every filed document has a notice."""
     check_notice(notice)
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     if not is_domain(domain):
         raise ValueError(f"not a domain for Message-IDs: {domain!r}")
+    name, address = parseaddr(sender)
     sender_address(sender)
-    message = EmailMessage()
-    message["From"] = sender
+    message = MIMEText(notice.body, "plain", _UTF8_QP)
+    message["From"] = formataddr((name, address), charset="utf-8")
     message["To"] = ", ".join(notice.to)
-    message["Subject"] = notice.subject
+    message["Subject"] = notice.subject if notice.subject.isascii() else Header(notice.subject, "utf-8")
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(notice.key, domain)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
     message["X-Auto-Response-Suppress"] = "All"  # the same for Exchange, which most kommuner run
-    message.set_content(notice.body, subtype="plain", charset="utf-8", cte="quoted-printable")
     return message
