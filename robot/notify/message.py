@@ -9,7 +9,6 @@ from datetime import datetime
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
-from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 
 from robot.privacy import mask_cpr_text
@@ -97,10 +96,11 @@ def build_email(notice: Notice, sender: str, now: datetime, domain: str) -> Mess
         raise ValueError(f"not a domain for Message-IDs: {domain!r}")
     name, address = parseaddr(sender)
     sender_address(sender)
-    message = MIMEText(notice.body, "plain", _UTF8_QP)
+    message = Message()
+    message.set_payload(notice.body, _UTF8_QP)  # adds MIME-Version, Content-Type and the transfer encoding
     message["From"] = formataddr((name, address), charset="utf-8")
     message["To"] = ", ".join(notice.to)
-    message["Subject"] = notice.subject if notice.subject.isascii() else Header(notice.subject, "utf-8")
+    message["Subject"] = notice.subject if notice.subject.isascii() else Header(notice.subject, "utf-8").encode()
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(notice.key, domain)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this

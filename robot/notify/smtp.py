@@ -9,7 +9,7 @@ import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Any, Literal
 
@@ -198,7 +198,7 @@ class SmtpTransport:
             raise _refused(self._where, refusals, delivered=len(notice.to) - len(errors))
 
     async def _submit(
-        self, client: aiosmtplib.SMTP, message: EmailMessage, recipients: tuple[str, ...]
+        self, client: aiosmtplib.SMTP, message: Message, recipients: tuple[str, ...]
     ) -> dict[str, aiosmtplib.SMTPResponse]:
         """Connect (TLS, login) and hand over the message; the refusals of some recipients are returned,
         every other failure raised as TransportUnavailable or TransportRejected."""
