@@ -19,6 +19,7 @@ from robot.observe.metrics import Metrics
 from robot.worker import process_message
 
 log = structlog.get_logger(__name__)
+IMAP_STOP_SECONDS = 15.0  # for a mailbox's last moves and LOGOUT, each bounded by the ingress itself
 
 
 class MailboxWatcher(Protocol):
@@ -127,6 +128,9 @@ class Daemon:
                         note="unfinished messages stay in the ledger and resume at the next start")
         for mailbox in self.mailboxes.values():
             mailbox.stop()
+        watching = [task for task in self._tasks if task.get_name().startswith("imap-")]
+        if watching:  # each run() moves the mails settled last (settle only notes them), then logs out
+            await asyncio.wait(watching, timeout=IMAP_STOP_SECONDS)
         for task in [*self._workers, *self._tasks]:
             task.cancel()
         await asyncio.gather(*self._workers, *self._tasks, return_exceptions=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import ssl
@@ -14,7 +13,7 @@ from typing import Any
 import structlog
 
 from robot.ingress.base import Accept, OutcomeOf, Received
-from robot.ingress.imap_client import ImapAuthFailed, ImapSession, folder_on_wire, quoted, sasl_xoauth2
+from robot.ingress.imap_client import ImapAuthFailed, ImapSession, Selected, folder_on_wire, quoted, sasl_xoauth2
 from robot.ingress.imap_config import ImapConfigError, ImapMailboxConfig
 from robot.privacy import mask_cpr_text
 
@@ -25,6 +24,8 @@ log = structlog.get_logger(__name__)
 OUTCOMES = ("filed", "escalated")
 BACKOFF_FIRST_SECONDS = 1.0
 MIN_TRANSFER_RATE = 64 * 1024  # bytes/s: a mail of n bytes may take timeout_seconds + n / rate to arrive
+FETCH_BATCH_MAILS = 50  # new mails fetched in one command at most ...
+FETCH_BATCH_BYTES = 2 * 1024 * 1024  # ... and bytes held at once (a bigger mail comes alone)
 QUIET_ROUNDS = 10  # sweeps in a row while the server keeps announcing new mail, before waiting again
 LOGOUT_SECONDS = 5.0
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # one word of printable ASCII: what fits "auth=Bearer <token>"
@@ -36,10 +37,15 @@ class TokenCommandError(Exception):
 
 class ImapIngress:
     """Watches one mailbox. The watched folder is the to-do list: whatever is still in it is unprocessed
-    or unsettled, so every sweep looks at all of it, and a mail leaves it only once its outcome is committed.
+    or unsettled, and a mail leaves it only once its outcome is committed.
 
-    `run()` keeps one connection (reconnecting with backoff); `poll_once()` and `settle()` share it, one
-    IMAP command at a time (an IDLE in progress is ended for them)."""
+    `run()` keeps one connection (reconnecting with backoff); `poll_once()` shares it, one IMAP command at a
+    time (an IDLE in progress is ended for it). `settle()` only notes the outcome; whoever holds the connection
+    moves everything noted so far in one batch (`_flush`), run() ending its IDLE for that without sweeping.
+
+    A sweep asks the ledger (outcome_of) about the mails it takes in; about the mails it remembers from earlier
+    sweeps, whose outcome the daemon settles once it is committed, only when a poll is due (`recheck`): that
+    catches a mail the daemon will not settle here (the same bytes first came by SMTP or another mailbox)."""
 
     def __init__(
         self,
@@ -59,11 +65,15 @@ class ImapIngress:
         self._lock = asyncio.Lock()  # one IMAP command at a time: aioimaplib is not safe for more
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()  # someone waits for the connection: end IDLE
+        self._flush_due = asyncio.Event()  # settle() noted an outcome: end IDLE, move it, IDLE again
         self._session: ImapSession | None = None
         self._delimiter: str | None = None
         self._uidvalidity: int | None = None
         self._message_of: dict[tuple[int, int], int] = {}  # (uidvalidity, uid) -> ledger message id
         self._uids_of: dict[int, set[tuple[int, int]]] = {}  # message id -> the UIDs that carry it
+        # message id -> its committed outcome, for mails not moved yet; always a key of _uids_of
+        self._pending: dict[int, str] = {}
+        self._uidnext: int | None = None  # every UID below it has been looked at by a sweep; None: unknown
         self._running = False
         self._idling = False
         self.last_error: str | None = None  # the latest failure, masked; None after a complete sweep
@@ -100,14 +110,16 @@ class ImapIngress:
             return
         self._running = True
         backoff = BACKOFF_FIRST_SECONDS
+        recheck = True  # the first sweep asks the ledger about every mail in the folder
         try:
             while not self._stop.is_set():
                 try:
-                    complete = await self._sweep_now()
+                    complete = await self._sweep_now(recheck=recheck)
                     backoff = BACKOFF_FIRST_SECONDS
-                    await self._wait_for_news(soon=not complete)
+                    recheck = await self._wait_for_news(soon=not complete)
                 except Exception as error:  # whatever broke, the mailbox is watched again after a pause
                     self._failed(error, "imap_connection_failed", retry_seconds=backoff)
+                    recheck = True
                     await self._pause(backoff)
                     backoff = min(backoff * 2, self._config.reconnect_max_seconds)
         except asyncio.CancelledError:
@@ -134,24 +146,29 @@ class ImapIngress:
         try:
             async with self._lock:
                 if not self._stop.is_set():
-                    await self._sweep_until_quiet(await self._connect_if_needed())
+                    await self._sweep_until_quiet(await self._connect_if_needed(), recheck=True)
         except Exception as error:  # the next poll or run()'s reconnect tries again
             self._failed(error, "imap_poll_failed")
 
     async def settle(self, message_id: int, outcome: str) -> None:
-        """Move the mail(s) that carried `message_id` to the filed or escalated folder, now that its outcome
-        is committed. Only UIDs read under the current UIDVALIDITY are moved; when disconnected, or when the
-        move fails, the next sweep settles it (through outcome_of). Never raises for IMAP trouble."""
+        """Have the mail(s) that carried `message_id` moved to the filed or escalated folder, now that its
+        outcome is committed. While run() watches, this only notes it: run() moves whatever is noted in one
+        batch, promptly. Without run(), the batch is moved here. Only UIDs read under the current UIDVALIDITY
+        are moved; what cannot be moved now stays noted for the next flush, or is found again by a sweep
+        (through outcome_of). Never raises for IMAP trouble."""
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {OUTCOMES}, got {outcome!r}")
         if message_id not in self._uids_of:
             self._log.debug("imap_settle_not_here", message=message_id)
             return
-        self._wake.set()
+        self._pending[message_id] = outcome
+        self._flush_due.set()
+        if self._running:
+            return
         try:
             async with self._lock:
-                await self._settle(message_id, outcome)
-        except Exception as error:  # the mail stays in the folder; the next sweep moves it
+                await self._flush_if_connected()
+        except Exception as error:  # the mail stays noted and in the folder; the next sweep moves it
             self._failed(error, "imap_settle_failed", message=message_id, note="the next sweep settles it")
 
     # ------------------------------------------------------------ connection
@@ -182,18 +199,20 @@ class ImapIngress:
                        uidplus=session.has("UIDPLUS"))  # fmt: skip
         return session
 
-    async def _select(self, session: ImapSession) -> int:
-        """SELECT the watched folder afresh and return its UIDVALIDITY; when it changed, forget every UID
-        read under the old one. Done before every sweep and every settle: a session's view can outlive a
-        rebuilt folder (Dovecot, folder deleted and created again: the old UID then names another mail)."""
-        uidvalidity = await session.select(folder_on_wire(self._config.folder, self._delimiter))
-        if uidvalidity != self._uidvalidity:
+    async def _select(self, session: ImapSession) -> Selected:
+        """SELECT the watched folder afresh; when its UIDVALIDITY changed, forget every UID read under the old
+        one (and the moves noted for them). Done before every sweep and every batch of moves: a session's view
+        can outlive a rebuilt folder (Dovecot, folder deleted and created again: the old UID then names another
+        mail, and UID MOVE without a fresh SELECT moved that one)."""
+        selected = await session.select(folder_on_wire(self._config.folder, self._delimiter))
+        if selected.uidvalidity != self._uidvalidity:
             if self._uidvalidity is not None:
                 self._log.warning("imap_uidvalidity_changed", folder=self._config.folder, old=self._uidvalidity,
-                                  new=uidvalidity, note="every mail in the folder is read again")  # fmt: skip
-            self._uidvalidity = uidvalidity
-            self._forget_all_but(uidvalidity, None)
-        return uidvalidity
+                                  new=selected.uidvalidity, unmoved=sorted(self._pending),
+                                  note="every mail in the folder is read again")  # fmt: skip
+            self._uidvalidity, self._uidnext = selected.uidvalidity, None
+            self._forget_all_but(selected.uidvalidity, None)
+        return selected
 
     async def _authenticate(self, session: ImapSession) -> None:
         config = self._config
@@ -221,12 +240,18 @@ class ImapIngress:
             session.abort()
 
     async def _close(self) -> None:
-        """Log out politely at the end of run(), waiting briefly for a poll or settle in progress."""
+        """Move what is still noted and log out politely at the end of run(), waiting briefly for a poll or
+        settle in progress."""
         try:
             await asyncio.wait_for(self._lock.acquire(), LOGOUT_SECONDS)
         except TimeoutError:
             self._drop_session()
             return
+        try:
+            await self._flush_if_connected()
+        except Exception as error:  # the mails stay in the folder; the next start moves them
+            self._log.info("imap_flush_failed", error=self._describe(error), unmoved=sorted(self._pending),
+                           note="the next start moves them")  # fmt: skip
         try:
             session, self._session = self._session, None
             if session is not None:
@@ -237,119 +262,194 @@ class ImapIngress:
 
     # ------------------------------------------------------------ waiting
 
-    async def _wait_for_news(self, *, soon: bool) -> None:
+    async def _wait_for_news(self, *, soon: bool) -> bool:
         """IDLE (renewed before idle_renew_seconds) when the server offers it and config.idle is true; else
-        sleep poll_seconds. `soon`: the last sweep was cut short, so look again within poll_seconds."""
+        sleep poll_seconds. Meanwhile, moves noted by settle() are flushed at once, without a sweep. `soon`: the
+        last sweep was cut short, so look again within poll_seconds. True when a poll is due (or the connection
+        is gone), False on news or when someone else wants the connection."""
         config = self._config
-        async with self._lock:
-            session = self._session
-            if session is None or not session.alive:
-                return  # reconnect at once
-            if self._wake.is_set() or self._stop.is_set():
-                self._wake.clear()
-                return
-            if config.idle and session.has("IDLE"):
-                seconds = min(config.poll_seconds, config.idle_renew_seconds) if soon else config.idle_renew_seconds
-                self._idling = True
-                try:
-                    reason = await session.idle((self._stop, self._wake), max_seconds=seconds)
-                finally:
-                    self._idling = False
-                self._wake.clear()
-                self._log.debug("imap_idle_ended", reason=reason)
-                return
-        await self._pause(config.poll_seconds)
+        session = self._session
+        if session is None or not session.alive:
+            return True  # reconnect at once
+        idle = config.idle and session.has("IDLE")
+        seconds = config.poll_seconds
+        if idle:
+            seconds = min(config.poll_seconds, config.idle_renew_seconds) if soon else config.idle_renew_seconds
+        deadline = asyncio.get_running_loop().time() + seconds
+        while True:
+            async with self._lock:
+                if session is not self._session or not session.alive:
+                    return True
+                await self._flush(session)
+                if self._wake.is_set() or self._stop.is_set():
+                    self._wake.clear()
+                    return False
+                if session.has_news():
+                    return False
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    return True
+                if idle:
+                    reason = await self._idle(session, remaining)
+                    if reason != "woken":
+                        return reason != "news"  # renew or server: the time to poll
+                    continue  # to flush, or to hand the connection over
+            await self._pause(remaining, self._flush_due)
 
-    async def _pause(self, seconds: float) -> None:
-        """Sleep `seconds`, or less when stop() is called."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
+    async def _idle(self, session: ImapSession, seconds: float) -> str:
+        """IDLE until news, stop(), a poll_once() or settle() waiting, or `seconds`; see ImapSession.idle."""
+        self._idling = True
+        try:
+            reason = await session.idle((self._stop, self._wake, self._flush_due), max_seconds=seconds)
+        finally:
+            self._idling = False
+        self._log.debug("imap_idle_ended", reason=reason)
+        return reason
+
+    async def _pause(self, seconds: float, *also: asyncio.Event) -> None:
+        """Sleep `seconds`, or less when stop() is called or one of `also` is set."""
+        waiters = [asyncio.ensure_future(event.wait()) for event in (self._stop, *also)]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
     # ------------------------------------------------------------ sweeping and moving
 
-    async def _sweep_now(self) -> bool:
+    async def _sweep_now(self, *, recheck: bool) -> bool:
         async with self._lock:
             if self._stop.is_set():
                 return True
-            return await self._sweep_until_quiet(await self._connect_if_needed())
+            return await self._sweep_until_quiet(await self._connect_if_needed(), recheck=recheck)
 
-    async def _sweep_until_quiet(self, session: ImapSession) -> bool:
-        """Sweep again while the server announced new mail during the last sweep (an EXISTS it sent
-        then would not be sent again in IDLE). False when a sweep was cut short."""
+    async def _sweep_until_quiet(self, session: ImapSession, *, recheck: bool) -> bool:
+        """Sweep, then flush, and again while the server announced new mail meanwhile (an EXISTS it sent
+        then would not be sent again in IDLE). False when a sweep was cut short. `recheck`: see _sweep."""
         for _round in range(QUIET_ROUNDS):
-            uidvalidity = await self._select(session)
+            selected = await self._select(session)
             session.clear_news()  # after SELECT, whose EXISTS is no news
-            if not await self._sweep(session, uidvalidity):
+            self._uidnext = selected.uidnext
+            complete = await self._sweep(session, selected.uidvalidity, recheck=recheck)
+            await self._flush(session)
+            if not complete:
                 return False
             self.last_error = None
+            recheck = False  # the rounds after the first only look at what is new
             if not session.has_news():
                 break
         return True
 
-    async def _sweep(self, session: ImapSession, uidvalidity: int) -> bool:
-        """Every UID in the folder, ascending: fetch and accept the new ones, move those whose outcome is
-        known. False when accept or outcome_of failed (the sweep stops; the mail stays for the next one)."""
+    async def _sweep(self, session: ImapSession, uidvalidity: int, *, recheck: bool) -> bool:
+        """Every UID in the folder, ascending: fetch and accept the new ones and ask the ledger for their outcome
+        (they may carry a message finished long ago). The remembered ones are on their way through the daemon,
+        which settles them; with `recheck` the ledger is asked about them too, unless their move is noted already.
+        A known outcome is noted for the flush after the sweep. False when accept or outcome_of failed (the sweep
+        stops; the mail stays for the next one)."""
         uids = await session.uid_search_all()
         self._forget_all_but(uidvalidity, uids)
-        for uid in uids:
-            if self._stop.is_set():
-                return False
+        if uids and self._uidnext is not None:
+            self._uidnext = max(self._uidnext, uids[-1] + 1)
+        new = [uid for uid in uids if (uidvalidity, uid) not in self._message_of]
+        known = [uid for uid in uids if (uidvalidity, uid) in self._message_of]
+        if not await self._take_in(session, uidvalidity, new):
+            return False
+        for uid in known if recheck else ():
             message_id = self._message_of.get((uidvalidity, uid))
-            if message_id is None:
-                raw = await self._fetch(session, uid)
-                if raw is None:
-                    continue  # moved away meanwhile by someone else
-                reference = f"imap:{self.name}:{self._config.folder}:{uidvalidity}:{uid}"
-                try:
-                    message_id = await self._accept(Received(raw, "imap", reference, self.name))
-                except Exception as error:  # the callback's failure: the mail stays for the next sweep
-                    self._callback_failed(error, "imap_accept_failed", uid=uid, uidvalidity=uidvalidity)
-                    return False
-                self._remember(uidvalidity, uid, message_id)
-                self._log.info("imap_mail_accepted", uid=uid, uidvalidity=uidvalidity, message=message_id,
-                               size=len(raw))  # fmt: skip
-            try:
-                outcome = await self._outcome_of(message_id)
-            except Exception as error:  # as above
-                self._callback_failed(error, "imap_outcome_failed", uid=uid, message=message_id)
+            if message_id is None or message_id in self._pending:
+                continue  # its move is noted already
+            if self._stop.is_set() or not await self._note_outcome(message_id, uid):
                 return False
-            if outcome in OUTCOMES:
-                await self._move(session, message_id, uidvalidity, [uid], outcome)
         return True
 
-    async def _fetch(self, session: ImapSession, uid: int) -> bytes | None:
-        """The whole mail, with a time limit sized to it (25 MB: about 7 minutes at the least rate)."""
-        size = await session.fetch_size(uid)
-        if size is None:
-            return None
-        return await session.fetch_raw(uid, self._config.timeout_seconds + size / MIN_TRANSFER_RATE)
+    async def _take_in(self, session: ImapSession, uidvalidity: int, uids: list[int]) -> bool:
+        """Fetch the new mails (a few per command), hand each to accept and ask the ledger for its outcome
+        (the mail may carry a message finished long ago). False when stopped or a callback failed."""
+        sizes = await session.fetch_sizes(uids) if uids else {}  # the mails gone meanwhile are left out
+        for batch in fetch_batches([uid for uid in uids if uid in sizes], sizes):
+            if self._stop.is_set():
+                return False
+            total = sum(sizes[uid] for uid in batch)
+            bodies = await session.fetch_bodies(batch, self._config.timeout_seconds + total / MIN_TRANSFER_RATE)
+            for uid in batch:
+                raw = bodies.get(uid)
+                if raw is None:
+                    continue  # moved away meanwhile by someone else
+                message_id = await self._accepted(raw, uidvalidity, uid)
+                if message_id is None or not await self._note_outcome(message_id, uid):
+                    return False
+        return True
 
-    async def _settle(self, message_id: int, outcome: str) -> None:
+    async def _accepted(self, raw: bytes, uidvalidity: int, uid: int) -> int | None:
+        """Hand the mail to accept and remember its message id; None when accept failed."""
+        reference = f"imap:{self.name}:{self._config.folder}:{uidvalidity}:{uid}"
+        try:
+            message_id = await self._accept(Received(raw, "imap", reference, self.name))
+        except Exception as error:  # the callback's failure: the mail stays for the next sweep
+            self._callback_failed(error, "imap_accept_failed", uid=uid, uidvalidity=uidvalidity)
+            return None
+        self._remember(uidvalidity, uid, message_id)
+        self._log.info("imap_mail_accepted", uid=uid, uidvalidity=uidvalidity, message=message_id, size=len(raw))
+        return message_id
+
+    async def _note_outcome(self, message_id: int, uid: int) -> bool:
+        """Ask the ledger for the message's outcome and note its move when it is known; False when that failed."""
+        try:
+            outcome = await self._outcome_of(message_id)
+        except Exception as error:  # as above
+            self._callback_failed(error, "imap_outcome_failed", uid=uid, message=message_id)
+            return False
+        if outcome in OUTCOMES:
+            self._pending[message_id] = outcome
+        return True
+
+    async def _flush_if_connected(self) -> None:
         session = self._session
         if session is None or not session.alive:
-            self._log.info("imap_settle_deferred", message=message_id, reason="not connected")
+            if self._pending:
+                self._log.info("imap_settle_deferred", messages=sorted(self._pending), reason="not connected")
             return
-        if message_id not in self._uids_of:
-            self._log.debug("imap_settle_not_here", message=message_id, note="a sweep has moved it already")
-            return
-        current = await self._select(session)
-        carriers = self._uids_of.get(message_id, set())
-        uids = sorted(uid for uidvalidity, uid in carriers if uidvalidity == current)
-        if not uids:
-            self._log.info("imap_settle_deferred", message=message_id,
-                           reason="UIDVALIDITY changed: the next sweep reads the folder again")  # fmt: skip
-            return
-        await self._move(session, message_id, current, uids, outcome)
+        await self._flush(session)
 
-    async def _move(
-        self, session: ImapSession, message_id: int, uidvalidity: int, uids: list[int], outcome: str
-    ) -> None:
+    async def _flush(self, session: ImapSession) -> None:
+        """Move every mail whose outcome is noted: one SELECT (the UIDVALIDITY check), then one move per outcome
+        folder. Its own moves are no news; mail that arrived meanwhile is (a higher UIDNEXT)."""
+        self._flush_due.clear()
+        if not self._pending:
+            return
+        announced = session.has_news()
+        selected = await self._select(session)  # a changed UIDVALIDITY drops the noted moves: they are read again
+        if announced or self._unseen_mail(selected):
+            session.note_news()
+        else:
+            session.clear_news()  # SELECT's EXISTS, which counts what is there already
+        for outcome, carriers in self._noted_moves(selected.uidvalidity).items():
+            await self._move(session, selected.uidvalidity, outcome, carriers)
+
+    def _unseen_mail(self, selected: Selected) -> bool:
+        """Whether the folder may hold mail no sweep has looked at (unknown counts as yes)."""
+        return selected.uidnext is None or self._uidnext is None or selected.uidnext > self._uidnext
+
+    def _noted_moves(self, uidvalidity: int) -> dict[str, dict[int, list[int]]]:
+        """outcome -> message id -> the UIDs carrying it under `uidvalidity`."""
+        moves: dict[str, dict[int, list[int]]] = {}
+        for message_id, outcome in self._pending.items():
+            uids = sorted(uid for valid, uid in self._uids_of.get(message_id, ()) if valid == uidvalidity)
+            if uids:
+                moves.setdefault(outcome, {})[message_id] = uids
+        return moves
+
+    async def _move(self, session: ImapSession, uidvalidity: int, outcome: str, carriers: dict[int, list[int]]) -> None:
+        """One move of every mail in `carriers` (message id -> its UIDs) to the folder for `outcome`."""
         folder = self._config.filed_folder if outcome == "filed" else self._config.escalated_folder
-        await session.move(uids, folder_on_wire(folder, self._delimiter))
-        for uid in uids:
-            self._forget((uidvalidity, uid))
-        self._log.info("imap_mail_moved", message=message_id, uids=uids, uidvalidity=uidvalidity, outcome=outcome,
-                       folder=folder)  # fmt: skip
+        await session.move([uid for uids in carriers.values() for uid in uids], folder_on_wire(folder, self._delimiter))
+        for message_id, uids in carriers.items():
+            self._pending.pop(message_id, None)
+            for uid in uids:
+                self._forget((uidvalidity, uid))
+            # one line per message (tests and operators follow a message id through the log), each naming its batch
+            self._log.info("imap_mail_moved", message=message_id, uids=uids, uidvalidity=uidvalidity,
+                           outcome=outcome, folder=folder, batch=len(carriers))  # fmt: skip
 
     def _remember(self, uidvalidity: int, uid: int, message_id: int) -> None:
         self._message_of[(uidvalidity, uid)] = message_id
@@ -362,6 +462,9 @@ class ImapIngress:
             carriers.discard(key)
             if not carriers:
                 del self._uids_of[message_id]  # type: ignore[arg-type]
+                # its mail left the folder (or its UIDVALIDITY): nothing to move; if it comes back, a sweep
+                # reads it as new and asks the ledger
+                self._pending.pop(message_id, None)  # type: ignore[arg-type]
 
     def _forget_all_but(self, uidvalidity: int, uids: list[int] | None) -> None:
         """Forget every UID of another UIDVALIDITY and, given the folder's `uids`, those no longer in it."""
@@ -399,6 +502,20 @@ class ImapIngress:
         for token in self._tokens:
             found += [token, sasl_xoauth2(self._config.username, token)]
         return found
+
+
+def fetch_batches(uids: list[int], sizes: Mapping[int, int]) -> list[list[int]]:
+    """`uids` in order, cut into batches of at most FETCH_BATCH_MAILS mails and FETCH_BATCH_BYTES (a bigger
+    mail alone): one round trip fetches many small mails, and what is held in memory at once stays bounded."""
+    batches: list[list[int]] = []
+    held = 0
+    for uid in uids:
+        if not batches or len(batches[-1]) >= FETCH_BATCH_MAILS or held + sizes[uid] > FETCH_BATCH_BYTES:
+            batches.append([])
+            held = 0
+        batches[-1].append(uid)
+        held += sizes[uid]
+    return batches
 
 
 def _password(config: ImapMailboxConfig, environ: Mapping[str, str]) -> str:

@@ -10,7 +10,10 @@ aioimaplib's sharp edges, and what this module does about them:
   shows the base64 SASL string, which holds the token): AUTHENTICATE is done here, answering challenges;
 - LOGIN's debug scrubbing misses passwords containing '"' or '\\': LOGIN is sent here with the exact
   quoted form scrubbed;
-- an untagged EXISTS outside IDLE is dropped: the protocol below notes it, so no new mail goes unseen.
+- an untagged EXISTS outside IDLE is dropped: the protocol below notes it, so no new mail goes unseen;
+- every chunk received is formatted for the debug log, logged or not (0.1 ms per 40 kB of mail): done here
+  only when that log is on;
+- a response is handled one stack frame per line: commands here name at most MAX_UIDS_PER_COMMAND mails.
 No STARTTLS (aioimaplib has none): implicit TLS, or plain IMAP to a loopback host.
 """
 
@@ -19,23 +22,31 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import re
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aioimaplib  # type: ignore[import-untyped]
 
 T = TypeVar("T")
 
+_library_log = logging.getLogger(aioimaplib.aioimaplib.__name__)
+
 CRLF = b"\r\n"
 _EXISTS = re.compile(rb"\* \d+ EXISTS")
 _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
+_UIDNEXT = re.compile(rb"\[UIDNEXT (\d+)\]")
 _LIST_DELIMITER = re.compile(rb'\([^)]*\) (NIL|"((?:\\.|[^"\\])*)")')
 _FETCH_BODY = re.compile(rb"\d+ FETCH \((.*)BODY\[\] \{(\d+)\}$", re.DOTALL)
 _FETCH_SIZE = re.compile(rb"\d+ FETCH \(.*RFC822\.SIZE (\d+)", re.DOTALL)
 _UID = re.compile(rb"\bUID (\d+)")
 _IDLE_FOREVER = 24 * 3600.0  # aioimaplib's own IDLE timer; the session bounds every IDLE itself
+# UIDs in one command at most: aioimaplib handles the lines of a response recursively, one stack frame per
+# line, and UID MOVE (one EXPUNGE per mail) or UID FETCH of many sizes answered by ~1000 lines overflowed it
+MAX_UIDS_PER_COMMAND = 100
 
 
 class ImapError(Exception):
@@ -95,16 +106,28 @@ def folder_on_wire(name: str, delimiter: str | None) -> str:
     return quoted(encode_folder(name))
 
 
+def uid_set(uids: Iterable[int]) -> str:
+    """An IMAP sequence set of `uids`, consecutive runs as ranges: [1, 2, 3, 7, 9, 10] -> '1:3,7,9:10'."""
+    runs: list[list[int]] = []  # [first, last]
+    for uid in sorted(set(uids)):
+        if runs and uid == runs[-1][1] + 1:
+            runs[-1][1] = uid
+        else:
+            runs.append([uid, uid])
+    return ",".join(str(first) if first == last else f"{first}:{last}" for first, last in runs)
+
+
 def sasl_xoauth2(user: str, token: str) -> str:
     """The base64 initial response of SASL XOAUTH2 (Google's and Microsoft's documented format)."""
     return base64.b64encode(f"user={user}\x01auth=Bearer {token}\x01\x01".encode()).decode("ascii")
 
 
-def parse_fetched_body(lines: list[Any], uid: int) -> bytes | None:
-    """The literal of `BODY[]` for `uid` in a FETCH response's lines, or None when the server sent none.
+def parse_fetched_bodies(lines: list[Any]) -> dict[int, bytes]:
+    """UID -> the literal of `BODY[]`, for every mail in a FETCH response's lines that came with one.
 
-    aioimaplib returns the literal as a bytearray right after the line announcing it ("... BODY[] {n}");
+    aioimaplib returns each literal as a bytearray right after the line announcing it ("... BODY[] {n}");
     UID may come before the literal or after it (in the line closing the parenthesis)."""
+    bodies: dict[int, bytes] = {}
     for index, line in enumerate(lines):
         if not isinstance(line, bytes) or index + 1 >= len(lines):
             continue
@@ -114,13 +137,27 @@ def parse_fetched_body(lines: list[Any], uid: int) -> bytes | None:
             continue
         after = lines[index + 2] if index + 2 < len(lines) and isinstance(lines[index + 2], bytes) else b""
         found = _UID.search(announced[1] + b" " + after)
-        if found is not None and int(found[1]) == uid:
-            return bytes(literal)
-    return None
+        if found is not None:
+            bodies[int(found[1])] = bytes(literal)
+    return bodies
+
+
+def parse_fetched_sizes(lines: list[Any]) -> dict[int, int]:
+    """UID -> RFC822.SIZE from the lines of a FETCH response (lines naming no UID are skipped)."""
+    sizes: dict[int, int] = {}
+    for line in lines:
+        size = _FETCH_SIZE.match(line) if isinstance(line, bytes) else None
+        uid = _UID.search(line) if size is not None else None
+        if size is not None and uid is not None:
+            sizes[int(uid[1])] = int(size[1])
+    return sizes
 
 
 class _Protocol(aioimaplib.IMAP4ClientProtocol):  # type: ignore[misc]
     """aioimaplib's protocol plus what it lacks: answers to SASL challenges, and notice of new mail."""
+
+    incomplete_line: bytes  # set by aioimaplib: what data_received could not handle yet
+    current_command: Any
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, conn_lost_cb: Callable[[Exception | None], None] | None
@@ -138,6 +175,18 @@ class _Protocol(aioimaplib.IMAP4ClientProtocol):  # type: ignore[misc]
             self.transport.write(reply.encode("ascii") + CRLF)
             return
         super()._continuation(line)
+
+    def data_received(self, d: bytes) -> None:
+        # aioimaplib's own, but formatting `d` for the debug log only when that log is on
+        if _library_log.isEnabledFor(logging.DEBUG):
+            _library_log.debug("Received : %s", d)
+        try:
+            self._handle_responses(self.incomplete_line + d, self._handle_line, self.current_command)
+            self.incomplete_line = b""
+            self.current_command = None
+        except aioimaplib.IncompleteRead as incomplete_read:
+            self.current_command = incomplete_read.cmd
+            self.incomplete_line = incomplete_read.data
 
     def _untagged_response(self, line: bytes) -> Any:
         if _EXISTS.match(line):
@@ -162,6 +211,15 @@ class _Client(aioimaplib.IMAP4):  # type: ignore[misc]
         self._client_task = local_loop.create_task(
             local_loop.create_connection(lambda: self.protocol, host, port, ssl=ssl_context, **handshake)
         )
+
+
+@dataclass(frozen=True)
+class Selected:
+    """What SELECT tells of a folder: its UIDVALIDITY, and the UID its next mail will get (None when the server
+    does not say; RFC 3501 says it must)."""
+
+    uidvalidity: int
+    uidnext: int | None
 
 
 class ImapSession:
@@ -209,6 +267,10 @@ class ImapSession:
 
     def clear_news(self) -> None:
         self.protocol.new_mail.clear()
+
+    def note_news(self) -> None:
+        """Count as announced new mail (the caller learnt of it otherwise, say from UIDNEXT)."""
+        self.protocol.new_mail.set()
 
     # authentication
 
@@ -268,14 +330,19 @@ class ImapSession:
         await self._call(protocol.simple_command("SUBSCRIBE", wire_name), "SUBSCRIBE")
         return True
 
-    async def select(self, wire_name: str) -> int:
-        """SELECT the folder (read-write); return its UIDVALIDITY."""
+    async def select(self, wire_name: str) -> Selected:
+        """SELECT the folder (read-write); return its UIDVALIDITY and UIDNEXT."""
         response = self._checked(await self._call(self.protocol.select(wire_name), "SELECT"), "SELECT")
+        uidvalidity = uidnext = None
         for line in response.lines:
-            found = _UIDVALIDITY.search(bytes(line))
-            if found is not None:
-                return int(found[1])
-        raise ImapError("SELECT: the server sent no UIDVALIDITY")
+            text = bytes(line)
+            if (found := _UIDVALIDITY.search(text)) is not None:
+                uidvalidity = int(found[1])
+            if (found := _UIDNEXT.search(text)) is not None:
+                uidnext = int(found[1])
+        if uidvalidity is None:
+            raise ImapError("SELECT: the server sent no UIDVALIDITY")
+        return Selected(uidvalidity, uidnext)
 
     # messages
 
@@ -286,37 +353,47 @@ class ImapSession:
                 for token in bytes(line).split() if token.isdigit()}  # fmt: skip
         return sorted(uids)
 
-    async def fetch_size(self, uid: int) -> int | None:
-        """RFC822.SIZE of the mail with `uid`, None when it is gone."""
-        call = self.protocol.fetch(str(uid), "(RFC822.SIZE)", by_uid=True, timeout=self._timeout)
-        response = self._checked(await self._call(call, "UID FETCH"), "UID FETCH")
-        for line in response.lines[:-1]:
-            found = _FETCH_SIZE.match(line) if isinstance(line, bytes) else None
-            if found is not None:
-                return int(found[1])
-        return None
+    async def fetch_sizes(self, uids: Iterable[int]) -> dict[int, int]:
+        """RFC822.SIZE of the mails with `uids` (UID -> size), MAX_UIDS_PER_COMMAND in one command; a mail that
+        is gone is left out."""
+        ordered = sorted(set(uids))
+        sizes: dict[int, int] = {}
+        for start in range(0, len(ordered), MAX_UIDS_PER_COMMAND):
+            wanted = uid_set(ordered[start : start + MAX_UIDS_PER_COMMAND])
+            call = self.protocol.fetch(wanted, "(UID RFC822.SIZE)", by_uid=True, timeout=self._timeout)
+            response = self._checked(await self._call(call, "UID FETCH"), "UID FETCH")
+            sizes.update(parse_fetched_sizes(response.lines))
+        return {uid: size for uid, size in sizes.items() if uid in set(ordered)}
 
-    async def fetch_raw(self, uid: int, total_seconds: float) -> bytes | None:
-        """The whole mail with `uid`, without setting \\Seen (BODY.PEEK[]); None when it is gone.
+    async def fetch_bodies(self, uids: Iterable[int], total_seconds: float) -> dict[int, bytes]:
+        """The whole mails with `uids` in one command (UID -> bytes), without setting \\Seen (BODY.PEEK[]); a mail
+        that is gone is left out.
 
         aioimaplib resets the command's timer on every chunk, so `timeout` bounds silence on the wire;
-        `total_seconds` bounds the whole transfer (the caller sizes it to the mail)."""
-        call = self.protocol.fetch(str(uid), "(UID BODY.PEEK[])", by_uid=True, timeout=self._timeout)
+        `total_seconds` bounds the whole transfer (the caller sizes it to the mails)."""
+        wanted = sorted(set(uids))
+        call = self.protocol.fetch(uid_set(wanted), "(UID BODY.PEEK[])", by_uid=True, timeout=self._timeout)
         response = self._checked(await self._bounded(call, total_seconds, "UID FETCH"), "UID FETCH")
-        return parse_fetched_body(response.lines, uid)
+        bodies = parse_fetched_bodies(response.lines)
+        return {uid: bodies[uid] for uid in wanted if uid in bodies}
 
     async def move(self, uids: Iterable[int], wire_folder: str) -> None:
-        """Move mails by UID: UID MOVE when offered, else UID COPY + UID STORE \\Deleted + (UID) EXPUNGE."""
+        """Move mails by UID, up to MAX_UIDS_PER_COMMAND in one command: UID MOVE when offered, else UID COPY +
+        UID STORE \\Deleted + (UID) EXPUNGE."""
+        ordered = sorted(set(uids))
+        for start in range(0, len(ordered), MAX_UIDS_PER_COMMAND):
+            await self._move_set(uid_set(ordered[start : start + MAX_UIDS_PER_COMMAND]), wire_folder)
+
+    async def _move_set(self, uids: str, wire_folder: str) -> None:
         protocol = self.protocol
-        uid_set = ",".join(str(uid) for uid in sorted(set(uids)))
         if self.has("MOVE"):
-            self._checked(await self._call(protocol.move(uid_set, wire_folder, by_uid=True), "UID MOVE"), "UID MOVE")
+            self._checked(await self._call(protocol.move(uids, wire_folder, by_uid=True), "UID MOVE"), "UID MOVE")
             return
-        self._checked(await self._call(protocol.copy(uid_set, wire_folder, by_uid=True), "UID COPY"), "UID COPY")
-        stored = protocol.store(uid_set, "+FLAGS.SILENT", "(\\Deleted)", by_uid=True)
+        self._checked(await self._call(protocol.copy(uids, wire_folder, by_uid=True), "UID COPY"), "UID COPY")
+        stored = protocol.store(uids, "+FLAGS.SILENT", "(\\Deleted)", by_uid=True)
         self._checked(await self._call(stored, "UID STORE"), "UID STORE")
         if self.has("UIDPLUS"):
-            expunged = await self._call(protocol.expunge(uid_set, by_uid=True), "UID EXPUNGE")
+            expunged = await self._call(protocol.expunge(uids, by_uid=True), "UID EXPUNGE")
             self._checked(expunged, "UID EXPUNGE")
         else:
             # Without UIDPLUS there is only the plain EXPUNGE, which removes EVERY mail flagged \Deleted in
@@ -334,6 +411,8 @@ class ImapSession:
             protocol.idle_queue.get_nowait()
         if protocol.new_mail.is_set():
             return "news"
+        if any(event.is_set() for event in until):
+            return "woken"
         idling = await self._call(self._client.idle_start(timeout=_IDLE_FOREVER), "IDLE")
         events = [protocol.new_mail, *until]
         waiters = [asyncio.ensure_future(event.wait()) for event in (*events, self._lost)]
