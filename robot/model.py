@@ -246,6 +246,7 @@ class Limits:
     pdf_max_bytes: int = 50 * 1024 * 1024
     pdf_max_pages: int = 200
     mail_max_bytes: int = 50 * 1024 * 1024
+    mail_seconds: float = 30.0  # wall-clock limit for parsing one mail in a parser process
     mail_max_parts: int = 200
     mail_max_depth: int = 8
     mail_max_pdfs: int = 50

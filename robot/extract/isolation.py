@@ -1,4 +1,4 @@
-"""Run read_pdf in long-lived worker processes that bound each document's wall time, memory and size."""
+"""Run read_pdf and parse_letter in long-lived worker processes that bound each input's wall time, memory and size."""
 
 from __future__ import annotations
 
@@ -14,37 +14,85 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from multiprocessing.connection import Connection
 from types import TracebackType
+from typing import Generic, TypeGuard, TypeVar
 
-from robot.model import FormField, Limits, PdfContent, PdfFailure, Reason, TextLine
+from robot.model import (
+    Attachment,
+    FormField,
+    Letter,
+    Limits,
+    MailProblem,
+    PdfContent,
+    PdfFailure,
+    Reason,
+    TextLine,
+)
 
 ReadPdf = Callable[[bytes, int], "PdfContent | PdfFailure"]
+ParseMail = Callable[[bytes, Limits], Letter]
+Handler = tuple[float, Callable[[bytes], object]]  # inside a worker: the request's seconds, and its work
 
 _READY = b"ready"
+_PDF = b"pdf"  # request tags: the parent sends a tag, then the input's bytes
+_MAIL = b"mail"
+_MAX_TAG_BYTES = 16
 _START_SECONDS = 60.0  # a fresh worker imports pypdfium2, pypdf and pdfplumber: well under a second normally
 _CPU_MARGIN_SECONDS = 2  # RLIMIT_CPU backstop: only fires if the parent's wall-clock kill did not happen
 _MAX_RESULT_BYTES = 256 << 20
-_RESULT_TYPES = {("robot.model", cls.__name__): cls for cls in (PdfContent, PdfFailure, TextLine, FormField, Reason)}
+
+T = TypeVar("T")
 
 
 class PdfWorkerStartError(RuntimeError):
     """A worker process could not start; the fault is the machine's or the configuration's, not a document's."""
 
 
+@dataclass(frozen=True)
+class _Fault:
+    """Why a worker gave no answer; each request kind names it in its own terms."""
+
+    timeout: bool  # ran past its wall-clock or CPU limit
+    detail: str
+
+
+@dataclass(frozen=True)
+class AnswerKind(Generic[T]):
+    """What one kind of worker answer may hold: the classes it may name (module, name), and the shape it must have."""
+
+    allowed: dict[tuple[str, str], type]
+    accepts: Callable[[object], TypeGuard[T]]
+
+
+@dataclass(frozen=True)
+class _Request(Generic[T]):
+    """One kind of work for a worker: its tag on the pipe, its wall-clock limit, and what its answer may be."""
+
+    tag: bytes
+    seconds: float
+    answer: AnswerKind[T]
+
+
 class PdfReaderPool:
-    """A fixed number of worker processes reading PDFs one at a time each; `read` is safe from many threads.
+    """A fixed number of worker processes reading PDFs and parsing raw mails, one input at a time each; `read` and
+    `parse_mail` are safe from many threads.
 
     Each worker sets RLIMIT_AS (Limits.pdf_memory_mb) and RLIMIT_CORE=0 on itself before importing any parser, and
-    arms RLIMIT_CPU per document as a backstop. A document that runs past Limits.pdf_seconds gets its worker
+    arms RLIMIT_CPU per input as a backstop. A document that runs past Limits.pdf_seconds gets its worker
     SIGKILLed (pdf_timeout); a worker that dies (native abort on a failed allocation, segfault) yields
-    pdf_unreadable. Either way a fresh worker takes its place, so later documents are read normally.
+    pdf_unreadable. A mail that runs past Limits.mail_seconds, or whose worker dies, yields a Letter with one
+    mail_too_large problem. Either way a fresh worker takes its place, so later inputs are read normally.
     """
 
     def __init__(self, limits: Limits, workers: int = 1) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self._limits = limits
+        self._pdf = _Request(_PDF, limits.pdf_seconds, PDF_ANSWER)
+        self._mail = _Request(_MAIL, limits.mail_seconds, MAIL_ANSWER)
         self._context = multiprocessing.get_context("spawn")  # no fork: the daemon runs threads and asyncio
         self._lock = threading.Lock()
         self._closed = False
@@ -59,16 +107,14 @@ class PdfReaderPool:
         (pool closed); every problem with the document itself comes back as a PdfFailure."""
         if len(data) > self._limits.pdf_max_bytes:
             return PdfFailure(Reason.PDF_TOO_LARGE, f"{len(data)} bytes, limit {self._limits.pdf_max_bytes}")
-        worker = self._take()
-        if not worker.alive():  # died while idle (OOM killer, an operator): not this document's fault
-            worker = self._replace(worker) or self._take()
-        healthy = False
-        try:
-            worker.wait_ready(_START_SECONDS)
-            result, healthy = worker.run(data, self._limits.pdf_seconds)
-            return result
-        finally:
-            self._give_back(worker if healthy else self._replace(worker))
+        answer = self._run(self._pdf, data)
+        return _pdf_failure(answer) if isinstance(answer, _Fault) else answer
+
+    def parse_mail(self, raw: bytes) -> Letter:
+        """Parse one raw mail (RFC 5322 bytes) into a Letter in a worker, under the pool's Limits; blocks while
+        every worker is busy. Raises as `read` does; every problem with the mail itself is a MailProblem."""
+        answer = self._run(self._mail, raw)
+        return _unread_mail(answer) if isinstance(answer, _Fault) else answer
 
     def close(self) -> None:
         """Kill every worker; threads waiting for one get RuntimeError. Safe to call more than once."""
@@ -89,6 +135,19 @@ class PdfReaderPool:
         self.close()
 
     # ------------------------------------------------------------ workers in and out
+
+    def _run(self, request: _Request[T], data: bytes) -> T | _Fault:
+        worker = self._take()
+        if not worker.alive():  # died while idle (OOM killer, an operator): not this input's fault
+            worker = self._replace(worker) or self._take()
+        healthy = False
+        try:
+            worker.wait_ready(_START_SECONDS)
+            outcome = worker.run(request, data)
+            healthy = outcome[1]
+            return outcome[0]
+        finally:
+            self._give_back(worker if healthy else self._replace(worker))
 
     def _start_locked(self) -> _Worker:
         worker = _Worker(self._context, self._limits)
@@ -144,30 +203,30 @@ class _Worker:
             raise PdfWorkerStartError(f"PDF worker did not start ({self._death()})")
         self.ready = True
 
-    def run(self, data: bytes, seconds: float) -> tuple[PdfContent | PdfFailure, bool]:
+    def run(self, request: _Request[T], data: bytes) -> tuple[T | _Fault, bool]:
         """The worker's answer and whether the worker can be used again."""
-        deadline = time.monotonic() + seconds
+        deadline = time.monotonic() + request.seconds
         try:
+            self.conn.send_bytes(request.tag)
             self.conn.send_bytes(data)
             if not self.conn.poll(max(0.0, deadline - time.monotonic())):
                 self.kill()
-                return PdfFailure(Reason.PDF_TIMEOUT, f"no result within {seconds:g} s"), False
+                return _Fault(True, f"no result within {request.seconds:g} s"), False
             answer = self.conn.recv_bytes(_MAX_RESULT_BYTES)
         except (EOFError, OSError):  # the process is gone, or its answer was over the size limit
             return self._died(), False
         try:
-            return _load_result(answer), True
+            return load_answer(answer, request.answer), True
         except Exception:  # a trust boundary: whatever the worker sent, it is not a result
             self.kill()
-            return PdfFailure(Reason.PDF_UNREADABLE, "parser process sent no valid result"), False
+            return _Fault(False, "parser process sent no valid result"), False
 
-    def _died(self) -> PdfFailure:
+    def _died(self) -> _Fault:
         self.process.join(1.0)  # end of pipe: the process is on its way out
         if self.alive():
             self.kill()
-            return PdfFailure(Reason.PDF_UNREADABLE, "parser process sent no valid result")
-        reason = Reason.PDF_TIMEOUT if self.process.exitcode == -signal.SIGXCPU else Reason.PDF_UNREADABLE
-        return PdfFailure(reason, f"parser process died ({self._death()})")
+            return _Fault(False, "parser process sent no valid result")
+        return _Fault(self.process.exitcode == -signal.SIGXCPU, f"parser process died ({self._death()})")
 
     def _death(self) -> str:
         code = self.process.exitcode
@@ -185,46 +244,110 @@ class _Worker:
 
 
 class _ResultUnpickler(pickle.Unpickler):
-    """Loads only the result records of robot.model: a worker that parsed hostile bytes is not trusted further."""
+    """Loads only the classes allowed in one kind of answer: a worker that parsed hostile bytes is not trusted."""
+
+    def __init__(self, answer: bytes, allowed: dict[tuple[str, str], type]) -> None:
+        super().__init__(io.BytesIO(answer))
+        self._allowed = allowed
 
     def find_class(self, module: str, name: str) -> type:
         try:
-            return _RESULT_TYPES[(module, name)]
+            return self._allowed[(module, name)]
         except KeyError:
-            raise pickle.UnpicklingError(f"unexpected {module}.{name} from PDF worker") from None
+            raise pickle.UnpicklingError(f"unexpected {module}.{name} from a parser process") from None
 
 
-def _load_result(answer: bytes) -> PdfContent | PdfFailure:
-    result = _ResultUnpickler(io.BytesIO(answer)).load()
-    if not isinstance(result, (PdfContent, PdfFailure)):
-        raise pickle.UnpicklingError(f"unexpected {type(result).__name__} from PDF worker")
+def load_answer(answer: bytes, kind: AnswerKind[T]) -> T:
+    """A worker's pickled answer, when it names only the kind's allowed classes and has its shape; raises
+    pickle.UnpicklingError (or what a malformed pickle raises) for anything else."""
+    result = _ResultUnpickler(answer, kind.allowed).load()
+    if not kind.accepts(result):
+        raise pickle.UnpicklingError(f"unexpected {type(result).__name__} from a parser process")
     return result
+
+
+def _allow(*classes: type) -> dict[tuple[str, str], type]:
+    return {(cls.__module__, cls.__name__): cls for cls in classes}
+
+
+def _is_pdf_result(value: object) -> TypeGuard[PdfContent | PdfFailure]:
+    return isinstance(value, (PdfContent, PdfFailure))
+
+
+def _is_letter(value: object) -> TypeGuard[Letter]:
+    """A Letter whose every field holds what the stages expect, down to its attachments and problems."""
+    return (
+        type(value) is Letter and _optional(value.sender, str) and _strings(value.recipients)
+        and type(value.subject) is str and _optional(value.message_id, str) and _optional(value.date, datetime)
+        and type(value.body_text) is str and _strings(value.authentication_results)
+        and type(value.from_addresses) is int
+        and type(value.attachments) is tuple and all(_is_attachment(a) for a in value.attachments)
+        and type(value.problems) is tuple and all(_is_problem(p) for p in value.problems)
+    )
+
+
+def _is_attachment(value: object) -> bool:
+    return (type(value) is Attachment and _optional(value.name, str) and type(value.content_type) is str
+            and type(value.data) is bytes and type(value.part) is str)
+
+
+def _is_problem(value: object) -> bool:
+    return (type(value) is MailProblem and type(value.reason) is Reason and type(value.detail) is str
+            and _optional(value.part, str) and type(value.lost) is bool)
+
+
+def _optional(value: object, kind: type) -> bool:
+    return value is None or type(value) is kind
+
+
+def _strings(value: object) -> bool:
+    return type(value) is tuple and all(type(item) is str for item in value)
+
+
+# What each kind of answer may hold, and nothing else: records of robot.model, and the date of a mail.
+PDF_ANSWER = AnswerKind(_allow(PdfContent, PdfFailure, TextLine, FormField, Reason), _is_pdf_result)
+MAIL_ANSWER = AnswerKind(_allow(Letter, Attachment, MailProblem, Reason, datetime, timezone, timedelta), _is_letter)
+
+
+def _pdf_failure(fault: _Fault) -> PdfFailure:
+    return PdfFailure(Reason.PDF_TIMEOUT if fault.timeout else Reason.PDF_UNREADABLE, fault.detail)
+
+
+def _unread_mail(fault: _Fault) -> Letter:
+    """The Letter of a mail its worker gave no answer for: no header fields (they were never read), one problem."""
+    problem = MailProblem(Reason.MAIL_TOO_LARGE, f"the mail could not be read within the limits ({fault.detail})")
+    return Letter(sender=None, recipients=(), subject="", message_id=None, date=None, body_text="",
+                  attachments=(), problems=(problem,))
 
 
 # ---------------------------------------------------------------- inside the worker process
 
 
 def _worker_main(conn: Connection, limits: Limits) -> None:
-    """Cap this process, load the parsers under the cap, say ready, then answer one document per message."""
+    """Cap this process, load the parsers under the cap, say ready, then answer one request (tag, input) at a time."""
     # Ctrl-C reaches the whole process group: the parent decides when parsers stop (it closes the pipe)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _cap_process(limits)
     _quiet_parsers()
-    read = _load_reader()
+    handlers = _load_handlers(limits)
     try:
         conn.send_bytes(_READY)
     except OSError:  # the parent died while this worker started (BrokenPipeError, ConnectionResetError)
         return
     while True:
         try:
+            seconds, handle = handlers[conn.recv_bytes(_MAX_TAG_BYTES)]
             data = conn.recv_bytes()
         except (EOFError, OSError):  # the pool closed its end or the parent is gone
             return
-        _arm_cpu_limit(limits.pdf_seconds)
-        result = _read_one(read, data, limits.pdf_max_pages)
+        _arm_cpu_limit(seconds)
         try:
-            conn.send_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-        except OSError:  # the pool gave up on this document and closed its end, or the parent is gone
+            answer = pickle.dumps(handle(data), protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:  # no memory left even to name the failure: exit quietly, the parent names the death
+            return
+        try:
+            conn.send_bytes(answer)
+        except OSError:  # the pool gave up on this input and closed its end, or the parent is gone
             return
 
 
@@ -249,12 +372,17 @@ def _quiet_parsers() -> None:
     warnings.simplefilter("ignore")
 
 
-def _load_reader() -> ReadPdf:
-    import pdfplumber  # noqa: F401  (the last fallback: loaded now, under the cap, not during a timed read)
+def _load_handlers(limits: Limits) -> dict[bytes, Handler]:
+    """Each request tag's limit and work; the parsers are loaded now, under the cap, not during a timed request."""
+    import pdfplumber  # noqa: F401  (the last fallback of read_pdf)
 
     from robot.extract.pdf import read_pdf
+    from robot.mail.parse import parse_letter
 
-    return read_pdf
+    return {
+        _PDF: (limits.pdf_seconds, lambda data: _read_one(read_pdf, data, limits.pdf_max_pages)),
+        _MAIL: (limits.mail_seconds, lambda raw: _parse_one(parse_letter, raw, limits)),
+    }
 
 
 def _read_one(read: ReadPdf, data: bytes, max_pages: int) -> PdfContent | PdfFailure:
@@ -264,3 +392,12 @@ def _read_one(read: ReadPdf, data: bytes, max_pages: int) -> PdfContent | PdfFai
         return PdfFailure(Reason.PDF_UNREADABLE, "memory limit")
     except Exception as exc:  # the isolation boundary: a parser bug must not take the worker down with it
         return PdfFailure(Reason.PDF_UNREADABLE, f"unexpected {type(exc).__name__}")
+
+
+def _parse_one(parse: ParseMail, raw: bytes, limits: Limits) -> Letter:
+    try:
+        return parse(raw, limits)  # never raises by its contract, but under the cap even its own guard can fail
+    except MemoryError:
+        return _unread_mail(_Fault(False, "memory limit"))
+    except Exception as exc:  # the isolation boundary, as in _read_one
+        return _unread_mail(_Fault(False, f"unexpected {type(exc).__name__}"))

@@ -1,24 +1,29 @@
-"""Reads one PDF's bytes into an Extraction: parsing isolated in worker processes, then analysis."""
+"""Reads untrusted input in isolated worker processes: a raw mail into a Letter, one PDF's bytes into an Extraction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 from robot.decisions.catalogue import Catalogue
 from robot.extract.document import analyse
 from robot.extract.isolation import PdfReaderPool
-from robot.model import Extraction
+from robot.model import Extraction, Letter
 
 
 class DocumentReader:
-    """The extraction step: untrusted bytes in, a checked Extraction out; never raises for bad input."""
+    """The parse and extraction steps: untrusted bytes in, a Letter or a checked Extraction out; never raises for
+    bad input."""
 
     def __init__(self, pool: PdfReaderPool, catalogue: Callable[[], Catalogue],
                  today: Callable[[], date] = date.today):
         self._pool = pool
         self._catalogue = catalogue  # the catalogue in force now: the rules reload
         self._today = today
+
+    def read_mail(self, raw: bytes) -> Letter:
+        """The mail parsed in a worker under the pool's Limits; a mail past its limits is a Letter naming that."""
+        return self._pool.parse_mail(raw)
 
     def extract(self, data: bytes) -> Extraction:
         return analyse(self._pool.read(data), self._catalogue(), self._today())

@@ -54,7 +54,12 @@ def _salvaged_envelope(raw: bytes) -> Envelope:
 
 def _unparsable(raw: bytes, exc: Exception) -> Letter:
     """The Letter for a mail whose parsing failed outright: its reason and any salvaged headers."""
-    reason = Reason.MIME_TOO_DEEP if isinstance(exc, RecursionError) else Reason.MALFORMED_MIME
+    if isinstance(exc, RecursionError):
+        reason = Reason.MIME_TOO_DEEP
+    elif isinstance(exc, MemoryError):  # over a parser process's memory cap: a limit, not a damaged mail
+        reason = Reason.MAIL_TOO_LARGE
+    else:
+        reason = Reason.MALFORMED_MIME
     problem = MailProblem(reason, f"mail cannot be parsed ({type(exc).__name__})")
     return _letter(_salvaged_envelope(raw), "", (), (problem,))
 

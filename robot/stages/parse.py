@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from robot.decisions.trust import judge_sender
 from robot.ledger.base import DocumentState, StoredDocument
-from robot.mail.parse import parse_letter
 from robot.model import Escalated, Filed, MailProblem, Outcome, Reason
 from robot.stages.work import DocumentWork, MessageWork, Services
 
@@ -16,7 +17,7 @@ async def parse(work: MessageWork, services: Services) -> None:
         stored = services.ledger.record_document(work.message.id, "", None, None)
         work.documents = [DocumentWork(stored, problem=problem, outcome=_recorded(stored))]
         return
-    letter = parse_letter(raw, services.limits)
+    letter = await asyncio.to_thread(services.reader.read_mail, raw)  # in a capped parser process
     work.letter = letter
     work.sender = judge_sender(letter, work.message.envelope_sender, services.rules().senders)
     for attachment in letter.attachments:

@@ -188,7 +188,7 @@ TRIGGERS: dict[Reason, Trigger] = {
     Reason.ARCHIVE_REJECTED: Trigger(mails.archive_rejected, install=archive_refuses_the_upload, detail="HTTP 400"),
     # the robot itself
     # A fault in the robot, not in the mail: a memory cap so small that no PDF parser process can start (the settings
-    # accept any positive number). The extract stage raises PdfWorkerStartError, and robot/worker.py escalates what
+    # accept any positive number). The parse stage raises PdfWorkerStartError, and robot/worker.py escalates what
     # is not yet placed as internal_error instead of dropping the mail.
     Reason.INTERNAL_ERROR: Trigger(mails.internal_error, config="[limits]\npdf_memory_mb = 1\n",
                                    detail="PdfWorkerStartError"),

@@ -1,0 +1,92 @@
+"""What a parser process may send back: only the allowed records of robot.model, in the shape the stages expect."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from robot.extract.isolation import MAIL_ANSWER, PDF_ANSWER, load_answer
+from robot.mail.parse import parse_letter
+from robot.model import (
+    Attachment,
+    Extraction,
+    Letter,
+    Limits,
+    PdfContent,
+    Reason,
+    TextLine,
+)
+from tests.mail_factory import mail_with_pdfs
+
+SAMPLES = sorted((Path(__file__).parents[2] / "samples" / "mail").glob("*.eml"))
+LETTER = parse_letter(mail_with_pdfs("attest.pdf"), Limits())
+CALLS: list[str] = []
+
+
+def record_call() -> str:
+    """What a smuggled class would run on loading; a refused answer never gets this far."""
+    CALLS.append("called")
+    return "called"
+
+
+class Smuggled:
+    """Pickles as a call of record_call: what a subverted worker could send instead of a string."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return record_call, ()
+
+
+def dumped(value: object) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def test_every_sample_letter_comes_back_as_it_went() -> None:
+    assert LETTER.date is not None and LETTER.date.tzinfo is not None
+    for path in [*SAMPLES]:
+        letter = parse_letter(path.read_bytes(), Limits())
+        assert load_answer(dumped(letter), MAIL_ANSWER) == letter, path.name
+    assert load_answer(dumped(LETTER), MAIL_ANSWER) == LETTER
+
+
+def test_a_class_not_on_the_allow_list_is_refused_before_it_runs() -> None:
+    with pytest.raises(pickle.UnpicklingError, match="record_call"):
+        load_answer(dumped(replace(LETTER, body_text=Smuggled())), MAIL_ANSWER)  # type: ignore[arg-type]
+    with pytest.raises(pickle.UnpicklingError, match="record_call"):
+        load_answer(dumped(Smuggled()), PDF_ANSWER)
+    assert CALLS == []
+
+
+@pytest.mark.parametrize("value", [
+    Extraction(reason=Reason.NO_CPR, cpr=None, blanket=None),  # robot.model, but no part of a mail answer
+    replace(LETTER, attachments=(TextLine(1, 1, "a PDF's record in a mail answer"),)),  # type: ignore[arg-type]
+    PdfContent(pages=1, lines=()),  # a PDF answer where a mail answer belongs
+], ids=["extraction", "pdf-record-inside", "pdf-answer"])
+def test_records_of_another_answer_kind_are_refused_in_a_mail_answer(value: object) -> None:
+    with pytest.raises(pickle.UnpicklingError):
+        load_answer(dumped(value), MAIL_ANSWER)
+
+
+def test_a_letter_is_refused_in_a_pdf_answer() -> None:
+    with pytest.raises(pickle.UnpicklingError, match="Letter"):
+        load_answer(dumped(LETTER), PDF_ANSWER)
+
+
+@pytest.mark.parametrize("letter", [
+    replace(LETTER, sender=42),  # type: ignore[arg-type]
+    replace(LETTER, recipients=["a@b.dk"]),  # type: ignore[arg-type]
+    replace(LETTER, attachments=[*LETTER.attachments]),  # type: ignore[arg-type]
+    replace(LETTER, attachments=(replace(LETTER.attachments[0], data="not bytes"),)),  # type: ignore[arg-type]
+    replace(LETTER, problems=(Reason.NO_PDF,)),  # type: ignore[arg-type]
+], ids=["sender", "recipients-list", "attachments-list", "attachment-data", "problem"])
+def test_a_letter_of_the_wrong_shape_is_refused(letter: Letter) -> None:
+    with pytest.raises(pickle.UnpicklingError, match="Letter"):
+        load_answer(dumped(letter), MAIL_ANSWER)
+
+
+def test_the_pdf_answer_still_loads_its_records() -> None:
+    content = PdfContent(pages=1, lines=(TextLine(1, 1, "Statusattest LÆ 125"),))
+    assert load_answer(dumped(content), PDF_ANSWER) == content
+    assert isinstance(LETTER.attachments[0], Attachment)
