@@ -254,7 +254,8 @@ class FolderArchive:
         folder = self._root / case_id
         try:
             _ensure_folder(self._root, folder)
-            found = _find_filed(folder, sha256)
+            names = os.listdir(folder)  # once per filing: case folders grow, and pathlib's glob is slow
+            found = _find_filed(folder, names, sha256)
             if found is None:
                 _refuse_collision(folder, stem)
                 _write_pair(folder, stem, document, sidecar)
@@ -262,7 +263,7 @@ class FolderArchive:
             else:
                 stem = found
                 already = _complete(folder, stem, sha256, document, sidecar)
-            _remove_leftovers(folder, sha256)
+            _remove_leftovers(folder, names, sha256)
         except OSError as error:
             raise ArchiveUnavailable(scrub(f"folder archive: cannot write in {folder}: {_why(error)}")) from None
         return Receipt(case_id=case_id, document_ref=f"{case_id}/{stem}.pdf", sha256=sha256, already_filed=already)
@@ -312,10 +313,12 @@ def _ensure_folder(root: Path, folder: Path) -> None:
     fsync_folder(root)
 
 
-def _find_filed(folder: Path, sha256: str) -> str | None:
-    """The stem under which these very bytes already lie in the folder (complete or half), on any day."""
-    sha8 = sha256[:8]
-    stems = sorted({p.stem for p in folder.glob(f"*_{sha8}.pdf")} | {p.stem for p in folder.glob(f"*_{sha8}.json")})
+def _find_filed(folder: Path, names: list[str], sha256: str) -> str | None:
+    """The stem under which these very bytes already lie in the folder (complete or half), on any day;
+    `names` lists the folder."""
+    pdf, sidecar = f"_{sha256[:8]}.pdf", f"_{sha256[:8]}.json"  # the glob patterns *_<sha8>.pdf and .json
+    stems = sorted({name.removesuffix(".pdf") for name in names if name.endswith(pdf)}
+                   | {name.removesuffix(".json") for name in names if name.endswith(sidecar)})
     for stem in stems:
         if _recorded_sha256(folder, stem) == sha256:
             return stem
@@ -391,9 +394,11 @@ def _write_temp(folder: Path, name: str, data: bytes, temps: list[Path]) -> Path
     return temp
 
 
-def _remove_leftovers(folder: Path, sha256: str) -> None:
-    """Temp files a crashed earlier attempt (on any day) left for this document."""
-    _unlink_quietly(folder.glob(f".*_{sha256[:8]}.*.tmp"))
+def _remove_leftovers(folder: Path, names: list[str], sha256: str) -> None:
+    """Temp files a crashed earlier attempt (on any day) left for this document; `names` lists the folder."""
+    marker = f"_{sha256[:8]}."  # the glob pattern .*_<sha8>.*.tmp, without compiling one regex per document
+    _unlink_quietly(folder / name for name in names
+                    if name.startswith(".") and name.endswith(".tmp") and marker in name[1:-4])
 
 
 def _unlink_quietly(paths: Iterable[Path]) -> None:
