@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,6 +208,13 @@ def _document_text(content: PdfContent | None) -> str:
 def _printed(case: Case, text: str) -> bool:
     """The case's number (its id or printed title) stands in the text as a whole token."""
     for number in filter(None, (case.case_id, case.title)):
-        if len(number) >= 4 and re.search(rf"(?<![\w.-]){re.escape(number)}(?![\w-]|\.\w)", text):
+        if len(number) >= 4 and _whole_token(number).search(text):
             return True
     return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _whole_token(number: str) -> re.Pattern[str]:
+    """`number` not glued to other letters, digits or a further dotted part (compiled once per case number: the
+    re module's own cache is smaller than a kommune's case register)."""
+    return re.compile(rf"(?<![\w.-]){re.escape(number)}(?![\w-]|\.\w)")
