@@ -33,7 +33,7 @@ class RulesSettings:
 
 @dataclass(frozen=True)
 class ExtractSettings:
-    workers: int = 1
+    workers: int = 2  # parser processes: each mail and each PDF is read in one, in isolation
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class ScheduleSettings:
 
 @dataclass(frozen=True)
 class DaemonSettings:
-    workers: int = 2  # messages processed at once
+    workers: int = 4  # messages processed at once: enough to keep the parser processes and the disk busy
     drain_seconds: float = 30.0  # on SIGTERM: finish in-flight work for at most this long
 
 
