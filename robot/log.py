@@ -14,9 +14,19 @@ from robot.privacy import mask_deep
 LogFormat = Literal["json", "console"]
 
 
+# Fields whose whole-number values are assigned by a server and are never personal: an IMAP folder's UIDVALIDITY
+# is often a ten-digit Unix time, which the mask would otherwise print as "170000-xxxx", hiding it from operators
+# who compare it with the server's. Only a top-level int under these keys passes; text under them is still masked.
+SERVER_NUMBER_FIELDS = frozenset({"uidvalidity"})
+
+
 def mask_cpr_processor(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """Mask CPR-shaped numbers in every field, nested values and rendered exceptions included."""
-    return {key: mask_deep(value) for key, value in event_dict.items()}
+    return {key: value if _server_number(key, value) else mask_deep(value) for key, value in event_dict.items()}
+
+
+def _server_number(key: str, value: Any) -> bool:
+    return key in SERVER_NUMBER_FIELDS and type(value) is int
 
 
 class _CurrentStderr:

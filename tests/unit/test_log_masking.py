@@ -43,3 +43,13 @@ def test_cpr_never_leaves_through_any_log_call(log_output: io.StringIO, cpr: str
     assert "010190-xxxx" in text
     assert not FULL_CPR.search(text), text
     assert text.count("\n") >= 5  # every call did log something
+
+
+def test_an_imap_uidvalidity_is_shown_as_the_server_gave_it(log_output: io.StringIO) -> None:
+    """Operators compare UIDVALIDITY with the server's; it is a number the server assigns, not personal data."""
+    log = structlog.get_logger("robot.test")
+    log.info("imap_folder_selected", uidvalidity=1700000000)
+    log.info("imap_folder_selected", uidvalidity="0101901017", note=1700000000, uids=[0o1, 101901017])
+    first, second = log_output.getvalue().splitlines()[-2:]
+    assert "1700000000" in first
+    assert not FULL_CPR.search(second), second  # text under the key, and the number under other keys, are masked
