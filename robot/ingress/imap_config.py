@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from robot import config_values as values
 from robot.loopback import is_loopback
 
 Security = Literal["tls", "plain"]
@@ -152,25 +153,15 @@ def _typed(key: str, value: Any, dotted: str, file: str, base_dir: Path | None) 
         return ImapConfigError(dotted, f"{expected}, got {value!r}", file)
 
     if key in ("host", "username", "security", "auth", "password_env", *_FOLDER_KEYS):
-        if not isinstance(value, str):
-            raise fail("a string")
-        return value
+        return values.text(value, fail)
     if key == "port":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise fail("a port number")
-        return value
+        return values.whole_number(value, fail, "a port number")
     if key in ("idle_renew_seconds", "timeout_seconds", "poll_seconds", "reconnect_max_seconds"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise fail("a number of seconds")
-        return float(value)
+        return values.seconds(value, fail)
     if key == "idle":
-        if not isinstance(value, bool):
-            raise fail("true or false")
-        return value
+        return values.flag(value, fail)
     if key == "ca_file":
-        if not isinstance(value, str) or not value:
-            raise fail("a path as a string")
-        return base_dir / value if base_dir is not None else Path(value)
+        return values.path(value, fail, base_dir)
     if key == "token_command":
         return _command_line(value, fail)
     raise fail("a known setting")  # unreachable: from_table checked the keys

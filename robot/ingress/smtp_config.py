@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from robot import config_values as values
+
 MIB = 1024 * 1024
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")  # the listener's name sits in "smtp:<name>:<queue id>": no colon
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -118,25 +120,15 @@ def _typed(key: str, value: Any, dotted: str, file: str, base_dir: Path | None) 
         return SmtpConfigError(dotted, f"{expected}, got {value!r}", file)
 
     if key in ("host", "name", "hostname", "auth_users_env"):
-        if not isinstance(value, str):
-            raise fail("a string")
-        return value
+        return values.text(value, fail)
     if key in ("port", "max_message_bytes", "max_connections_per_client", "max_connections"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise fail("a whole number")
-        return value
+        return values.whole_number(value, fail)
     if key == "timeout_seconds":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise fail("a positive number")
-        return float(value)
+        return values.seconds(value, fail, "a positive number")
     if key in ("require_starttls", "auth_required"):
-        if not isinstance(value, bool):
-            raise fail("true or false")
-        return value
+        return values.flag(value, fail)
     if key in ("tls_cert", "tls_key"):
-        if not isinstance(value, str) or not value:
-            raise fail("a path as a string")
-        return base_dir / value if base_dir is not None else Path(value)
+        return values.path(value, fail, base_dir)
     if key == "accept_recipients":
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise fail("a list of strings")

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import aiosmtplib
 
+from robot import config_values as values
 from robot.loopback import is_loopback
 from robot.notify.message import Notice, build_email, is_domain, sender_address
 from robot.notify.transport import TransportRejected, TransportUnavailable
@@ -120,25 +121,15 @@ def _typed(key: str, value: Any, file: str, section: str, base_dir: Path | None)
         return SettingsError(file, f"{section}.{key}", f"{expected}, got {value!r}")
 
     if key in ("host", "sender", "security", "username", "password_env", "helo_name"):
-        if not isinstance(value, str):
-            raise fail("a string")
-        return value
+        return values.text(value, fail)
     if key == "port":
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise fail("a port number")
-        return value
+        return values.whole_number(value, fail, "a port number")
     if key == "timeout_seconds":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise fail("a positive number")
-        return float(value)
+        return values.seconds(value, fail, "a positive number")
     if key == "validate_certs":
-        if not isinstance(value, bool):
-            raise fail("true or false")
-        return value
+        return values.flag(value, fail)
     if key == "ca_file":
-        if not isinstance(value, str) or not value:
-            raise fail("a path as a string")
-        return base_dir / value if base_dir is not None else Path(value)
+        return values.path(value, fail, base_dir)
     raise fail("a known setting")  # unreachable: from_table checked the keys
 
 
