@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.dovecot import HOST, Account, Dovecot, free_port
+from tests.e2e.sessions import reap_session
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -346,32 +347,3 @@ class ImapRobot:
         raise AssertionError(f"not finished within {timeout} s: ledger {dict(states)}, INBOX sizes {inboxes}")
 
 
-def _session_members(session: int) -> list[int]:
-    members: list[int] = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if fields[0] != "Z" and int(fields[3]) == session:
-            members.append(int(entry))
-    return members
-
-
-def reap_session(session: int, wait: float = 10.0) -> list[int]:
-    """Processes the daemon left in its session (PDF parser workers) must end by themselves; any still there after
-    `wait` seconds are returned, then ended by pid (they are this test's own processes)."""
-    if not Path("/proc").is_dir():
-        return []
-    deadline = time.monotonic() + wait
-    while (members := _session_members(session)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for pid in members:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    return members

@@ -53,6 +53,7 @@ from tests.e2e.mailbag import (
     mail_bytes,
     make_bag,
 )
+from tests.e2e.sessions import reap_session
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("LAE_CRASH_SEED", "20251123"))  # another seed: other mails, other kill points
@@ -169,7 +170,7 @@ class Robot:
         run = Run(label=label, returncode=process.returncode, killed=killed and process.returncode == -signal.SIGKILL,
                   stdout=b"".join(out_chunks).decode("utf-8"), stderr=b"".join(err_chunks).decode("utf-8", "replace"),
                   seconds=time.monotonic() - started, lines_before_kill=seen, new_lines_before_kill=new)
-        run.leftover_pids = _reap_session(process.pid)
+        run.leftover_pids = reap_session(process.pid)
         run.notices_written = self.notices_on_disk() - notices_before
         if not run.killed:
             run.stage = "finished"
@@ -180,38 +181,6 @@ class Robot:
         else:
             run.stage = "delivery"
         return run
-
-
-def _session_members(session: int) -> list[int]:
-    """Live (not zombie) processes in the session the robot was started in."""
-    members: list[int] = []
-    if not Path("/proc").is_dir():
-        return members
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if fields[0] != "Z" and int(fields[3]) == session:
-            members.append(int(entry))
-    return members
-
-
-def _reap_session(session: int, wait: float = 10.0) -> list[int]:
-    """Children the killed robot left behind (PDF workers, resource tracker) must go by themselves; any still there
-    after `wait` seconds are reported, then ended by pid (they are this test's own processes)."""
-    deadline = time.monotonic() + wait
-    while (members := _session_members(session)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    for pid in members:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    return members
 
 
 # ---------------------------------------------------------------- triggers: where the kills land
