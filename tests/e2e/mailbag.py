@@ -23,6 +23,8 @@ from pathlib import Path
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+from robot.extract.cpr import century, passes_mod11
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 
@@ -74,18 +76,6 @@ class Bag:
 # ---------------------------------------------------------------- CPR numbers
 
 
-def century(year2: int, seventh: int) -> int | None:
-    if seventh <= 3:
-        return 1900
-    if seventh in (4, 9):
-        return 2000 if year2 <= 36 else 1900
-    if year2 <= 36:
-        return 2000
-    if year2 >= 58:
-        return 1800
-    return None
-
-
 def is_valid_cpr(digits: str) -> bool:
     """Valid birth date for its century digit, and modulus 11."""
     if len(digits) != 10 or not digits.isdigit():
@@ -97,7 +87,7 @@ def is_valid_cpr(digits: str) -> bool:
         date(base + int(digits[4:6]), int(digits[2:4]), int(digits[0:2]))
     except ValueError:
         return False
-    return sum(int(d) * w for d, w in zip(digits, _WEIGHTS)) % 11 == 0
+    return passes_mod11(digits)
 
 
 class Citizens:
