@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench bench-daemon samples clean
+.PHONY: run test fuzz bench bench-daemon samples clean
 
 $(BIN)/lae-robot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ var/cases.csv: samples/cases.csv
 
 test: $(BIN)/lae-robot
 	$(BIN)/pytest -q
+
+# The property tests with many more, randomly seeded examples (make test runs 2,000 each with a fixed seed).
+fuzz: $(BIN)/lae-robot
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/property
 
 bench: $(BIN)/lae-robot
 	$(BIN)/python bench/extraction.py

@@ -42,6 +42,7 @@ class Reason(str, enum.Enum):
     NO_CASE = "no_case"
     AMBIGUOUS_CASE = "ambiguous_case"
     CPR_CONFLICT = "cpr_conflict"
+    NAME_MISMATCH = "name_mismatch"
     ROUTED_TO_HUMAN = "routed_to_human"
     # the archive
     ARCHIVE_UNAVAILABLE = "archive_unavailable"
@@ -162,7 +163,8 @@ class CprVerdict(str, enum.Enum):
 
     ACCEPTED = "accepted"  # a person's CPR
     DOUBTFUL = "doubtful"  # may be a person's CPR: cannot establish one, but blocks another
-    INVALID = "invalid"  # labelled as CPR but encodes no valid date: blocks
+    INVALID = "invalid"  # a CPR label whose value is not exactly one valid CPR number: blocks
+    OTHER_PERSON = "other_person"  # a valid date where the document names another person (a relative): blocks
     REJECTED = "rejected"  # not a CPR (part of a longer number, another number's label, no date)
 
 
@@ -191,6 +193,15 @@ class CprResult:
     cpr: str | None
     reason: Reason | None
     candidates: tuple[CprCandidate, ...]
+    detail: str = ""  # the reason in words; may be shown to operators (no CPR in it)
+
+
+@dataclass(frozen=True)
+class PrintedName:
+    """A name the document prints for the patient, and where (personal data: never logged)."""
+
+    text: str
+    evidence: Evidence
 
 
 @dataclass(frozen=True)
@@ -227,6 +238,7 @@ class Extraction:
     pages: int = 0
     engine: str | None = None
     content: PdfContent | None = field(default=None, repr=False, compare=False)  # for case numbers in the text
+    patient_names: tuple[PrintedName, ...] = ()  # printed beside the accepted CPR, best evidence first
 
     @property
     def ok(self) -> bool:
@@ -268,6 +280,7 @@ class Case:
     caseworker_email: str | None = None
     team: str | None = None
     title: str | None = None  # journal/case number as printed on documents, when it differs from case_id
+    citizen_name: str | None = None  # the citizen's name as the case system knows it (a second check), if it does
 
     @property
     def is_open(self) -> bool:

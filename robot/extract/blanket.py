@@ -77,6 +77,10 @@ def find_blanket(content: PdfContent, catalogue: Catalogue) -> BlanketResult:
         codes = _distinct(standalone)
         if len(codes) == 1:
             return _result(codes[0], catalogue, mentions, "form code on a heading or form line")
+        answer = _answer_naming_its_request(codes, heading, catalogue)
+        if answer is not None:
+            return _result(answer, catalogue, mentions,
+                           f"form code and title of LÆ {answer} in the heading, beside the request it answers")
         return BlanketResult(code=None, title=None, kind=None, reason=Reason.AMBIGUOUS_BLANKET, mentions=mentions,
                              why=f"form lines name different forms: {', '.join(codes)}")
 
@@ -93,6 +97,21 @@ def find_blanket(content: PdfContent, catalogue: Catalogue) -> BlanketResult:
     else:
         why = "only references to other forms" if mentions else "no form code or title found"
     return BlanketResult(code=None, title=None, kind=None, reason=Reason.NO_BLANKET, mentions=mentions, why=why)
+
+
+def _answer_naming_its_request(codes: list[str], heading: tuple[TextLine, ...], catalogue: Catalogue) -> str | None:
+    """A certificate whose heading also names the request it answers ("Modtaget rekvisition LÆ 281" above "LÆ 285
+    Attest til sygedagpengeopfølgning"): requests end in 1 and their answers in 5 (LÆ 121 -> LÆ 125). Taken only
+    when the heading's title is the answer's own, so a request naming the form to return stays a request."""
+    if len(codes) != 2:
+        return None
+    kinds = {code: (catalogue.blankets[code].kind if code in catalogue.blankets else None) for code in codes}
+    requests = [c for c in codes if kinds[c] == "anmodning" and c.endswith("1")]
+    answers = [c for c in codes if kinds[c] == "attest" and c.endswith("5")]
+    if len(requests) != 1 or len(answers) != 1 or requests[0][:-1] != answers[0][:-1]:
+        return None
+    titled = _title_in_heading(heading, catalogue)
+    return answers[0] if titled is not None and titled[0] == answers[0] else None
 
 
 def _distinct(mentions: list[BlanketMention]) -> list[str]:

@@ -1,53 +1,49 @@
-"""Finds the one patient CPR number in a document's text and fields, rejecting numbers that only look like one."""
+"""Finds the one patient CPR number in a document's text and fields, label first; every other number can only block.
+
+The invariant, in README "How a CPR number is read":
+
+* the patient's number is the value of a CPR label (`CPR-nr.`, `Personnummer` ...) or of a word naming the patient
+  (`Patient`, `Borger`, `Vedr.` ...), read in any written form (`robot.extract.cpr_text`);
+* a CPR label whose value cannot be read as exactly one valid number blocks;
+* when the document has any CPR label, numbers without one never establish the patient: they can only block;
+* a number on a line, or in the lines below a line, that names another person is never the patient's and blocks;
+* numbers under another number's label (phone, account, document id ...) or inside a longer number never count.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Iterator
 
-from robot.model import CprCandidate, CprResult, CprVerdict, Evidence, PdfContent, Reason
-from robot.privacy import CPR_SEPARATORS
-
-# Six digits, an optional single separator, four digits. Digits on either side
-# mean a longer number (a 13-digit location number), never a CPR.
-_CANDIDATE = re.compile(rf"(?<!\d)(\d{{6}})([{CPR_SEPARATORS}]?)(\d{{4}})(?!\d)")
-
-# A digit group joined to the candidate by one separator makes it part of a
-# longer number: "Reg.nr. 1234 <ten digits>", "27.12.08-<ten digits>", "+45 ...".
-_CHAINED_BEFORE = re.compile(r"(?:\d[\s./\-\u2013,]|\+\s?)$")
-_CHAINED_AFTER = re.compile(r"^[./\-\u2013,]\d")
-# The digit group that chains onto a number from the left, to look past it for the label.
-_LEADING_GROUP = re.compile(r"[\d./\-\u2013,]+\s?$")
-
-_CPR_LABEL = re.compile(
-    r"\bc\.?\s?p\.?\s?r\b\.?(?:\s?-?\s?(?:nr|nummer|no)\b\.?)?"
-    r"|\bperson\s?-?\s?(?:nr|nummer)\b\.?|\bpersonnr\b\.?|\bpers\.?\s?nr\b\.?"
-    r"|\berstatnings-?\s?(?:cpr|personnummer)\b|\bpersonnummer\b|\bfødselsnummer\b"
-    # words naming the person the document is about also mark the number after them
-    r"|\bpatient(?:en)?\b|\bborger(?:en)?\b|\bvedr\b\.?|\bvedrørende\b",
-    re.IGNORECASE,
+from robot.extract.cpr_fields import field_label, field_label_text, joined_part_fields, printed_label_for_field
+from robot.extract.cpr_labels import (
+    CPR_LABEL,
+    NAME_BEFORE,
+    Label,
+    LabelKind,
+    has_cpr_label,
+    label_before,
+    names_other_person,
+    other_person_lines,
 )
-
-# Labels of numbers that look like a CPR and are something else.
-_OTHER_LABEL = re.compile(
-    r"\b(?:tlf|telefon\w*|mobil\w*|fax|cvr\w*|se-?\s?nr|p-?\s?nr|p-?\s?nummer|produktionsenhed\w*"
-    r"|yder\w*|lokations\w*|ean\w*|gln|sor(?:-?kode)?|konto\w*|reg\.?\s?-?nr|reg|registrerings\w*|iban"
-    r"|journal\w*|j\.?\s?nr|sagsnr|sagsnummer|sags-?id|rekvisition\w*|rekv|ordre\w*|faktura\w*"
-    r"|løbe-?nr|løbenummer|dokument-?nr|dokumentnummer|bilagsnr|kunde-?nr|kundenummer"
-    r"|autorisations\w*|henvisnings\w*)\b\.?",
-    re.IGNORECASE,
+from robot.extract.cpr_text import (
+    CPR_DIGITS,
+    DigitRun,
+    Reading,
+    Value,
+    digit_runs,
+    has_separator,
+    joined,
+    normalise,
+    readings,
+    value_of,
 )
-
-# What may stand between a label and its number: punctuation, and after another
-# number's label only "nr"/"nummer"; after a CPR label a few words without digits.
-_OTHER_LABEL_GAP = re.compile(r"^[\s:.#\-\u2013=()/]*(?:(?:nr|nummer|no)\b\.?[\s:.#\-\u2013=()]*)?$", re.IGNORECASE)
-_CPR_LABEL_GAP = re.compile(r"^[^\d]{0,25}$")
-
-# How far before a number a label may stand on the same line.
-_LABEL_WINDOW = 60
+from robot.model import CprCandidate, CprResult, CprVerdict, Evidence, FormField, PdfContent, Reason
 
 _MOD11_WEIGHTS = (4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
+# A CPR label's value: a run of at least this many digits is an attempt at a number (fewer: "se side 2").
+_VALUE_MIN_DIGITS = 6
 
 
 def passes_mod11(digits: str) -> bool:
@@ -70,6 +66,8 @@ def century(year2: int, seventh: int) -> int | None:
 
 def birth_date(digits: str, today: date, substitute: bool = False) -> date | None:
     """The birth date a CPR number encodes, or None when it encodes no valid, past date."""
+    if len(digits) != 10 or not digits.isdigit():
+        return None
     day, month, year2, seventh = int(digits[0:2]), int(digits[2:4]), int(digits[4:6]), int(digits[6])
     if substitute:
         day -= 60 if day > 60 else 40
@@ -83,125 +81,228 @@ def birth_date(digits: str, today: date, substitute: bool = False) -> date | Non
     return born if born <= today else None
 
 
+def format_cpr(digits: str) -> str:
+    """Ten digits as `DDMMYY-SSSS`."""
+    return f"{digits[:6]}-{digits[6:]}"
+
+
 def find_cpr(content: PdfContent, today: date | None = None) -> CprResult:
     """Exactly one distinct accepted CPR and nothing else that may be a person's -> that CPR; else a reason."""
     today = today or date.today()
-    candidates = (*_candidates_in_lines(content, today), *_candidates_in_fields(content, today))
+    lines = [(line.page, line.line, normalise(line.text)) for line in content.lines]
+    fields = joined_part_fields(content.fields)
+    labelled = any(has_cpr_label(text) for _, _, text in lines) or any(
+        has_cpr_label(field_label_text(f)) or has_cpr_label(normalise(f.value)) for f in fields)
+    scan = _Scan(today=today, labelled_document=labelled)
+    taints = other_person_lines([text for _, _, text in lines])  # a block may run on over a page break
+    paired = printed_label_for_field(lines, taints, fields) if labelled else None
+    candidates = (*scan.lines(lines, taints), *scan.fields(fields, paired))
     return judge(candidates)
 
 
 def judge(candidates: tuple[CprCandidate, ...]) -> CprResult:
     """The verdict over all candidates. Anything that may be a second person blocks."""
     accepted = {c.digits for c in candidates if c.verdict is CprVerdict.ACCEPTED}
+    others = {c.digits for c in candidates if c.verdict is CprVerdict.OTHER_PERSON}
     blocking = {c.digits for c in candidates if c.verdict in (CprVerdict.DOUBTFUL, CprVerdict.INVALID)} - accepted
     invalid = {c.digits for c in candidates if c.verdict is CprVerdict.INVALID}
-    if len(accepted) == 1 and not blocking:
+    if len(accepted) == 1 and not blocking and not others:
         return CprResult(cpr=next(iter(accepted)), reason=None, candidates=candidates)
+    if others:
+        return CprResult(None, Reason.AMBIGUOUS_CPR, candidates,
+                         "a CPR number stands where the document names another person (a relative, a guardian, "
+                         "a doctor): the patient cannot be told with certainty")
     if len(accepted) + len(blocking) >= 2:
-        return CprResult(cpr=None, reason=Reason.AMBIGUOUS_CPR, candidates=candidates)
+        return CprResult(None, Reason.AMBIGUOUS_CPR, candidates,
+                         "more than one person's CPR number (a relative, a second patient?)")
     if invalid:
-        return CprResult(cpr=None, reason=Reason.INVALID_CPR, candidates=candidates)
-    return CprResult(cpr=None, reason=Reason.NO_CPR, candidates=candidates)
+        return CprResult(None, Reason.INVALID_CPR, candidates,
+                         "a CPR label's value cannot be read as exactly one valid CPR number")
+    if blocking:
+        return CprResult(None, Reason.NO_CPR, candidates,
+                         "no CPR label holds a number; a number without one cannot name the patient")
+    return CprResult(None, Reason.NO_CPR, candidates, "no CPR number that can be trusted")
 
 
-def _candidates_in_lines(content: PdfContent, today: date) -> Iterator[CprCandidate]:
-    previous_text, previous_page = "", 0
-    for line in content.lines:
-        if line.page != previous_page:
-            previous_text, previous_page = "", line.page
-        for match in _CANDIDATE.finditer(line.text):
-            before, after = line.text[: match.start()], line.text[match.end() :]
-            context = _across_lines(previous_text, before)
-            evidence = Evidence(source="text", snippet=line.text.strip()[:160], page=line.page, line=line.line)
-            yield _verdict(match, before, after, context, evidence, today)
-        previous_text = line.text
+# ---------------------------------------------------------------- the scan
+
+
+@dataclass(frozen=True)
+class _Run:
+    """A run of digit groups with what stands around it."""
+
+    run: DigitRun
+    label: Label | None
+    taint: str | None  # the word that makes its line about another person
+    before: str  # the text before it on its line (or the end of the line above, when it starts its line)
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """Reads every digit run of one document with the label before it and the person its line is about."""
+
+    today: date
+    labelled_document: bool  # the document has a CPR label somewhere: unlabelled numbers only block
+
+    def lines(self, lines: Sequence[tuple[int, int, str]], taints: Sequence[str | None]) -> Iterator[CprCandidate]:
+        """Line by line, page by page; a number broken over a line end ("29 09" / "60-4021") is read whole."""
+        carry: _Run | None = None
+        previous, previous_page = "", 0
+        for (page, number, text), taint in zip(lines, taints):
+            if page != previous_page:  # a label at the foot of a page may have its value at the top of the next
+                if carry is not None:
+                    yield from self._run(carry)
+                carry, previous_page = None, page
+            runs = list(digit_runs(text))
+            contexts = [_across_lines(previous, text[: run.start]) for run in runs]
+            labels = [label_before(context) for context in contexts]
+            _label_from_header_row(previous, runs, labels)
+            found = [_Run(run, label, taint, context,
+                          Evidence(source="text", snippet=text.strip()[:160], page=page, line=number,
+                                   label=label.text if label else None))
+                     for run, label, context in zip(runs, labels, contexts)]
+            if carry is not None:
+                # joined only when the two halves make exactly one number: a date range broken after its dash
+                # ("03.01.25-" / "17.01.25") is two dates, not a CPR
+                both = joined(carry.run, found[0].run) if found and not text[: found[0].run.start].strip() else None
+                if both is not None and value_of(both) is not None:
+                    found.pop(0)
+                    snippet = f"{carry.evidence.snippet} / {text.strip()}"[:160]
+                    carry = _Run(both, carry.label, carry.taint or taint, carry.before,
+                                 replace(carry.evidence, snippet=snippet))
+                yield from self._run(carry)
+                carry = None
+            for index, item in enumerate(found):
+                ends_line = not text[item.run.end:].strip(" .-/")
+                if index == len(found) - 1 and ends_line and item.run.digit_count < CPR_DIGITS:
+                    carry = item  # perhaps the first half of a number the line break split
+                else:
+                    yield from self._run(item)
+            previous = text
+        if carry is not None:
+            yield from self._run(carry)
+
+    def fields(self, fields: Sequence[FormField], paired: tuple[int, Label] | None) -> Iterator[CprCandidate]:
+        for index, form_field in enumerate(fields):
+            label_text = field_label_text(form_field)
+            own_label = field_label(label_text)
+            if own_label is None and paired is not None and paired[0] == index:
+                own_label = paired[1]
+            field_taint = names_other_person(label_text)
+            for value_line in normalise(form_field.value).splitlines():
+                line_taint = field_taint or names_other_person(value_line)
+                for run in digit_runs(value_line):
+                    before = value_line[: run.start]
+                    label = label_before(before) if before.strip() else own_label
+                    evidence = Evidence(source="field", snippet=value_line.strip()[:160], field=form_field.name,
+                                        label=label.text if label else None)
+                    yield from self._run(_Run(run, label, line_taint, before, evidence))
+
+    def _run(self, item: _Run) -> Iterator[CprCandidate]:
+        label = item.label
+        if label is not None and label.kind is LabelKind.CPR and item.run.digit_count >= _VALUE_MIN_DIGITS:
+            yield self._cpr_value(item, label)
+            return
+        if label is not None and label.kind is LabelKind.PATIENT:
+            value = value_of(item.run)
+            if value is not None and self._born(value) is not None:
+                yield self._patient_value(item, value, label)
+                return
+        for reading in readings(item.run):
+            yield self._unlabelled(item, reading)
+
+    def _born(self, value: Value) -> date | None:
+        """The birth date of a value, None when invalid; a printed four-digit year must agree with the century."""
+        born = birth_date(value.digits, self.today)
+        if born is not None and value.full_year is not None and born.year != value.full_year:
+            return None
+        return born
+
+    def _cpr_value(self, item: _Run, label: Label) -> CprCandidate:
+        """The value of a CPR label: exactly one valid number, or a block."""
+        value = value_of(item.run)
+        if value is None:
+            digits = "".join(item.run.groups)
+            return _candidate(digits, item.evidence, CprVerdict.INVALID, True,
+                              f"labelled {label.text} but its value has {item.run.digit_count} digits, "
+                              "not one CPR number")
+        born, substitute = self._born(value), False
+        if born is None and value.full_year is None and 41 <= int(value.digits[:2]) <= 91:
+            born = birth_date(value.digits, self.today, substitute=True)
+            substitute = born is not None
+        if born is None:
+            why = "the printed year disagrees with the century digit" if value.full_year else "no valid birth date"
+            return _candidate(value.digits, item.evidence, CprVerdict.INVALID, True, f"labelled {label.text} but {why}")
+        if item.taint:
+            return _candidate(value.digits, item.evidence, CprVerdict.OTHER_PERSON, True,
+                              f"labelled {label.text}, where the document names another person ({item.taint})",
+                              born, substitute)
+        why = f"the value of {label.text}, valid {'substitute number' if substitute else 'birth date'}"
+        return _candidate(value.digits, item.evidence, CprVerdict.ACCEPTED, True, why, born, substitute)
+
+    def _patient_value(self, item: _Run, value: Value, label: Label) -> CprCandidate:
+        born = self._born(value)
+        if item.taint:
+            return _candidate(value.digits, item.evidence, CprVerdict.OTHER_PERSON, True,
+                              f"after {label.text}, where the document names another person ({item.taint})", born)
+        return _candidate(value.digits, item.evidence, CprVerdict.ACCEPTED, True,
+                          f"after {label.text}, naming the patient; valid birth date", born)
+
+    def _unlabelled(self, item: _Run, reading: Reading) -> CprCandidate:
+        digits, label, evidence = reading.digits, item.label, item.evidence
+        born = birth_date(digits, self.today)
+        if born is None:
+            return _candidate(digits, evidence, CprVerdict.REJECTED, False, "not a valid birth date")
+        if label is not None and label.kind is LabelKind.OTHER and not (label.generic and item.taint):
+            return _candidate(digits, evidence, CprVerdict.REJECTED, False, f"labelled as another number ({label.text})")
+        if item.taint:
+            return _candidate(digits, evidence, CprVerdict.OTHER_PERSON, False,
+                              f"a valid birth date where the document names another person ({item.taint})", born)
+        if reading.glued:
+            return _candidate(digits, evidence, CprVerdict.DOUBTFUL, False,
+                              "a valid birth date inside a longer number: may be a CPR", born)
+        if self.labelled_document:
+            return _candidate(digits, evidence, CprVerdict.DOUBTFUL, False,
+                              "a valid birth date without a CPR label, in a document with CPR labels", born)
+        if reading.whole and has_separator(reading) and NAME_BEFORE.search(item.before):
+            return _candidate(digits, evidence, CprVerdict.ACCEPTED, False,
+                              "written as a CPR number right after a person's name; the document has no CPR label",
+                              born)
+        return _candidate(digits, evidence, CprVerdict.DOUBTFUL, False,
+                          "a valid birth date without a label or a name before it", born)
+
+
+def _candidate(digits: str, evidence: Evidence, verdict: CprVerdict, labelled: bool, why: str,
+               born: date | None = None, substitute: bool = False) -> CprCandidate:
+    return CprCandidate(digits=digits, evidence=evidence, verdict=verdict, why=why, labelled=labelled,
+                        mod11=passes_mod11(digits), birth_date=born, substitute=substitute)
+
+
+# ---------------------------------------------------------------- context
+
+
+def _label_from_header_row(previous: str, runs: list[DigitRun], labels: list[Label | None]) -> None:
+    """A table whose header row names the columns ("Navn  CPR-nr.  Adresse") and whose next row holds the values:
+    the one number in that row without a label of its own is the CPR column's value. With two or more such
+    numbers in the row none is taken (they stay unlabelled, and block)."""
+    if any(ch.isdigit() for ch in previous):
+        return
+    header = CPR_LABEL.search(previous)
+    if header is None:
+        return
+    unlabelled = [index for index, run in enumerate(runs)
+                  if labels[index] is None and run.digit_count >= _VALUE_MIN_DIGITS]
+    if len(unlabelled) == 1:
+        labels[unlabelled[0]] = Label(LabelKind.CPR, f"{header.group(0).strip()} (header row above)")
 
 
 def _across_lines(previous: str, before: str) -> str:
-    """The text before a number, reaching back into the previous line: table cells and labels wrap
-    ("P-" / "nummer <ten digits>", "CPR-nr." / "<DDMMYY-SSSS>")."""
-    tail = previous.rstrip()[-_LABEL_WINDOW:]
+    """The text before a number, reaching back into the previous line when the number starts its line: table cells
+    and labels wrap ("P-" / "nummer <ten digits>", "CPR-nr." / "<DDMMYY-SSSS>")."""
+    tail = previous.rstrip()[-60:]
     if tail.endswith("-"):
         return tail + before  # a word broken at its hyphen
     return before if before.strip() or not tail else f"{tail} "
 
 
-def _candidates_in_fields(content: PdfContent, today: date) -> Iterator[CprCandidate]:
-    for form_field in content.fields:
-        field_label = " ".join(filter(None, (_humanise(form_field.name), form_field.label)))
-        for value_line in form_field.value.splitlines():
-            for match in _CANDIDATE.finditer(value_line):
-                before, after = value_line[: match.start()], value_line[match.end() :]
-                context = before if before.strip() else field_label
-                evidence = Evidence(source="field", snippet=value_line.strip()[:160], field=form_field.name)
-                yield _verdict(match, before, after, context, evidence, today)
-
-
-def _humanise(field_name: str) -> str:
-    """Field names such as `patient.cpr_nr` read as label text `patient cpr nr`."""
-    return re.sub(r"[._\[\]0-9]+", " ", field_name)
-
-
-def _adjacent_label(context: str) -> tuple[str, str] | None:
-    """The label standing right before a number, as ('cpr' | 'other', printed text), if any."""
-    window = context[-_LABEL_WINDOW:]
-    found: list[tuple[int, str, str]] = []
-    for kind, pattern, gap in (("cpr", _CPR_LABEL, _CPR_LABEL_GAP), ("other", _OTHER_LABEL, _OTHER_LABEL_GAP)):
-        for m in pattern.finditer(window):
-            if gap.match(window[m.end() :]):
-                found.append((m.end(), kind, m.group(0).strip()))
-    if not found:
-        return None
-    # nearest wins; at the same place a CPR label wins ("CPR/Personnr")
-    _, kind, text = max(found, key=lambda item: (item[0], item[1] == "cpr"))
-    return kind, text
-
-
-def _verdict(
-    match: re.Match[str], before: str, after: str, context: str, evidence: Evidence, today: date
-) -> CprCandidate:
-    digits = match.group(1) + match.group(3)
-    separated = bool(match.group(2))
-    mod11 = passes_mod11(digits)
-    label = _adjacent_label(context)
-    labelled = label is not None and label[0] == "cpr"
-    evidence = Evidence(**{**evidence.__dict__, "label": label[1] if label else None})
-
-    def candidate(verdict: CprVerdict, why: str, born: date | None = None, substitute: bool = False) -> CprCandidate:
-        return CprCandidate(digits=digits, evidence=evidence, verdict=verdict, why=why, labelled=labelled,
-                            mod11=mod11, birth_date=born, substitute=substitute)
-
-    born = birth_date(digits, today)
-    if _CHAINED_BEFORE.search(before) or _CHAINED_AFTER.search(after):
-        # "Reg.- og kontonr.: 4031 <ten digits>" is one labelled number; but "Boulevarden 13 <DDMMYY-SSSS>" is a
-        # street number beside a CPR: a valid birth date inside a longer number may be a person, so it blocks
-        prefix_label = _adjacent_label(_LEADING_GROUP.sub("", context))
-        if prefix_label is not None and prefix_label[0] == "other":
-            return candidate(CprVerdict.REJECTED, f"part of a longer number labelled {prefix_label[1]}")
-        if born is not None:
-            return candidate(CprVerdict.DOUBTFUL, "valid birth date beside other digits: may be a CPR", born)
-        return candidate(CprVerdict.REJECTED, "part of a longer number")
-    if label is not None and label[0] == "other":
-        if born is not None and separated and mod11:
-            return candidate(CprVerdict.DOUBTFUL, f"written as a CPR though labelled {label[1]}", born)
-        return candidate(CprVerdict.REJECTED, f"labelled as another number ({label[1]})")
-    if born is not None:
-        if labelled:
-            return candidate(CprVerdict.ACCEPTED, "CPR label and valid date", born)
-        if separated:
-            return candidate(CprVerdict.ACCEPTED, "valid date, written as a CPR", born)
-        if mod11:
-            return candidate(CprVerdict.ACCEPTED, "valid date and modulus 11", born)
-        return candidate(CprVerdict.DOUBTFUL, "unlabelled ten digits with a valid date failing modulus 11", born)
-    if labelled and 41 <= int(digits[:2]) <= 91:
-        substitute_born = birth_date(digits, today, substitute=True)
-        if substitute_born is not None:
-            return candidate(CprVerdict.ACCEPTED, "CPR label and valid substitute number", substitute_born, True)
-    if labelled:
-        return candidate(CprVerdict.INVALID, "labelled as CPR but no valid birth date")
-    return candidate(CprVerdict.REJECTED, "not a valid birth date")
-
-
-def format_cpr(digits: str) -> str:
-    """Ten digits as `DDMMYY-SSSS`."""
-    return f"{digits[:6]}-{digits[6:]}"

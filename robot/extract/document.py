@@ -7,6 +7,7 @@ from datetime import date
 from robot.decisions.catalogue import CERTIFICATE_KINDS, Catalogue
 from robot.extract.blanket import find_blanket
 from robot.extract.cpr import find_cpr
+from robot.extract.patient_name import find_patient_names
 from robot.model import Extraction, PdfContent, PdfFailure, Reason
 
 
@@ -23,13 +24,13 @@ def analyse(read: PdfContent | PdfFailure, catalogue: Catalogue, today: date | N
     if blanket.kind is not None and blanket.kind not in CERTIFICATE_KINDS:
         reason, detail = Reason.NOT_CERTIFICATE, f"the document is a {blanket.kind}: {blanket.why}"
     elif cpr.reason is not None:
-        reason, detail = cpr.reason, _cpr_detail(cpr.reason)
+        reason, detail = cpr.reason, cpr.detail or _cpr_detail(cpr.reason)
     elif blanket.reason is not None:
         reason, detail = blanket.reason, blanket.why
     else:
         reason, detail = None, blanket.why
     return Extraction(reason=reason, cpr=cpr, blanket=blanket, detail=detail, pages=read.pages, engine=read.engine,
-                      content=read)
+                      content=read, patient_names=find_patient_names(read, cpr))
 
 
 def _cpr_detail(reason: Reason) -> str:

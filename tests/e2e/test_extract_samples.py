@@ -1,16 +1,15 @@
 """`lae-robot extract` over every committed sample gives exactly the outcome recorded in samples/expected.jsonl."""
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from tests.cpr_scanner import FULL_CPR  # one scanner for every e2e output
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
-FULL_CPR = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 
 
 def run_extract(*args: str) -> subprocess.CompletedProcess[str]:

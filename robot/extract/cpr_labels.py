@@ -1,0 +1,171 @@
+"""The words around a number that say whose it is: CPR labels, words naming the patient, other numbers' labels, and
+words naming another person; all matched on normalised text, case-insensitively."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Danish letters may reach us transliterated (field names, old systems): æ/ae, ø/oe, å/aa.
+_AE, _OE, _AA = "(?:æ|ae)", "(?:ø|oe)", "(?:å|aa)"
+
+# A CPR label proper: the number after it is a CPR number, or the label blocks.
+CPR_LABEL = re.compile(
+    r"\bc\.?\s?p\.?\s?r\b\.?(?:\s?-?\s?(?:nr|nummer|no)\b\.?)?|\bcprnr\b\.?"
+    r"|\bperson\s?-?\s?(?:nr|nummer)\b\.?|\bpersonnr\b\.?|\bpers\.?\s?-?\s?nr\b\.?|\bpersonnummer\w*"
+    rf"|\bf{_OE}dselsnummer\b|\berstatnings-?\s?(?:cpr|personnummer|nummer)\b(?:\s?-?\s?nr\b\.?)?",
+    re.IGNORECASE,
+)
+
+# Words naming the person the document is about: a CPR number written after them (past a name) is the patient's.
+PATIENT_WORD = re.compile(
+    rf"\bpatient(?:en|ens)?\b|\bpt\b\.|\bborger(?:en|ens)?\b|\bvedr\b\.?|\bvedr{_OE}rende\b|\bang\b\.|\bang{_AA}ende\b"
+    rf"|\bnavn\b|\b(?:den\s+)?sygemeldte\b|\bans{_OE}ger(?:en|ens)?\b|\bsikrede\b|\bklient(?:en|ens)?\b",
+    re.IGNORECASE,
+)
+
+# Labels of numbers that look like a CPR number and are something else. Besides the known kinds, any word ending in
+# "nr"/"nummer" and any "ID" label ("Dokument-ID", "Henv.-ID", "Sag nr.") names an identifier, not a person.
+OTHER_LABEL = re.compile(
+    r"\b(?:tlf|telefon\w*|mobil\w*|fax|cvr\w*|se-?\s?nr|p-?\s?nr|p-?\s?nummer|produktionsenhed\w*"
+    r"|yder\w*|lokations\w*|ean\w*|gln|sor(?:-?kode)?|\w*konto\w*|reg|registrerings\w*|iban|bank\w*"
+    rf"|journal\w*|j\.?\s?nr|sag\w*|rekv\w*|ordre\w*|faktura\w*|l{_OE}be\w*|dokument\w*|bilag\w*|kunde\w*"
+    r"|autorisation\w*|henv\w*|reference\w*|ref|brev\w*|kvittering\w*)\b\.?",
+    re.IGNORECASE,
+)
+# Any other identifier's label: "ID", "nr.", a word ending in "nr"/"nummer" ("Dok.nr.", "Forløbsnummer"). It says
+# the number is not a CPR, but not whose it is: where the document names another person, it does not clear it.
+GENERIC_LABEL = re.compile(r"\b(?:id|nr|\w+\.?\s?-?(?:nr|nummer|id))\b\.?", re.IGNORECASE)
+
+# What may stand between another number's label and the number: punctuation and "nr"/"nummer"/"ID".
+OTHER_LABEL_GAP = re.compile(r"^[\s:.#\-=()/]*(?:(?:nr|nummer|no|id)\b\.?[\s:.#\-=()/]*)?$", re.IGNORECASE)
+# Between a CPR label and its number: a few characters without digits ("CPR-nr. (patient): ", a name).
+CPR_LABEL_GAP = re.compile(r"^[^\d]{0,25}$")
+# Between a word naming the patient and the number: a name, without digits ("Vedr.: Anders Juul Jensen, ").
+PATIENT_WORD_GAP = re.compile(r"^[^\d]{0,45}$")
+
+# Words naming someone other than the patient: a relative, a guardian, a contact, a doctor. A number on such a line,
+# or in the lines below it, is never the patient's.
+OTHER_PERSON = re.compile(
+    rf"\bp{_AA}r{_OE}rende\w*|\bfar(?:en|ens|s)?\b|\bfader(?:en|ens)?\b|\bmor(?:en|ens|s)?\b|\bmoder(?:en|ens)?\b"
+    rf"|\bfor{_AE}ld(?:er|re)\w*|\b{_AE}gtef{_AE}lle\w*|\b{_AE}gtemand\w*|\bhustru\w*|\bsamlever\w*"
+    rf"|\bk{_AE}reste\w*|\bpartner\w*|\bbarn(?:et|ets)?\b|\bb{_OE}rn\w*|\bs{_OE}n(?:nen|nens|s)?\b|\bdatter\w*"
+    rf"|\bd{_OE}tre\w*|\bbror(?:en|ens|s)?\b|\bbroder\w*|\bs{_OE}ster\w*|\bs{_OE}skende\w*|\bbarnebarn\w*"
+    rf"|\bbedste(?:far|mor|for{_AE}ld)\w*|\bsvigerfar\w*|\bsvigermor\w*|\bsvoger\w*|\bsv{_AE}gerinde\w*"
+    rf"|\bv{_AE}rge\w*|\bbisidder\w*|\bkontaktperson\w*|\bhenvisende\s+l{_AE}ge\b|\bhenviser\s*:"
+    rf"|\begen\s+l{_AE}ge\b|\bpraktiserende\s+l{_AE}ge\b|\bbehandlende\s+l{_AE}ge\b|\bmedpatient\w*"
+    r"|\banden\s+person\b",
+    re.IGNORECASE,
+)
+
+# A line stating a relation ("Relation: far", "Tilknytning til patienten: datter") belongs to a record about
+# another person, whose lines may stand just above it too.
+RELATION_LINE = re.compile(rf"^\s*(?:relation|tilknytning|sl{_AE}gtskab)\b[^:]{{0,30}}:", re.IGNORECASE)
+
+# Where a word naming another person heads a block about them, not just a sentence: at the start of its line
+# ("Pårørende", "Nærmeste pårørende:", "Oplysninger om pårørende"), before a colon ("Kontaktperson: ...") or in
+# parentheses ("Hans Jensen (far)").
+BLOCK_HEAD = re.compile(
+    rf"^\s*(?:(?:oplysninger\s+om|n{_AE}rmeste|evt\.?|patientens|borgerens|data\s+om|kontakt\s+til)\s+)?(?:{OTHER_PERSON.pattern})"
+    rf"|(?:{OTHER_PERSON.pattern})\s*(?:\([^)]*\)\s*)?:|\(\s*(?:{OTHER_PERSON.pattern})[^)]*\)",
+    re.IGNORECASE,
+)
+
+# A line that starts about the patient ends the block of lines about another person above it.
+PATIENT_LINE = re.compile(
+    rf"^\s*(?:patient\w*|pt\.|borger\w*|vedr\w*|ang{_AA}ende|sygemeldte|ans{_OE}ger\w*|sikrede|klient\w*)",
+    re.IGNORECASE)
+
+# How far before a number a label may stand on the same line.
+LABEL_WINDOW = 60
+# A line naming another person taints itself and, where the word heads a block, this many lines below it, until a
+# line about the patient starts; in a sentence, the next line (the sentence may run on). A line stating a relation
+# also taints the lines just above it.
+BLOCK_LINES = 4
+PROSE_LINES = 1
+RELATION_LINES_ABOVE = 2
+# Two or more capitalised words (a name) right before a number: "Ida Brink Iversen, ", "Jensen, Anders (".
+NAME_BEFORE = re.compile(r"(?<![\w.])(?P<name>[A-ZÆØÅÄÖÜÉ][^\W\d_]*(?:[-'’][^\W\d_]+)*\.?"
+                         r"(?:,?\s+[A-ZÆØÅÄÖÜÉ][^\W\d_]*(?:[-'’][^\W\d_]+)*\.?){1,5})\s*[,(:\-]?\s*$")
+
+
+class LabelKind(str, enum.Enum):
+    """What a label says the number after it is."""
+
+    CPR = "cpr"  # a CPR label proper
+    PATIENT = "patient"  # a word naming the patient
+    OTHER = "other"  # another kind of number
+
+
+@dataclass(frozen=True)
+class Label:
+    kind: LabelKind
+    text: str  # as printed
+    generic: bool = False  # an identifier's label that does not say what kind of number it is
+
+
+_KINDS = ((LabelKind.CPR, CPR_LABEL, CPR_LABEL_GAP, False), (LabelKind.OTHER, OTHER_LABEL, OTHER_LABEL_GAP, False),
+          (LabelKind.OTHER, GENERIC_LABEL, OTHER_LABEL_GAP, True), (LabelKind.PATIENT, PATIENT_WORD, PATIENT_WORD_GAP, False))
+# At the same place a CPR label wins ("CPR-nr." is also a word ending in "nr"), then a known kind of other number,
+# then any identifier ("Patient nr." is a hospital's number), then a word naming the patient.
+_RANK = {(LabelKind.CPR, False): 3, (LabelKind.OTHER, False): 2, (LabelKind.OTHER, True): 1, (LabelKind.PATIENT, False): 0}
+
+
+def label_before(context: str) -> Label | None:
+    """The label standing right before a number whose preceding text is `context`: the nearest one whose gap to the
+    number fits its kind."""
+    window = context[-LABEL_WINDOW:]
+    found: list[tuple[int, int, Label]] = []
+    for kind, pattern, gap, generic in _KINDS:
+        for match in pattern.finditer(window):
+            if gap.match(window[match.end() :]):
+                found.append((match.end(), _RANK[(kind, generic)], Label(kind, match.group(0).strip(), generic)))
+    if not found:
+        return None
+    label = max(found, key=lambda item: (item[0], item[1]))[2]
+    if label.generic and OTHER_LABEL.search(label.text):  # "Dokument-id" names its kind: a document's number
+        return Label(label.kind, label.text)
+    return label
+
+
+def names_other_person(text: str) -> str | None:
+    """The word in `text` that names someone other than the patient, if any."""
+    match = OTHER_PERSON.search(text)
+    return match.group(0) if match else None
+
+
+def has_cpr_label(text: str) -> bool:
+    return CPR_LABEL.search(text) is not None
+
+
+def other_person_lines(texts: Sequence[str]) -> list[str | None]:
+    """For each line of a page, the word that makes it about someone other than the patient, or None.
+
+    A line naming another person is about them, and so is the next line (the sentence may run on). Where the word
+    heads a block (at the start of the line, before a colon, in parentheses: "Pårørende" / "Navn: ..." /
+    "CPR-nr.: ..."), up to BLOCK_LINES lines below are about them too, until a line starts about the patient
+    again. A line stating a relation ("Relation: far") also takes the RELATION_LINES_ABOVE lines above it, and heads
+    a block.
+    """
+    taints: list[str | None] = [None] * len(texts)
+    block_word, block_left = "", 0
+    for index, text in enumerate(texts):
+        relation = RELATION_LINE.match(text)
+        word = names_other_person(text) or (relation.group(0).strip(" :") if relation else None)
+        if word:
+            taints[index] = word
+            if relation:
+                for above in range(max(0, index - RELATION_LINES_ABOVE), index):
+                    taints[above] = taints[above] or word
+            if relation or BLOCK_HEAD.search(text):
+                block_word, block_left = word, BLOCK_LINES
+            else:
+                block_word, block_left = word, max(block_left - 1, PROSE_LINES)
+        elif PATIENT_LINE.match(text):
+            block_left = 0
+        elif block_left > 0:
+            taints[index] = f"{block_word}, in the lines above"
+            block_left -= 1
+    return taints

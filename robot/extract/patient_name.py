@@ -1,0 +1,168 @@
+"""Reads the patient's name as the document prints it in the patient block: beside the CPR number, or after a name
+label next to it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from robot.extract.cpr_labels import CPR_LABEL, NAME_BEFORE, OTHER_LABEL, other_person_lines
+from robot.extract.cpr_text import DigitRun, digit_runs, normalise, readings, value_of
+from robot.model import CprResult, CprVerdict, Evidence, PdfContent, PrintedName
+
+# A label whose value is the patient's name: "Navn", "Patientens navn", "Borger", "Patient", "Vedr." ...
+_QUALIFIER = r"(?:\s*\([^)]{0,40}\))?"  # "Navn (fulde)", "Borger (navn og personnummer)"
+NAME_LABEL = re.compile(
+    r"^\s*navn\s*(?:og|,|/)\s*(?:cpr|pers)[\w.\-]*"
+    r"|^\s*(?:cpr|pers)[\w.\-]*\s+og\s+navn\b"
+    r"|^\s*(?:(?:patientens|borgerens|borgers|patients|sikredes|den\s+sygemeldtes)\s+)?(?:fulde\s+)?navn\b\.?"
+    rf"{_QUALIFIER}(?:\s+p(?:å|aa)\s+(?:borger|patient)(?:en)?)?"
+    rf"|^\s*(?:patient|borger|pt\.?|sygemeldte|ans(?:ø|oe)ger|sikrede|klient)\b{_QUALIFIER}\s*:?"
+    r"|\bpatient(?:en)?\b\s*:|\bborger(?:en)?\b\s*:|\bpt\.\s*:|\bsygemeldte\s*:|\bans(?:ø|oe)ger\s*:"
+    r"|\bvedr\b\.?|\bvedr(?:ø|oe)rende\b|\bang(?:å|aa)ende\b|\bang\.",
+    re.IGNORECASE,
+)
+# How far from a line holding the patient's CPR a labelled name may stand (lines on the same page).
+NAME_LINES_AROUND = 3
+# One word of a name: letters, with hyphens, apostrophes or a dot (an initial) inside or after.
+_NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.\-]*(?:[-'’][^\W\d_]+)*\.?$")
+_SPLIT = re.compile(r"\s*(?:,|\(|\)|;|\s{2,}|\s[-|/]\s|\bcpr\b|\bfødt\b|\bf\.|:)\s*", re.IGNORECASE)
+_MIN_WORDS, _MAX_WORDS = 2, 6
+# Words that begin a name field's neighbour, never part of a name.
+_NOT_NAMES = frozenset({"cpr", "nr", "personnummer", "adresse", "tlf", "telefon", "født", "lægeattest", "attest",
+                        "statusattest", "og", "vedr", "vedrørende", "navn", "patient", "borger", "til", "fra"})
+
+
+def find_patient_names(content: PdfContent, cpr: CprResult) -> tuple[PrintedName, ...]:
+    """The names printed for the patient, best evidence first: on the lines holding the accepted CPR; else after a
+    name label within NAME_LINES_AROUND lines of them; else in form fields labelled as a name. Empty when the CPR
+    was not accepted or no name is printed."""
+    if cpr.cpr is None:
+        return ()
+    accepted = [c.evidence for c in cpr.candidates if c.verdict is CprVerdict.ACCEPTED and c.digits == cpr.cpr]
+    places = {(e.page, e.line) for e in accepted if e.source == "text"}
+    by_page: dict[int, list[tuple[int, str]]] = {}
+    for line in content.lines:
+        by_page.setdefault(line.page, []).append((line.line, normalise(line.text)))
+    on_cpr_line: list[PrintedName] = []
+    around: list[PrintedName] = []
+    for page, lines in by_page.items():
+        clean = [taint is None for taint in other_person_lines([text for _, text in lines])]
+        numbers = [number for number, _ in lines]
+        for index, (number, text) in enumerate(lines):
+            if not clean[index]:
+                continue
+            if (page, number) in places:
+                starts_with_number = bool(re.match(r"^\s*\d", text))
+                above = lines[index - 1][1] if index > 0 and clean[index - 1] and starts_with_number else ""
+                on_cpr_line.extend(_names_on_cpr_line(f"{above} {text}".strip(), cpr.cpr, page, number))
+            elif any((page, numbers[other]) in places
+                     for other in range(max(0, index - NAME_LINES_AROUND), min(len(lines), index + NAME_LINES_AROUND + 1))):
+                around.extend(_labelled_names(text, lines[index + 1][1] if index + 1 < len(lines) else "", page, number))
+    for tier in (on_cpr_line, around, list(_field_names(content))):
+        if tier:
+            return _distinct(tier)
+    if places:
+        return ()
+    # the CPR came from a form field: the name labels anywhere in the document, about no one else
+    return _distinct([name for page, lines in by_page.items()
+                      for (number, text), clean in zip(lines, [t is None for t in other_person_lines(
+                          [text for _, text in lines])])
+                      if clean for name in _labelled_names(text, "", page, number)])
+
+
+def _names_on_cpr_line(text: str, cpr: str, page: int, number: int) -> Iterator[PrintedName]:
+    """A line holding the CPR: a labelled name on it, else the capitalised words just before the CPR number or its
+    label ("Anders Jensen, CPR-nr. ...", "set Anders Jensen (personnummer ...)", "Jensen, Anders (DDMMYY-SSSS)")."""
+    labelled = list(_labelled_names(text, "", page, number))
+    if labelled:
+        yield from labelled
+        return
+    every = list(digit_runs(text))
+    # the CPR's own run; or, when a line break split the number, the part that ends this line
+    runs = [run for run in every if cpr in {r.digits for r in readings(run)} | _value_digits(run)] or every[-1:]
+    cut = runs[0].start if runs else len(text)
+    labels = [label for label in CPR_LABEL.finditer(text[:cut]) if not any(ch.isdigit() for ch in text[label.end():cut])]
+    if labels:
+        cut = labels[-1].start()
+    found = NAME_BEFORE.search(re.sub(r"\s+(?:med|har)\s*$", " ", text[:cut]))  # "Aksel Højer med CPR ..."
+    words = _name_words(found.group("name").replace(",", " ")) if found else []
+    if found and words:
+        shown = found.group("name").strip(" ,") if len(words) == len(found.group("name").replace(",", " ").split()) \
+            else " ".join(words)
+        yield PrintedName(shown, Evidence(source="text", snippet=text.strip()[:160], page=page, line=number,
+                                          label=None))
+
+
+def _value_digits(run: DigitRun) -> set[str]:
+    value = value_of(run)
+    return {value.digits} if value else set()
+
+
+def _labelled_names(text: str, next_line: str, page: int, number: int) -> Iterator[PrintedName]:
+    """The name after each name label on the line (or on the next line when the label ends its line)."""
+    for match in NAME_LABEL.finditer(text):
+        rest = text[match.end():]
+        if not rest.strip(" :.-") and next_line:
+            rest = next_line
+        words = _name_value(rest)
+        if words:
+            yield PrintedName(" ".join(words), Evidence(source="text", snippet=text.strip()[:160], page=page,
+                                                         line=number, label=match.group(0).strip()))
+
+
+def _name_value(rest: str) -> list[str]:
+    """The name at the start of `rest`: "Anders Juul Jensen", or "Jensen, Anders" (surname first)."""
+    rest = re.sub(r"^[\s:.\-]*(?:[\d .\-/]+\d)?[\s:.\-,]*", "", rest)  # a CPR value between label and name
+    pieces = [piece for piece in _SPLIT.split(rest) if piece is not None]
+    if not pieces:
+        return []
+    first = _name_words(pieces[0], single=len(pieces) > 1)
+    if len(first) == 1:  # "Jensen, Anders"
+        second = _name_words(pieces[1], single=True)
+        return second + first if second else []
+    return first
+
+
+def _name_words(text: str, *, from_end: bool = False, single: bool = False) -> list[str]:
+    """The capitalised words of `text` that read as a name: 2-6 words of letters (hyphens, apostrophes, an initial's
+    dot), none a label. From the start (a label's value) or from the end (the words before a CPR). With `single`, a
+    lone surname is returned too (the caller joins the first names after its comma)."""
+    words = text.split()
+    if from_end:
+        words.reverse()
+    kept: list[str] = []
+    for word in words:
+        if (not _NAME_WORD.match(word) or not word[0].isupper() or word.lower().strip(".") in _NOT_NAMES
+                or OTHER_LABEL.fullmatch(word)):
+            break
+        kept.append(word)
+    if from_end:
+        kept.reverse()
+    kept = kept[:_MAX_WORDS]
+    if single and len(kept) == 1 and len(kept[0]) >= 2:
+        return kept
+    if len(kept) < _MIN_WORDS or sum(len(w.strip(".")) >= 2 for w in kept) < 2:
+        return []
+    return kept
+
+
+def _field_names(content: PdfContent) -> Iterator[PrintedName]:
+    for form_field in content.fields:
+        label = " ".join(filter(None, (re.sub(r"[._\[\]0-9]+", " ", form_field.name), form_field.label)))
+        if not re.search(r"\bnavn\b|\bname\b", label, re.IGNORECASE) or other_person_lines([label])[0]:
+            continue
+        words = _name_value(normalise(form_field.value))
+        if words:
+            yield PrintedName(" ".join(words), Evidence(source="field", snippet=form_field.value.strip()[:160],
+                                                         field=form_field.name, label=label.strip()))
+
+
+def _distinct(names: Sequence[PrintedName]) -> tuple[PrintedName, ...]:
+    seen: set[str] = set()
+    kept: list[PrintedName] = []
+    for name in names:
+        if name.text not in seen:
+            seen.add(name.text)
+            kept.append(name)
+    return tuple(kept)
