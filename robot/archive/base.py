@@ -39,6 +39,10 @@ class CaseArchive(Protocol):
         """A cheap check that the archive answers."""
         ...
 
+    def name_source(self) -> str | None:
+        """Where the cases' citizen names come from (which turns on the name check), in words; None without."""
+        ...
+
     async def close(self) -> None:
         """Release connections and files."""
         ...

@@ -23,5 +23,8 @@ class DryRunArchive:
     async def health(self) -> Health:
         return await self._archive.health()
 
+    def name_source(self) -> str | None:
+        return self._archive.name_source()
+
     async def close(self) -> None:
         await self._archive.close()

@@ -80,6 +80,10 @@ class HttpArchive:
 
     # -- the CaseArchive protocol
 
+    def name_source(self) -> str | None:
+        path = self._config.lookup.fields.name
+        return f"the lookup's name field {path!r}" if path else None
+
     async def lookup(self, cpr: str) -> list[Case]:
         digits = cpr_digits(cpr)
         person = self._config.lookup.person
@@ -342,6 +346,7 @@ def _case(what: str, index: int, item: Any, fields: CaseFields, open_values: tup
         caseworker_email=_text(item, fields.caseworker_email),
         team=_text(item, fields.team),
         title=_text(item, fields.title),
+        citizen_name=_text(item, fields.name),
     )
 
 

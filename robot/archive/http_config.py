@@ -56,6 +56,7 @@ class CaseFields:
     team: str | None = None
     title: str | None = None
     cpr: str | None = None
+    name: str | None = None  # the citizen's name: turns on the name check
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ def _lookup(table: Table) -> LookupConfig:
 
 
 def _fields(table: Table) -> CaseFields:
-    table.only("case_id", "status", "case_type", "caseworker_email", "team", "title", "cpr")
+    table.only("case_id", "status", "case_type", "caseworker_email", "team", "title", "cpr", "name")
     return CaseFields(
         case_id=table.string("case_id"),
         status=table.string("status"),
@@ -203,6 +204,7 @@ def _fields(table: Table) -> CaseFields:
         team=table.optional_string("team"),
         title=table.optional_string("title"),
         cpr=table.optional_string("cpr"),
+        name=table.optional_string("name"),
     )
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from robot.decisions.catalogue import CERTIFICATE_KINDS
+from robot.decisions.names import check_names
 from robot.decisions.routing import Route, match_route
 from robot.decisions.rulebook import Rulebook
 from robot.decisions.trust import SenderVerdict
 from robot.extract.blanket import codes_in
 from robot.extract.cpr import find_cpr
-from robot.model import Attachment, Case, CprVerdict, Extraction, Letter, PdfContent, Reason, TextLine
+from robot.model import Attachment, Case, CprVerdict, Extraction, Letter, PdfContent, PrintedName, Reason, TextLine
 from robot.privacy import mask_cpr, mask_cpr_text
 
 # Extraction reasons a route may still act on: a document that is no certificate, when a route names its kind.
@@ -111,15 +113,21 @@ def plan(letter: Letter, attachment: Attachment, extraction: Extraction, sender:
         why.append(f"the document is a {kind} and route {route.name!r} does not name that kind")
         return Plan(route, cpr, form, form_title, kind, organisation, Reason.NOT_CERTIFICATE, tuple(why),
                     matched.passed_over)
-    reason = Reason.ROUTED_TO_HUMAN if route.action == "escalate" else None
-    return Plan(route, cpr, form, form_title, kind, organisation, reason, tuple(why), matched.passed_over)
+    escalation = Reason.ROUTED_TO_HUMAN if route.action == "escalate" else None
+    return Plan(route, cpr, form, form_title, kind, organisation, escalation, tuple(why), matched.passed_over)
 
 
-def choose_case(planned: Plan, cases: list[Case], content: PdfContent | None) -> Decision:
-    """Exactly one eligible open case, or the one whose number the document prints; otherwise a reason."""
+def choose_case(planned: Plan, cases: list[Case], content: PdfContent | None,
+                printed_names: Sequence[PrintedName] = ()) -> Decision:
+    """The name check first (when the case system knows the citizen's name), then exactly one eligible open case,
+    or the one whose number the document prints; otherwise a reason."""
     why = list(planned.explanation)
     if planned.reason is not None or planned.route is None:
         return Decision(planned, None, planned.reason or Reason.NO_ROUTE, tuple(why))
+    names = check_names(cases, printed_names)
+    why.append(f"name: {names.why}")
+    if names.matches is False:
+        return Decision(planned, None, Reason.NAME_MISMATCH, tuple(why))
     route = planned.route
     allowed = {t.lower() for t in route.case_types}
     eligible: list[Case] = []
@@ -193,7 +201,7 @@ def _cpr_conflict(letter: Letter, attachment: Attachment, cpr: str) -> str | Non
     lines = [TextLine(1, n + 1, text) for n, text in enumerate(texts)]
     found = find_cpr(PdfContent(pages=1, lines=tuple(lines)))
     others = {c.digits for c in found.candidates
-              if c.verdict in (CprVerdict.ACCEPTED, CprVerdict.DOUBTFUL, CprVerdict.INVALID) and c.digits != cpr}
+              if c.verdict is not CprVerdict.REJECTED and c.digits != cpr}
     if others:
         return f"the mail's subject, body or file name names another CPR ({', '.join(sorted(mask_cpr(o) for o in others))})"
     return None

@@ -32,6 +32,7 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.NO_CASE: "borgeren har ingen åben sag af en tilladt type",
     Reason.AMBIGUOUS_CASE: "borgeren har flere mulige sager",
     Reason.CPR_CONFLICT: "mailens emne eller tekst nævner et andet CPR-nummer end PDF'en",
+    Reason.NAME_MISMATCH: "navnet i dokumentet passer ikke med borgerens navn i sagssystemet",
     Reason.ARCHIVE_UNAVAILABLE: "sagsarkivet har ikke svaret i længere tid",
     Reason.ARCHIVE_REJECTED: "sagsarkivet afviste dokumentet",
     Reason.INTERNAL_ERROR: "robotten kunne ikke behandle mailen",

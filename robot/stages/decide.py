@@ -35,7 +35,7 @@ async def _decide_one(work: MessageWork, document: DocumentWork, services: Servi
         except ArchiveRejected as error:
             escalate(work, document, Reason.ARCHIVE_REJECTED, f"case lookup refused: {error}", services)
             return
-    decision = choose_case(planned, cases, document.extraction.content)
+    decision = choose_case(planned, cases, document.extraction.content, document.extraction.patient_names)
     document.decision = decision
     if decision.reason is not None:
         escalate(work, document, decision.reason, decision.explanation[-1], services, decision)

@@ -9,6 +9,8 @@ fails `test_every_reason_has_a_trigger`.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
@@ -41,6 +43,7 @@ class Site:
     stack: ExitStack
     config: str = ""
     rules: Path = ROOT / "rules"
+    register: str | None = None  # the case register's text, in place of samples/cases.csv
     checks: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -137,6 +140,18 @@ def rules_without_275(site: Site) -> None:
     site.rules = rules
 
 
+def register_with_names(site: Site) -> None:
+    """The sample register with the citizens' names (the name check on): the certificate's citizen is someone else
+    by name than the one the case system knows under that CPR."""
+    with (ROOT / "samples" / "cases.csv").open(encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(dict.fromkeys([*rows[0], "name"])), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({**row, "name": "Karen Lund"} for row in rows)
+    site.register = out.getvalue()
+
+
 # ---------------------------------------------------------------- the triggers
 
 
@@ -182,6 +197,7 @@ TRIGGERS: dict[Reason, Trigger] = {
     Reason.NO_CASE: Trigger(mails.no_case),
     Reason.AMBIGUOUS_CASE: Trigger(mails.ambiguous_case),
     Reason.CPR_CONFLICT: Trigger(mails.cpr_conflict),
+    Reason.NAME_MISMATCH: Trigger(mails.name_mismatch, install=register_with_names, detail="Karen Lund"),
     Reason.ROUTED_TO_HUMAN: Trigger(mails.routed_to_human),
     # the archive
     Reason.ARCHIVE_UNAVAILABLE: Trigger(mails.archive_unavailable, install=archive_away, detail="after 1 attempts"),
@@ -207,6 +223,8 @@ def install(tmp_path: Path, stack: ExitStack, trigger: Trigger) -> tuple[Home, S
     if trigger.install is not None:
         trigger.install(site)
     home = Home(tmp_path, extra_config=site.config)
+    if site.register is not None:
+        (home.folder / "var" / "cases.csv").write_text(site.register, encoding="utf-8")
     if site.rules != ROOT / "rules":
         text = home.config.read_text(encoding="utf-8")
         home.config.write_text(text.replace(f'dir = "{ROOT / "rules"}"', f'dir = "{site.rules}"', 1),

@@ -142,7 +142,8 @@ class FakeCaseSystem:
         if cpr != CITIZEN:
             return web.json_response({"Cases": []})
         return web.json_response({"Cases": [{"CaseID": "GEO-2024-000123", "Status": "Åben", "CaseType": "Sygedagpenge",
-                                             "Owner": {"Email": "bo@kommune.dk"}, "CprNumber": CITIZEN}]})  # fmt: skip
+                                             "Owner": {"Email": "bo@kommune.dk"}, "CprNumber": CITIZEN,
+                                             "Borger": {"Navn": "Birgitte Østergaard"}}]})  # fmt: skip
 
     async def add_document(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -307,6 +308,20 @@ async def test_getorganized_lookup_and_unknown_citizen(server: tuple[FakeCaseSys
     store = archive(getorganized(base))
     assert await store.lookup(CITIZEN) == [Case("GEO-2024-000123", "Sygedagpenge", "open", "bo@kommune.dk")]
     assert await store.lookup(UNKNOWN) == []
+    await store.close()
+
+
+async def test_a_mapped_name_field_turns_the_name_check_on(server: tuple[FakeCaseSystem, str]) -> None:
+    _, base = server
+    plain = archive(getorganized(base))
+    assert plain.name_source() is None
+    await plain.close()
+    config = getorganized(base)
+    config["lookup"]["fields"]["name"] = "Borger.Navn"
+    store = archive(config)
+    assert store.name_source() == "the lookup's name field 'Borger.Navn'"
+    (case,) = await store.lookup(CITIZEN)
+    assert case.citizen_name == "Birgitte Østergaard"
     await store.close()
 
 

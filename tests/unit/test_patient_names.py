@@ -1,0 +1,92 @@
+"""The second factor: the patient name a document prints beside the CPR, and its comparison with the name the case
+system knows. Tolerant of order, middle names, case, hyphens, accents and æ/ae, ø/oe, å/aa; never of another name."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from robot.decisions.names import check_names, names_match
+from robot.extract.cpr import find_cpr
+from robot.extract.patient_name import find_patient_names
+from robot.model import Case, Evidence, FormField, PrintedName
+from tests.content import page_text, pages
+
+TODAY = date(2026, 11, 23)
+
+
+def printed(*lines: str) -> list[str]:
+    content = page_text(*lines)
+    return [name.text for name in find_patient_names(content, find_cpr(content, TODAY))]
+
+
+@pytest.mark.parametrize(("lines", "name"), [
+    (("Navn: Anders Juul Jensen", "CPR-nr.: 010190-1017"), "Anders Juul Jensen"),
+    (("Vedr.: Jensen, Anders, CPR-nr. 010190-1017",), "Anders Jensen"),
+    (("Patient: ANDERS JENSEN", "Cpr. nr 01 01 90-1017"), "ANDERS JENSEN"),
+    (("Anders Jensen (010190-1017)",), "Anders Jensen"),
+    (("Navn og CPR-nr.: Anders Jensen, 010190-1017",), "Anders Jensen"),
+    (("CPR-nr. og navn: 010190-1017 Anders Jensen",), "Anders Jensen"),
+    (("Navn  CPR-nr.  Adresse", "Kristensen, Grethe  010190-1017  Østergade 31"), "Kristensen, Grethe"),
+    (("Jeg har set Mikkel Emil Andersen (personnummer 010190-1017) i klinikken.",), "Mikkel Emil Andersen"),
+    (("Attesten er udfyldt for Ida Brink Iversen, 01 01", "90-1017, på baggrund af journalen."), "Ida Brink Iversen"),
+    (("Patient", "Navn (fulde)", "Karen Møller-Hansen", "CPR-nr.", "010190-1017"), "Karen Møller-Hansen"),
+])
+def test_the_name_beside_the_cpr_is_read(lines: tuple[str, ...], name: str) -> None:
+    assert printed(*lines) == [name]
+
+
+def test_a_relatives_name_is_not_the_patients() -> None:
+    names = printed("Navn: Anders Jensen", "CPR-nr.: 010190-1017", "Pårørende", "Navn: Hans Jensen")
+    assert names == ["Anders Jensen"]
+
+
+def test_no_name_is_read_when_the_cpr_was_not_accepted() -> None:
+    assert printed("Navn: Anders Jensen", "CPR-nr.: 010190-1017", "Pårørende: Hans Jensen (far), CPR 120365-1038") == []
+
+
+def test_a_name_field_when_the_cpr_came_from_a_field() -> None:
+    content = pages(["LÆ 125"], fields=(FormField("patient.navn", None, "Anders Jensen"),
+                                        FormField("patient.cpr", None, "010190-1017")))
+    assert [n.text for n in find_patient_names(content, find_cpr(content, TODAY))] == ["Anders Jensen"]
+
+
+@pytest.mark.parametrize(("known", "shown"), [
+    ("Anders Juul Jensen", "JENSEN, Anders"),
+    ("Anders Jensen", "Anders Juul Jensen"),
+    ("Søren Ærenlund Østergaard", "Soeren Aerenlund Oestergaard"),
+    ("Åse Kjærsgaard", "Aase Kjaersgaard"),
+    ("Fatima Al-Hassan", "Fatima Al Hassan"),
+    ("José Müller", "Jose Muller"),
+    ("Anders Jensen", "A. Jensen Anders"),
+])
+def test_names_that_are_the_same_person_match(known: str, shown: str) -> None:
+    assert names_match(known, shown)
+
+
+@pytest.mark.parametrize(("known", "shown"), [
+    ("Anders Jensen", "Hans Jensen"),
+    ("Anders Jensen", "Anders Hansen"),
+    ("Anders Juul Jensen", "Anders Holm Jensen"),
+    ("Anders Jensen", "Jensen"),
+    ("Anders Jensen", "B. Jensen"),
+    ("Anders Jensen", ""),
+])
+def test_other_names_do_not_match(known: str, shown: str) -> None:
+    assert not names_match(known, shown)
+
+
+def _printed(text: str) -> PrintedName:
+    return PrintedName(text, Evidence(source="text", snippet=text))
+
+
+def test_the_check_is_off_without_a_name_in_the_case_system() -> None:
+    assert check_names([Case("SD-1", "sygedagpenge", "open")], [_printed("Hans Jensen")]).matches is None
+
+
+def test_the_check_refuses_a_missing_or_different_printed_name() -> None:
+    cases = [Case("SD-1", "sygedagpenge", "open", citizen_name="Anders Jensen")]
+    assert check_names(cases, []).matches is False
+    assert check_names(cases, [_printed("Anders Jensen"), _printed("Hans Jensen")]).matches is False
+    assert check_names(cases, [_printed("JENSEN, Anders")]).matches is True
