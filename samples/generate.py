@@ -2787,6 +2787,11 @@ class Mail:
     sender: str = ""
 
 
+# The kommune's own mail gateway: its Authentication-Results are the ones the shipped rules/senders.toml believes
+# (authserv_ids). Every mail from a region carries its pass; the forged ones its failure.
+GATEWAY = "mx.kommune.example"
+
+
 def mail_date(n: int) -> str:
     d = FIXED_DT + timedelta(hours=n * 3, minutes=7 * n)
     return d.strftime("%a, %d %b %Y %H:%M:%S +0100")
@@ -2810,7 +2815,7 @@ def new_mail(
         f"from mail.{domain} (mail.{domain} [192.0.2.{10 + n}]) by mx.{mx} with ESMTPS id 4Z{n:04d}Lae; {mail_date(n)}"
     )
     m["Authentication-Results"] = auth or (
-        f"mx.{mx}; spf=pass smtp.mailfrom={domain}; dkim=pass header.d={domain}; dmarc=pass header.from={domain}"
+        f"{GATEWAY}; spf=pass smtp.mailfrom={domain}; dkim=pass header.d={domain}; dmarc=pass header.from={domain}"
     )
     m["From"] = Address(display, addr_spec=sender)
     m["To"] = to
@@ -3261,7 +3266,7 @@ def build_mails(pdfs: dict[str, bytes], mail_docs: dict[str, Doc]) -> list[Mail]
         s.mail,
         "Psykiatrien Region Nordjylland",
         "Statusattest LÆ 125",
-        auth="mx.aalborg.dk; spf=pass smtp.mailfrom=rn-dk.com; dkim=none; dmarc=none header.from=rn-dk.com",
+        auth=f"{GATEWAY}; spf=pass smtp.mailfrom=rn-dk.com; dkim=none; dmarc=none header.from=rn-dk.com",
     )
     m.set_content(body_text(f"{s.doctor}, {s.unit}", "statusattest (LÆ 125)"))
     att(m, D["m16"], "LÆ125_statusattest.pdf")
@@ -3382,6 +3387,51 @@ def build_mails(pdfs: dict[str, bytes], mail_docs: dict[str, Doc]) -> list[Mail]
         m,
         n,
     )
+
+    # 22 forged: a region's From address, but our gateway found that SPF and DMARC fail
+    n = 22
+    s = SENDERS["rn"]
+    m = new_mail(
+        n,
+        s.mail,
+        "Psykiatrien Region Nordjylland",
+        "Statusattest LÆ 125",
+        auth=f"{GATEWAY}; spf=fail smtp.mailfrom=rn.dk; dkim=none; dmarc=fail header.from=rn.dk",
+    )
+    m.set_content(body_text(f"{s.doctor}, {s.unit}", "statusattest (LÆ 125)"))
+    att(m, D["m16"], "LÆ125_statusattest.pdf")
+    finish(
+        Mail(
+            "22_forfalsket_afsender_dmarc_fail",
+            "From psykiatri.attester@rn.dk, but the kommune's gateway stamped spf=fail, dkim=none, dmarc=fail: "
+            "a forgery, never filed",
+            docs=[MailDoc("LÆ125_statusattest.pdf", D["m16"], "2")],
+            traps=["forged region sender (dmarc=fail at our gateway)"],
+            sender=s.mail,
+        ),
+        m,
+        n,
+    )
+
+    # 23 look-alike: a zero-width space inside the From domain (rn<ZWSP>.dk), and a pass for the real rn.dk
+    n = 23
+    m = new_mail(n, s.mail, "Psykiatrien Region Nordjylland", "Statusattest LÆ 125")
+    m.set_content(body_text(f"{s.doctor}, {s.unit}", "statusattest (LÆ 125)"))
+    att(m, D["m16"], "LÆ125_statusattest.pdf")
+    fake = Mail(
+        "23_usynligt_tegn_i_afsenderdomaene",
+        "From psykiatri.attester@rn<U+200B>.dk (a zero-width space in the domain, sent as UTF-8): another domain "
+        "than rn.dk, never trusted",
+        docs=[MailDoc("LÆ125_statusattest.pdf", D["m16"], "2")],
+        traps=["invisible character in the From domain"],
+        sender=s.mail,
+    )
+    finish(fake, m, n)
+    real_from = f"<{s.mail}>".encode()
+    assert fake.data.count(real_from) == 2  # Return-Path and From
+    head, sep, body = fake.data.partition(b"\r\nFrom: ")
+    look_alike = "<" + s.mail.replace("@rn.dk", "@rn\u200b.dk") + ">"
+    fake.data = head + sep + body.replace(real_from, look_alike.encode(), 1)
     return mails
 
 

@@ -24,9 +24,12 @@ async def send_files(files: list[Path], host: str, port: int, rcpt: str | None, 
         headers = BytesHeaderParser().parsebytes(raw)
         sender = next((a for _, a in getaddresses(headers.get_all("From", []) or []) if a), "")
         recipients = [rcpt] if rcpt else [a for _, a in getaddresses(headers.get_all("To", []) or []) if a]
+        # an address with non-ASCII characters (RFC 6531) travels only with SMTPUTF8; sent as it is, never altered
+        utf8 = not all(address.isascii() for address in (sender, *recipients))
         try:
             errors, answer = await aiosmtplib.send(raw, sender=sender, recipients=recipients, hostname=host,
-                                                   port=port, timeout=timeout, start_tls=False, use_tls=False)
+                                                   port=port, timeout=timeout, start_tls=False, use_tls=False,
+                                                   mail_options=["SMTPUTF8"] if utf8 else None)
         except aiosmtplib.SMTPException as error:
             print(f"{path}: refused: {error}", file=err)
             failures += 1

@@ -10,6 +10,8 @@ from typing import Any
 from robot.decisions.rulefile import RuleFile, RuleFileError, RuleProblem
 
 _TOP_KEYS = {"authserv_ids", "organisation"}
+SHIPPED_AUTHSERV_ID = "mx.kommune.example"  # the placeholder in the shipped senders.toml
+_RESERVED_TOP_LEVEL = frozenset({"example", "invalid", "test", "localhost"})
 _ORGANISATION_KEYS = {"name", "domains", "require_dkim"}
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -35,6 +37,11 @@ class SenderRules:
 
     def organisation_for(self, domain: str) -> Organisation | None:
         return next((o for o in self.organisations if o.owns(domain)), None)
+
+    def placeholder_authserv_ids(self) -> tuple[str, ...]:
+        """authserv-ids still as shipped (example or reserved names): nobody's gateway, so anyone may write them."""
+        return tuple(a for a in self.authserv_ids if a == SHIPPED_AUTHSERV_ID or a.rsplit(".", 1)[-1] in
+                     _RESERVED_TOP_LEVEL)
 
 
 def load_senders(path: Path) -> SenderRules:

@@ -54,6 +54,7 @@ class ImapMailboxConfig:
     timeout_seconds: float = 30.0  # each command, the connect and the token command
     poll_seconds: float = 60.0
     reconnect_max_seconds: float = 300.0  # the backoff starts at 1 s and doubles up to this
+    trusted_channel: bool = False  # only the authenticated network can deliver here (a tunnel/secure-mail box)
     source: str = field(default="-", repr=False, compare=False)  # the file named in errors
     section: str = field(default="ingress.imap", repr=False, compare=False)
 
@@ -158,7 +159,7 @@ def _typed(key: str, value: Any, dotted: str, file: str, base_dir: Path | None) 
         return values.whole_number(value, fail, "a port number")
     if key in ("idle_renew_seconds", "timeout_seconds", "poll_seconds", "reconnect_max_seconds"):
         return values.seconds(value, fail)
-    if key == "idle":
+    if key in ("idle", "trusted_channel"):
         return values.flag(value, fail)
     if key == "ca_file":
         return values.path(value, fail, base_dir)

@@ -42,6 +42,7 @@ class SmtpListenerConfig:
     max_connections_per_client: int = 5
     max_connections: int = 100
     timeout_seconds: float = 60.0  # idle time between commands; also bounds one whole DATA (transfer + commit)
+    trusted_channel: bool = False  # only the authenticated network can deliver here: From needs no gateway pass
     source: str = field(default="-", repr=False, compare=False)  # the file named in errors
     section: str = field(default="ingress.smtp", repr=False, compare=False)
 
@@ -125,7 +126,7 @@ def _typed(key: str, value: Any, dotted: str, file: str, base_dir: Path | None) 
         return values.whole_number(value, fail)
     if key == "timeout_seconds":
         return values.seconds(value, fail, "a positive number")
-    if key in ("require_starttls", "auth_required"):
+    if key in ("require_starttls", "auth_required", "trusted_channel"):
         return values.flag(value, fail)
     if key in ("tls_cert", "tls_key"):
         return values.path(value, fail, base_dir)

@@ -18,7 +18,7 @@ from robot.model import MailProblem, Reason
 T = TypeVar("T")
 
 _LINE_BREAKS = re.compile(r"[\r\n\t]+")
-_ADDR_SPEC = re.compile(r"[^\s@<>]+@[^\s@<>]+")
+_ADDR_SPEC = re.compile(r"[^\s@<>]+@[^\s@<>]+")  # kept as sent: invisible characters included
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ def _addr_specs(msg: Message, name: str) -> list[str]:
         if not isinstance(header, AddressHeader):  # only under a non-default policy
             raise PartUnreadable(f"{title} not parsed as an address header")
         for address in guarded(title, lambda: header.addresses):
-            spec = strip_invisible(unsurrogate(address.addr_spec)).strip().lower()
+            # as the mail system sees it: an invisible character inside a domain makes another domain, never ours
+            spec = unsurrogate(address.addr_spec).strip().lower()
             if _ADDR_SPEC.fullmatch(spec):
                 specs.append(spec)
     return specs

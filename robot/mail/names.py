@@ -16,6 +16,12 @@ def strip_invisible(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
 
 
+def shown_visibly(text: str) -> str:
+    """`text` with every invisible or reordering character written out as `<U+200B>`, so a look-alike address
+    (`x@rn<U+200B>.dk`) cannot pass for the real one in front of a person."""
+    return "".join(f"<U+{ord(ch):04X}>" if unicodedata.category(ch) in _DROPPED_CATEGORIES else ch for ch in text)
+
+
 def last_component(text: str) -> str:
     """The part after the last '/' or '\\', so a name can never carry a directory."""
     return text.replace("\\", "/").rsplit("/", 1)[-1]

@@ -6,6 +6,7 @@ import structlog
 
 from robot.decisions.templates import RenderRefused
 from robot.ledger.base import DocumentState
+from robot.mail.names import shown_visibly
 from robot.model import Escalated, Filed, Reason
 from robot.notify.compose import caseworker_notice, escalation_notice
 from robot.stages.work import DocumentWork, MessageWork, Services
@@ -57,7 +58,8 @@ def _escalation_notice(work: MessageWork, document: DocumentWork,
     try:
         subject, body = escalation_notice(
             templates["escalation_notice"], escalation_id=escalation_id, reason=outcome.reason,
-            sender=work.letter.sender if work.letter else None, received=work.message.received_at,
+            sender=shown_visibly(work.letter.sender) if work.letter and work.letter.sender else None,
+            received=work.message.received_at,
             part=document.stored.part)
     except RenderRefused as error:
         log.error("notice_refused", escalation=escalation_id, error=str(error))

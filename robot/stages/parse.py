@@ -7,7 +7,7 @@ import asyncio
 from robot.decisions.trust import judge_sender
 from robot.ledger.base import DocumentState, StoredDocument
 from robot.model import Escalated, Filed, MailProblem, Outcome, Reason
-from robot.stages.work import DocumentWork, MessageWork, Services
+from robot.stages.work import DocumentWork, MessageWork, Services, arrived_through_trusted_channel
 
 
 async def parse(work: MessageWork, services: Services) -> None:
@@ -19,7 +19,8 @@ async def parse(work: MessageWork, services: Services) -> None:
         return
     letter = await asyncio.to_thread(services.reader.read_mail, raw)  # in a capped parser process
     work.letter = letter
-    work.sender = judge_sender(letter, work.message.envelope_sender, services.rules().senders)
+    work.sender = judge_sender(letter, work.message.envelope_sender, services.rules().senders,
+                               trusted_channel=arrived_through_trusted_channel(work.message, services))
     for attachment in letter.attachments:
         stored = services.ledger.record_document(work.message.id, attachment.part, attachment.name, attachment.sha256)
         work.documents.append(DocumentWork(stored, attachment=attachment, outcome=_recorded(stored)))

@@ -27,6 +27,15 @@ class RetryPolicy:
         return min(self.first_seconds * (2 ** max(0, attempt - 1)), self.max_seconds)
 
 
+# A bare PDF that an operator hands to `lae-robot process`, wrapped in a mail from the sender they name: the
+# operator is the channel, and vouches for the sender.
+OPERATOR_CHANNEL = ("file", "operator")
+
+
+def arrived_through_trusted_channel(message: StoredMessage, services: "Services") -> bool:
+    return (message.source, message.mailbox or "") in services.trusted_channels
+
+
 @dataclass
 class DocumentWork:
     """One document of a message: a PDF, or a refused part standing in for what was lost."""
@@ -66,4 +75,6 @@ class Services:
     robot_version: str
     operators: tuple[str, ...]  # who gets escalation notices
     retry: RetryPolicy = RetryPolicy()
+    # (source, mailbox) of the channels only the authenticated network can deliver to: ("imap", "tunnel") ...
+    trusted_channels: frozenset[tuple[str, str]] = frozenset()
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))

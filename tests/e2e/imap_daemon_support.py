@@ -29,10 +29,10 @@ from typing import Any
 
 from tests.dovecot import HOST, Account, Dovecot, free_port
 from tests.e2e.sessions import reap_session
+from tests.cpr_scanner import FULL_CPR  # noqa: F401 - one scanner for every e2e output, re-exported
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
-FULL_CPR = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 # imaplib's APPEND turns every bare CR or LF into CRLF (imaplib.MapCRLF); the server stores and returns that
 _MAP_CRLF = re.compile(rb"\r\n|\r(?!\n)|\n")
 
@@ -60,6 +60,7 @@ class Mailbox:
     password_env: str
     filed_folder: str
     escalated_folder: str
+    trusted_channel: bool = False  # only the authenticated network delivers here: no gateway stamp needed
 
 
 # ---------------------------------------------------------------- the server side, with a plain imaplib client
@@ -168,6 +169,7 @@ class ImapRobot:
                 f"escalated_folder = {json.dumps(mailbox.escalated_folder)}\n"
                 f"idle = true\npoll_seconds = {poll_seconds}\ntimeout_seconds = 5\n"
                 f"reconnect_max_seconds = {reconnect_max_seconds}\n"
+                f"trusted_channel = {'true' if mailbox.trusted_channel else 'false'}\n"
             )
         self.config.write_text(text, encoding="utf-8")
         self.environ = {**os.environ, **{m.password_env: m.account.secret for m in mailboxes}}

@@ -15,6 +15,7 @@ from io import BytesIO
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+from tests.gateway import passed
 from tests.hostile_pdfs import flate_bomb_pdf
 from tests.mail_factory import enveloped_data, flag_all_encrypted, zip_of
 from tests.pdf_factory import encrypted_pdf, garbage_pdf, many_pages_pdf, text_pdf
@@ -46,6 +47,7 @@ def mail(*pdfs: tuple[str, bytes], sender: str = TRUSTED, subject: str = "Lægea
 
 
 def _headers(msg: EmailMessage, sender: str, subject: str, tag: str) -> EmailMessage:
+    msg["Authentication-Results"] = passed(sender.rsplit("@", 1)[1].strip(">"))
     msg["From"] = sender
     msg["To"] = KOMMUNE
     msg["Subject"] = subject
@@ -168,7 +170,8 @@ def mime_too_deep(levels: int = 5) -> bytes:
 def _raw_headers(tag: str) -> bytes:
     """The header block of a hand-written MIME mail, up to and including MIME-Version (no blank line yet)."""
     message_id = hashlib.sha256(tag.encode()).hexdigest()[:16]
-    return (f"From: {TRUSTED}\r\nTo: {KOMMUNE}\r\nSubject: Laegeattest\r\n"
+    return (f"Authentication-Results: {passed('rn.dk')}\r\n"
+            f"From: {TRUSTED}\r\nTo: {KOMMUNE}\r\nSubject: Laegeattest\r\n"
             f"Date: Mon, 03 Feb 2025 09:15:00 +0100\r\nMessage-ID: <{message_id}@rn.dk>\r\n"
             "MIME-Version: 1.0\r\n").encode("ascii")
 
@@ -242,6 +245,10 @@ def ambiguous_case() -> bytes:
 
 def cpr_conflict() -> bytes:
     return one_pdf(certificate(), "cpr_conflict", body=f"Hermed attest vedr. CPR-nr. {TWO_OPEN_CASES}.")
+
+
+def name_mismatch() -> bytes:
+    return one_pdf(certificate(), "name_mismatch")  # "Navn: Jens Hansen"; the test's register says otherwise
 
 
 def routed_to_human() -> bytes:

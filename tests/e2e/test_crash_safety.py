@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import random
-import re
 import signal
 import sqlite3
 import subprocess
@@ -54,10 +53,10 @@ from tests.e2e.mailbag import (
     make_bag,
 )
 from tests.e2e.sessions import reap_session
+from tests.cpr_scanner import FULL_CPR  # one scanner for every e2e output
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = int(os.environ.get("LAE_CRASH_SEED", "20251123"))  # another seed: other mails, other kill points
-FULL_CPR = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 TERMINAL = {"filed": "notified", "escalated": "notified", "duplicate": "duplicate"}
 
 CONFIG = f"""\

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-import re
 import shutil
 import signal
 import socket
@@ -16,12 +15,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from tests.cpr_scanner import FULL_CPR  # one scanner for every e2e output
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 MAILS = sorted(str(p) for p in (SAMPLES / "mail").glob("*.eml"))
 EXPECTED = [json.loads(line) for line in (SAMPLES / "expected_process.jsonl").read_text(encoding="utf-8").splitlines()]
-FULL_CPR = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 
 
 def free_port() -> int:

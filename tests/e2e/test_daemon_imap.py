@@ -30,7 +30,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ from tests.e2e.mailbag import (
     dashed,
     mail_bytes,
     make_bag,
+    with_header,
 )
 
 TUNNEL = Account("lae-tunnel", 'Tunnel"Kode\\7-hest')  # a quote and a backslash: LOGIN must quote it
@@ -523,7 +524,7 @@ def kill_scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KillScen
     by SIGTERM. Run once; the tests below read what it left, with the server still running."""
     started = time.monotonic()
     root = tmp_path_factory.mktemp("imap_kills")
-    bag = make_bag(root / "bag", seed=SEED, generated=158, sample_copies=2)
+    bag = make_bag(root / "bag", seed=SEED, generated=154, sample_copies=2)
     register = root / "cases.csv"
     bag.write_register(register)
     wire = {file: on_the_wire((root / file).read_bytes()) for file in bag.files}
@@ -676,3 +677,43 @@ def test_the_same_certificate_in_two_mails_at_once_is_filed_once_and_then_a_dupl
     folders = robot.folders()["tunnel"]
     assert (len(folders["filed"]), len(folders["escalated"])) == (len(mails), 0)
     check_output(robot)
+
+
+def test_a_trusted_channel_needs_no_gateway_stamp_and_never_outweighs_a_failure(
+    dovecot: Dovecot, robots: list[ImapRobot], tmp_path: Path
+) -> None:
+    """The tunnel mailbox is declared a trusted channel, the secure one is not. A region mail without any
+    Authentication-Results is filed from the tunnel and escalated from the other; a mail our gateway found failing
+    DMARC is escalated from the tunnel too."""
+    citizens = Citizens(random.Random(SEED + 1), set())
+    rows: list[tuple[str, ...]] = []
+    pdfs = []
+    for n in range(3):
+        cpr = citizens.new()
+        rows.append((dashed(cpr), f"SD-{9300 + n}", "sygedagpenge", "open", "anne.holm@kommune.example", "Team SD"))
+        pdfs.append(certificate_pdf("125", "Statusattest", cpr, f"Fiktiv Borger {n}", serial=100 + n))
+    sent = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
+
+    def unstamped(n: int) -> bytes:  # as the sender wrote it: our gateway's pass header taken off again
+        raw = mail_bytes(TRUSTED[0], 900 + n, [(f"LÆ125_{n}.pdf", pdfs[n])], sent + timedelta(minutes=n))
+        return on_the_wire(b"\n".join(line for line in raw.split(b"\n") if not line.startswith(b"Authentication-")))
+
+    forged = with_header(unstamped(2), "Authentication-Results: mx.kommune.example; spf=fail smtp.mailfrom=rn.dk; "
+                                       "dkim=none; dmarc=fail header.from=rn.dk")
+    register = tmp_path / "cases.csv"
+    Bag(folder=tmp_path, files=[], register_rows=rows, expected={}).write_register(register)
+    mailboxes = [replace(MAILBOXES[0], trusted_channel=True), MAILBOXES[1]]
+    robot = ImapRobot(tmp_path / "robot", dovecot, mailboxes, register)
+    robots.append(robot)
+    append_all(dovecot, TUNNEL, [unstamped(0), forged])
+    append_all(dovecot, SECURE, [unstamped(1)])
+    robot.start()
+    robot.wait_finished(3, timeout=60)
+    assert robot.terminate() == 0
+    outcomes = sorted((d["name"], d["outcome"], d["case_id"], d["reason"]) for d in robot.rows("documents"))
+    assert outcomes == [("LÆ125_0.pdf", "filed", "SD-9300", None),
+                        ("LÆ125_1.pdf", "escalated", None, "untrusted_sender"),
+                        ("LÆ125_2.pdf", "escalated", None, "untrusted_sender")]
+    folders = robot.folders()
+    assert (len(folders["tunnel"]["filed"]), len(folders["tunnel"]["escalated"])) == (1, 1)
+    assert (len(folders["secure"]["filed"]), len(folders["secure"]["escalated"])) == (0, 1)

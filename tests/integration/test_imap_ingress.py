@@ -544,6 +544,7 @@ def test_example_table_reads_with_defaults(tmp_path: Path) -> None:
         ({"escalated_folder": "LAE/*"}, "ingress.imap.tunnel.escalated_folder", "folder name"),
         ({"ca_file": "/nonexistent/ca.pem"}, "ingress.imap.tunnel.ca_file", "not a file"),
         ({"username": None}, "ingress.imap.tunnel.username", "required"),
+        ({"trusted_channel": "yes"}, "ingress.imap.tunnel.trusted_channel", "true or false"),
     ],
 )
 def test_settings_errors_name_the_key(table: dict[str, Any], key: str, words: str) -> None:

@@ -569,6 +569,7 @@ def test_from_table_reads_every_key(tmp_path: Path) -> None:
         ({"accept_recipients": ["@kommune.dk"], "require_starttls": True}, "ingress.smtp.tls_cert"),
         ({"accept_recipients": ["@kommune.dk"], "tls_cert": "a.crt"}, "ingress.smtp.tls_key"),
         ({"accept_recipients": ["@kommune.dk"], "require_starttls": "yes"}, "ingress.smtp.require_starttls"),
+        ({"accept_recipients": ["@kommune.dk"], "trusted_channel": 1}, "ingress.smtp.trusted_channel"),
         (
             {"accept_recipients": ["@kommune.dk"], "auth_required": True, "tls_cert": "a", "tls_key": "b"},
             "ingress.smtp.auth_users_env",

@@ -30,6 +30,7 @@ PATIENT = "0101901017"  # 1 Jan 1990, passes modulus 11
 RELATIVE = "1203651038"  # 12 Mar 1965, passes modulus 11
 FULL_CPR = re.compile(r"(?<!\d)\d{6}[ \u00a0\u202f\-\u2013]?\d{4}(?!\d)")
 TEAM_MAILBOX = "jobcenter.attester@kommune.example"
+GATEWAY = "mx.kommune.example"  # the authserv-id in the shipped senders.toml
 FILING_ROUTE = "attester-til-sygedagpenge-og-afklaring"
 
 CERTIFICATE = ["Region Nordjylland, Psykiatrien", "LÆ 125 Statusattest", "CPR-nr.: 010190-1017",
@@ -39,7 +40,10 @@ CERTIFICATE = ["Region Nordjylland, Psykiatrien", "LÆ 125 Statusattest", "CPR-n
 def raw_mail(subject: str = "Lægeattest", body: str = "Hermed attesten.", sender: str = "psyk@psykiatri.rn.dk",
              filename: str = "attest.pdf") -> bytes:
     pdf = base64.encodebytes(make_pdf("Lægeattest")).decode("ascii")
-    lines = [f"From: Psykiatrien <{sender}>", "To: attester@kommune.example", f"Subject: {subject}",
+    domain = sender.rsplit("@", 1)[1]
+    lines = [f"Authentication-Results: {GATEWAY}; spf=pass smtp.mailfrom={domain}; dkim=pass header.d={domain}; "
+             f"dmarc=pass header.from={domain}",
+             f"From: Psykiatrien <{sender}>", "To: attester@kommune.example", f"Subject: {subject}",
              "Date: Mon, 03 Feb 2025 09:15:00 +0100", "Message-ID: <m1@rn.dk>", "MIME-Version: 1.0",
              'Content-Type: multipart/mixed; boundary="zz"', "", "--zz",
              "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit", "", body, "--zz",
