@@ -24,12 +24,15 @@ from robot.commands.process import run_process
 from robot.commands.run import run_daemon
 from robot.commands.send import send_files
 from robot.commands.status import run_status
+from robot.app import describe_factors
 from robot.decisions.catalogue import load_catalogue
+from robot.decisions.rulebook import load_rulebook
 from robot.decisions.rulefile import RuleFileError
 from robot.extract.isolation import PdfReaderPool
 from robot.extract.reader import DocumentReader
 from robot.ledger.base import LedgerError
 from robot.log import configure_logging
+from robot.privacy import MaskingStream
 from robot.settings import Settings, SettingsError, load_settings
 
 
@@ -89,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not getattr(args, "reveal_cpr", False):
+        # the backstop: whatever a command prints (records, errors, file names) passes the CPR mask
+        sys.stdout = MaskingStream(sys.stdout)  # type: ignore[assignment]
+        sys.stderr = MaskingStream(sys.stderr)  # type: ignore[assignment]
     try:
         settings = load_settings(args.config or _default_config())
     except SettingsError as error:
@@ -98,11 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     rules_dir = getattr(args, "rules", None) or settings.rules.dir
     try:
         if args.command == "check-rules":
-            return run_check_rules(rules_dir, sys.stdout)
+            return run_check_rules(rules_dir, sys.stdout,
+                                   factors=lambda rulebook: asyncio.run(describe_factors(settings, rulebook.senders)))
         if args.command == "extract":
             return _extract(args, settings, rules_dir)
         if args.command == "status":
-            return run_status(settings, args.json, sys.stdout)
+            return run_status(settings, args.json, sys.stdout, factors=_status_factors(settings, rules_dir))
         if args.command == "send":
             return _send(args)
         if args.command == "run":
@@ -119,6 +127,18 @@ def main(argv: list[str] | None = None) -> int:
     except (OperatorError, LedgerError) as error:
         print(f"lae-robot: {error}", file=sys.stderr)
         return 1
+
+
+def _status_factors(settings: Settings, rules_dir: Path) -> list[str]:
+    """The safety factors for `status`; a rule folder that does not load says so instead."""
+    from robot.commands.factors import placeholder_warning
+
+    try:
+        senders = load_rulebook(rules_dir).senders
+    except RuleFileError as error:
+        return [f"rules: refused ({len(error.problems)} problems; run lae-robot check-rules)"]
+    warning = placeholder_warning(senders)
+    return [*asyncio.run(describe_factors(settings, senders)), *([warning] if warning else [])]
 
 
 def _send(args: argparse.Namespace) -> int:

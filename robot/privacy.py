@@ -3,25 +3,111 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TextIO
 
-# Anything CPR-shaped is masked, valid or not: over-masking a phone number is
-# harmless, leaking a CPR is not. Six digits, an optional dash/space, four digits,
-# not inside a longer digit run.
-# Every character a CPR's two halves may be printed apart with (the CPR reader uses the same set).
-CPR_SEPARATORS = " \u00a0\u2007\u202f\\-\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d\u2043"
-_CPR_SHAPED = re.compile(rf"(?<!\d)(\d{{6}})[{CPR_SEPARATORS}]?\d{{4}}(?!\d)")
+# Anything CPR-shaped is masked, valid or not: over-masking a phone number is harmless, leaking a CPR is not.
+# CPR-shaped: ten digits not inside a longer digit run, in any written form the CPR reader knows (robot.extract
+# .cpr_text): between digits up to three spaces (any kind), dots, dashes, slashes, bars or invisible characters.
+# Only timestamps and dates stay readable: a break after a four-digit year ("06.12.2026 13:56") is no CPR form.
+_BETWEEN = (" \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000.\\-/|\u2010-\u2015\u2212\ufe63\uff0d\u2043"
+            "\u00ad\u200b-\u200d\u2060\ufeff")
+_CPR_SHAPED = re.compile(rf"(?<!\d)(?=(\d(?:[{_BETWEEN}]{{0,3}}\d){{9}})(?!\d))")
+_DIGIT_GROUP = re.compile(r"\d+")
+# The date printed with a four-digit year: "DD.MM.YYYY-SSSS" (the CPR reader takes it when the year agrees).
+_FULL_YEAR = re.compile(rf"(?<!\d)(\d\d)[{_BETWEEN}]{{1,3}}(\d\d)[{_BETWEEN}]{{1,3}}\d\d(\d\d)[{_BETWEEN}]{{0,3}}\d{{4}}(?!\d)")
 
 
 def mask_cpr_text(text: str) -> str:
-    """Replace every CPR-shaped number in `text` by `DDMMYY-xxxx`."""
-    return _CPR_SHAPED.sub(lambda m: f"{m.group(1)}-xxxx", text)
+    """Replace every CPR-shaped number in `text` by `DDMMYY-xxxx`, until none is left: masking the tail of a longer
+    number ("Bankkonto: 2011 1812181234") may leave digits that read as a CPR with the ones before them."""
+    for _ in range(4):
+        masked = _mask_once(text)
+        if masked == text:
+            return masked
+        text = masked
+    return text
+
+
+def _mask_once(text: str) -> str:
+    if not any(ch.isdigit() for ch in text):
+        return text
+    text = _FULL_YEAR.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}-xxxx"
+                          if _date_like(m.group(1) + m.group(2)) else m.group(0), text)
+    spans: list[tuple[int, int, str]] = []
+    for match in _CPR_SHAPED.finditer(text):
+        start, end = match.start(1), match.end(1)
+        if spans and start < spans[-1][1]:
+            continue
+        groups = _DIGIT_GROUP.findall(match.group(1))
+        digits = "".join(groups)
+        if _cpr_grouping(groups) and _date_like(digits) and not _inside_a_hash(text, start, end):
+            spans.append((start, end, digits[:6]))
+    if not spans:
+        return text
+    pieces: list[str] = []
+    at = 0
+    for start, end, date_part in spans:
+        pieces += [text[at:start], f"{date_part}-xxxx"]
+        at = end
+    pieces.append(text[at:])
+    return "".join(pieces)
+
+
+def _date_like(digits: str) -> bool:
+    """Day and month a CPR number may have (substitute numbers add 40 or 60 to the day)."""
+    day, month = int(digits[:2]), int(digits[2:4])
+    return 1 <= month <= 12 and (1 <= day <= 31 or 41 <= day <= 91)
+
+
+def _inside_a_hash(text: str, start: int, end: int) -> bool:
+    """The digits are part of a long hexadecimal token (a SHA-256, a document reference), not a number of their own."""
+    left, right = start, end
+    while left > 0 and text[left - 1] in _HEX:
+        left -= 1
+    while right < len(text) and text[right] in _HEX:
+        right += 1
+    token = text[left:right]
+    return len(token) >= 32 and any(ch.isalpha() for ch in token)
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _cpr_grouping(groups: list[str]) -> bool:
+    """Ten digits grouped the way a CPR number may be written: no break after eight digits (a four-digit year),
+    unless every group is one digit (one per box of a form)."""
+    if all(len(group) == 1 for group in groups):
+        return True
+    position = 0
+    for group in groups[:-1]:
+        position += len(group)
+        if position == 8:
+            return False
+    return True
 
 
 def mask_cpr(cpr: str) -> str:
     """Mask one CPR number given as ten digits (with or without separator)."""
     digits = re.sub(r"\D", "", cpr)
     return f"{digits[:6]}-xxxx"
+
+
+class MaskingStream:
+    """A text stream that masks every CPR-shaped number written through it: what a command prints cannot carry a full
+    CPR, whatever the command forgot (`extract --reveal-cpr` is the one way around it)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(mask_cpr_text(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def mask_deep(value: Any) -> Any:

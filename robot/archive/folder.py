@@ -33,6 +33,7 @@ from robot.archive.naming import (
     verified_sha256,
 )
 from robot.durable import fsync_folder, write_temp
+from robot.privacy import mask_deep
 from robot.model import (
     ArchiveRejected,
     ArchiveUnavailable,
@@ -42,7 +43,7 @@ from robot.model import (
 )
 
 REQUIRED_COLUMNS = ("cpr", "case_id", "case_type", "status", "caseworker_email", "team")
-OPTIONAL_COLUMNS = ("title",)
+OPTIONAL_COLUMNS = ("title", "name")  # name: the citizen's name, which turns on the name check
 _CPR = re.compile(r"(\d{6})-?(\d{4})")
 _FILE_MODE = 0o640
 
@@ -68,6 +69,7 @@ class Register:
     cases: Mapping[str, tuple[Case, ...]]
     signature: Signature
     rows: int
+    named: int = 0  # rows with the citizen's name (the name check works for those)
 
 
 def read_register(path: Path, open_values: frozenset[str]) -> Register:
@@ -85,11 +87,12 @@ def read_register(path: Path, open_values: frozenset[str]) -> Register:
         line = raw[: error.start].count(b"\n") + 1
         raise RegisterError(path, line, "UTF-8 text") from None
     cases: dict[str, list[Case]] = {}
-    rows = 0
+    rows = named = 0
     for cpr, case in _parse(path, text, open_values):
         cases.setdefault(cpr, []).append(case)
         rows += 1
-    return Register({cpr: tuple(found) for cpr, found in cases.items()}, signature, rows)
+        named += case.citizen_name is not None
+    return Register({cpr: tuple(found) for cpr, found in cases.items()}, signature, rows, named)
 
 
 def _parse(path: Path, text: str, open_values: frozenset[str]) -> Iterator[tuple[str, Case]]:
@@ -148,6 +151,7 @@ def _row(
         caseworker_email=row["caseworker_email"].strip() or None,
         team=row["team"].strip() or None,
         title=row.get("title", "").strip() or None,
+        citizen_name=row.get("name", "").strip() or None,
     )
     return cpr.group(1) + cpr.group(2), case
 
@@ -245,6 +249,12 @@ class FolderArchive:
     async def health(self) -> Health:
         return await asyncio.to_thread(self._health)
 
+    def name_source(self) -> str | None:
+        register = self._watch.current()
+        if not register.named:
+            return None
+        return f"the case register's name column ({register.named} of {register.rows} cases named)"
+
     async def close(self) -> None:
         """Nothing is held open between calls."""
 
@@ -278,11 +288,12 @@ class FolderArchive:
         except OSError as error:
             return Health(False, scrub(f"root {self._root} is not writable: {_why(error)}"))
         citizens = len(register.cases)
-        return Health(True, f"root {self._root} writable; register: {register.rows} cases of {citizens} citizens")
+        return Health(True, f"root {self._root} writable; register: {register.rows} cases of {citizens} citizens, "
+                            f"{register.named} with the citizen's name")
 
 
 def sidecar_bytes(metadata: FilingMetadata, case_id: str, sha256: str, filed_at: datetime) -> bytes:
-    """The JSON stored beside a filed PDF. The mail's attachment name lives here and only here."""
+    """The JSON stored beside a filed PDF. The mail's attachment name lives here and only here, CPR masked."""
     record: dict[str, Any] = {
         "case_id": case_id,
         "received": metadata.received.isoformat(),
@@ -297,7 +308,8 @@ def sidecar_bytes(metadata: FilingMetadata, case_id: str, sha256: str, filed_at:
         "robot_version": metadata.robot_version,
         "filed_at": filed_at.isoformat(),
     }
-    return json.dumps(record, ensure_ascii=False, indent=2, default=str).encode("utf-8") + b"\n"
+    # the mail's names (attachment, subject-derived message id, sender) may carry a CPR: masked like any output
+    return json.dumps(mask_deep(record), ensure_ascii=False, indent=2, default=str).encode("utf-8") + b"\n"
 
 
 def _ensure_folder(root: Path, folder: Path) -> None:

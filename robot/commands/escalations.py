@@ -10,7 +10,8 @@ from robot.ledger.base import DocumentState, StoredEscalation
 from robot.mail.parse import parse_letter
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Filed, FilingMetadata, Reason
 from robot.notify.delivery import deliver_due
-from robot.privacy import mask_cpr, mask_cpr_text
+from robot.mail.names import shown_visibly
+from robot.privacy import mask_cpr, mask_cpr_text, mask_deep
 from robot.stages.notify import notify
 from robot.stages.work import DocumentWork, MessageWork
 
@@ -23,7 +24,7 @@ def list_escalations(robot: Robot, *, show_all: bool, as_json: bool, out: TextIO
     ledger = robot.services.ledger
     rows = ledger.escalations(None if show_all else "open")
     for escalation in rows:
-        record = _summary(robot, escalation)
+        record = mask_deep(_summary(robot, escalation))
         if as_json:
             print(json.dumps(record, ensure_ascii=False), file=out)
         else:
@@ -41,7 +42,7 @@ def show_escalation(robot: Robot, escalation_id: int, out: TextIO) -> int:
     record = _summary(robot, escalation)
     letter = parse_letter(message.raw, robot.settings.limits) if message.raw is not None else None
     record["mail"] = {
-        "from": letter.sender if letter else None, "subject": mask_cpr_text(letter.subject) if letter else None,
+        "from": shown_visibly(letter.sender) if letter and letter.sender else None, "subject": mask_cpr_text(letter.subject) if letter else None,
         "message_id": letter.message_id if letter else None, "received": message.received_at.isoformat(),
         "source": message.source, "source_ref": message.source_ref, "raw_kept": message.raw is not None,
     }
@@ -56,7 +57,7 @@ def show_escalation(robot: Robot, escalation_id: int, out: TextIO) -> int:
                        for a in ledger.audit_trail(escalation.message_id)]
     record["how_to_resolve"] = [f"lae-robot escalations resolve {escalation_id} --case SAGSNUMMER",
                                 f'lae-robot escalations reject {escalation_id} --note "begrundelse"']
-    print(json.dumps(record, ensure_ascii=False, indent=2), file=out)
+    print(json.dumps(mask_deep(record), ensure_ascii=False, indent=2), file=out)
     return 0
 
 

@@ -14,6 +14,7 @@ from robot.commands.extract import MAIL_SUFFIXES, expand
 from robot.ledger.base import StoredDocument
 from robot.notify.delivery import deliver_due
 from robot.privacy import mask_cpr, mask_cpr_text
+from robot.stages.work import OPERATOR_CHANNEL
 from robot.worker import process_message
 
 
@@ -43,7 +44,10 @@ async def run_process(paths: list[Path], robot: Robot, *, as_json: bool, pdf_sen
             continue
         if path.suffix.lower() not in MAIL_SUFFIXES and raw[:1024].find(b"%PDF-") >= 0:
             raw = wrap_pdf(path, raw, pdf_sender)
-        intake = ledger.accept(raw, source="file", source_ref=str(path))
+            source, mailbox = OPERATOR_CHANNEL  # the operator vouches for the sender they name
+        else:
+            source, mailbox = "file", None
+        intake = ledger.accept(raw, source=source, source_ref=str(path), mailbox=mailbox)
         repeat = intake.duplicate and ledger.message(intake.message_id).state == "done"
         if not repeat:
             await process_message(intake.message_id, robot.services)
@@ -63,8 +67,8 @@ def outcome_record(file: str, document: StoredDocument, *, repeat: bool, deferre
     outcome = document.outcome or ("retry" if deferred else "unfinished")
     decision = document.decision or {}
     return {
-        "file": file,
-        "attachment": document.name,
+        "file": mask_cpr_text(file),
+        "attachment": mask_cpr_text(document.name) if document.name else None,
         "part": document.part,
         "message": document.message_id,
         "document": document.id,
@@ -76,7 +80,7 @@ def outcome_record(file: str, document: StoredDocument, *, repeat: bool, deferre
         "blanket": document.blanket,
         "kind": document.kind,
         "detail": mask_cpr_text(document.detail or ""),
-        "explanation": decision.get("explanation", []),
+        "explanation": [mask_cpr_text(str(line)) for line in decision.get("explanation", [])],
         "repeat": repeat,
     }
 

@@ -14,8 +14,8 @@ def extraction_record(file: str, attachment: str | None, extraction: Extraction,
     cpr = extraction.cpr.cpr if extraction.cpr else None
     blanket = extraction.blanket
     return {
-        "file": file,
-        "attachment": attachment,
+        "file": _text(file, reveal_cpr),
+        "attachment": _text(attachment, reveal_cpr) if attachment else attachment,
         "cpr": _cpr(cpr, reveal_cpr) if cpr else None,
         "blanket": f"LÆ {blanket.code}" if blanket and blanket.code else None,
         "kind": blanket.kind if blanket else None,
@@ -34,7 +34,7 @@ def extraction_record(file: str, attachment: str | None, extraction: Extraction,
 def problem_record(file: str, part: str | None, reason: Reason, detail: str, reveal_cpr: bool) -> dict[str, Any]:
     """The record for a mail, or a part of one (MIME part path), that yields no document to read."""
     return {
-        "file": file, "attachment": None, "part": part, "cpr": None, "blanket": None, "kind": None,
+        "file": _text(file, reveal_cpr), "attachment": None, "part": part, "cpr": None, "blanket": None, "kind": None,
         "status": reason.value, "detail": _text(detail, reveal_cpr), "evidence": {},
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from dataclasses import replace
 import json
 import os
 import re
@@ -299,6 +300,29 @@ async def test_lookup_returns_all_cases_of_the_citizen(archive: FolderArchive) -
     assert not second.is_open and second.caseworker_email is None and second.team is None and second.title is None
     assert await archive.lookup(f"{CITIZEN[:6]}-{CITIZEN[6:]}") == cases
     assert await archive.lookup("1111111118") == []
+
+
+async def test_a_name_column_gives_the_citizens_name_and_turns_the_name_check_on(
+    archive: FolderArchive, register: Path, root: Path
+) -> None:
+    assert archive.name_source() is None  # no name column: the check is off
+    rows = REGISTER.splitlines()
+    named_rows = [rows[0] + ",name", rows[1] + ",Anders Jensen", *(row + "," for row in rows[2:])]
+    register.write_text("\n".join(named_rows) + "\n", encoding="utf-8")
+    named = FolderArchive(root, register)
+    (first, second) = await named.lookup(CITIZEN)
+    assert (first.citizen_name, second.citizen_name) == ("Anders Jensen", None)
+    assert named.name_source() == "the case register's name column (1 of 3 cases named)"
+    assert "1 with the citizen's name" in (await named.health()).detail
+
+
+async def test_the_sidecar_masks_a_cpr_in_the_mails_names(archive: FolderArchive, root: Path) -> None:
+    named = replace(metadata(), attachment_name=f"LÆ125_{CITIZEN[:6]} {CITIZEN[6:]}.pdf",
+                    message_id=f"<{CITIZEN}@rn.dk>")
+    receipt = await archive.file(case(), PDF, named)
+    sidecar = (root / receipt.document_ref).with_suffix(".json").read_text(encoding="utf-8")
+    assert f"LÆ125_{CITIZEN[:6]}-xxxx.pdf" in sidecar and f"<{CITIZEN[:6]}-xxxx@rn.dk>" in sidecar
+    assert CITIZEN[6:] not in sidecar
 
 
 async def test_lookup_with_no_cpr_is_rejected_without_echoing_it(archive: FolderArchive) -> None:

@@ -49,7 +49,7 @@ def test_an_imap_uidvalidity_is_shown_as_the_server_gave_it(log_output: io.Strin
     """Operators compare UIDVALIDITY with the server's; it is a number the server assigns, not personal data."""
     log = structlog.get_logger("robot.test")
     log.info("imap_folder_selected", uidvalidity=1700000000)
-    log.info("imap_folder_selected", uidvalidity="0101901017", note=1700000000, uids=[0o1, 101901017])
+    log.info("imap_folder_selected", uidvalidity="0101901017", note=1101901017, uids=[0o1, 101901017])
     first, second = log_output.getvalue().splitlines()[-2:]
     assert "1700000000" in first
     assert not FULL_CPR.search(second), second  # text under the key, and the number under other keys, are masked
