@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,9 +13,13 @@ import structlog
 
 from robot import __version__
 from robot.archive.base import CaseArchive
+from robot.archive.config import ArchiveConfigError
+from robot.archive.folder import RegisterError
 from robot.archive.dry_run import DryRunArchive
 from robot.archive.registry import build_archive
+from robot.commands.factors import factor_lines
 from robot.decisions.holder import RulebookHolder
+from robot.decisions.senders import SenderRules
 from robot.decisions.rulefile import RuleFileError
 from robot.extract.isolation import PdfReaderPool
 from robot.extract.reader import DocumentReader
@@ -25,7 +30,7 @@ from robot.notify.smtp import SmtpConfig, SmtpTransport
 from robot.notify.transport import NoticeTransport
 from robot.privacy import mask_cpr_text
 from robot.settings import Settings, SettingsError
-from robot.stages.work import RetryPolicy, Services
+from robot.stages.work import OPERATOR_CHANNEL, RetryPolicy, Services
 
 if TYPE_CHECKING:
     from robot.daemon import Daemon
@@ -65,6 +70,7 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
                 ledger=ledger, reader=reader, rules=rules.current, archive=archive, limits=settings.limits,
                 robot_version=__version__, operators=settings.notify.operators,
                 retry=RetryPolicy(retry.first_seconds, retry.max_seconds, retry.max_attempts),
+                trusted_channels=trusted_channels(settings),
             )
             yield Robot(settings=settings, services=services, transport=transport, rules=rules)
     finally:
@@ -73,6 +79,43 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
         if archive is not None:
             await archive.close()
         ledger.close()
+
+
+def trusted_channels(settings: Settings) -> frozenset[tuple[str, str]]:
+    """The (source, mailbox) pairs declared `trusted_channel = true`, and the operator's own `process` of bare PDFs.
+    Only the flag is read here; `run` checks the rest of each ingress table."""
+    config = str(settings.base_dir / "config")
+    channels = {OPERATOR_CHANNEL}
+    smtp = settings.ingress.smtp
+    if settings.ingress.smtp_enabled and _flag(smtp, "trusted_channel", "ingress.smtp", config):
+        channels.add(("smtp", str(smtp.get("name", "smtp"))))
+    for name, table in settings.ingress.imap.items():
+        if isinstance(table, dict) and _flag(table, "trusted_channel", f"ingress.imap.{name}", config):
+            channels.add(("imap", name))
+    return frozenset(channels)
+
+
+async def describe_factors(settings: Settings, senders: SenderRules) -> list[str]:
+    """The safety factors these settings and rules give, asking the configured archive whether it knows names."""
+    archive: CaseArchive | None = None
+    name_source: str | None = None
+    problem: str | None = None
+    try:
+        archive = build_archive(settings.archive.adapter, _archive_table(settings), settings.base_dir)
+        name_source = await asyncio.to_thread(archive.name_source)
+    except (ArchiveConfigError, RegisterError) as error:
+        problem = mask_cpr_text(str(error))
+    finally:
+        if archive is not None:
+            await archive.close()
+    return factor_lines(senders, trusted_channels(settings), name_source, problem)
+
+
+def _flag(table: dict[str, object], key: str, section: str, config: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise SettingsError(config, f"{section}.{key}", f"true or false, got {value!r}")
+    return value
 
 
 def _archive_table(settings: Settings) -> dict[str, object]:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 
-from robot.app import attach_ingresses, open_robot
+import structlog
+
+from robot.app import attach_ingresses, describe_factors, open_robot
+from robot.commands.factors import placeholder_warning
 from robot.daemon import Daemon
 from robot.observe.http import ObservabilityServer
 from robot.observe.metrics import Metrics
 from robot.scheduler import build_scheduler
 from robot.settings import Settings, SettingsError
+
+log = structlog.get_logger(__name__)
 
 _CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -19,6 +24,11 @@ async def run_daemon(settings: Settings, config_name: str) -> int:
         raise SettingsError(config_name, "schedule.digest_time", f"a time HH:MM, got {settings.schedule.digest_time!r}")
     metrics = Metrics()
     async with open_robot(settings) as robot:
+        warning = placeholder_warning(robot.rules.current().senders)
+        if warning:
+            log.warning("authserv_id_placeholder", warning=warning)
+        for line in await describe_factors(settings, robot.rules.current().senders):
+            log.info("safety_factor", factor=line)
         daemon = Daemon(robot, metrics)
         attach_ingresses(daemon, settings, config_name)
         observe = ObservabilityServer(settings.observe.host, settings.observe.port, metrics, daemon.health)

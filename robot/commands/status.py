@@ -46,8 +46,9 @@ def _health(host: str, port: int) -> dict[str, Any]:
         return {"url": url, "status": "not running", "error": str(getattr(error, "reason", error))}
 
 
-def run_status(settings: Settings, as_json: bool, out: TextIO) -> int:
+def run_status(settings: Settings, as_json: bool, out: TextIO, factors: list[str] | None = None) -> int:
     status = collect_status(settings)
+    status["safety_factors"] = factors or []
     if as_json:
         print(json.dumps(status, ensure_ascii=False, indent=2), file=out)
         return 0
@@ -59,4 +60,8 @@ def run_status(settings: Settings, as_json: bool, out: TextIO) -> int:
         print(f"{key}: {status.get(key)}", file=out)
     if status.get("oldest_unfinished"):
         print(f"oldest unfinished message received {status['oldest_unfinished']}", file=out)
+    if status["safety_factors"]:
+        print("safety factors:", file=out)
+        for line in status["safety_factors"]:
+            print(f"  {line}", file=out)
     return 0

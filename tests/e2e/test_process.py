@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import socket
 import sqlite3
@@ -17,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.gateway import stamped
 from tests.pdf_factory import text_pdf
+from tests.cpr_scanner import FULL_CPR  # one scanner for every e2e output
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 MAILS = sorted(str(p) for p in (SAMPLES / "mail").glob("*.eml"))
-FULL_CPR = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 EXPECTED = [json.loads(line) for line in (SAMPLES / "expected_process.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
@@ -86,6 +86,47 @@ def test_samples_are_filed_or_escalated_as_expected(home: Home) -> None:
         assert sidecar["evidence"]["decision"]["rule"] == "attester-til-sygedagpenge-og-afklaring"
 
 
+def test_with_the_citizens_names_in_the_register_the_samples_file_the_same(home: Home) -> None:
+    # samples/cases_with_names.csv: the same cases with the names as the case system writes them ("Rasmussen,
+    # Sofie", "Jesper Soegaard", "RASMUS HUSSEIN"): every printed patient name must match, so the outcomes stay
+    shutil.copy(SAMPLES / "cases_with_names.csv", home.folder / "var" / "cases.csv")
+    got = by_document(home.process(*MAILS))
+    for expected in EXPECTED:
+        record = got[(expected["file"], expected["attachment"] or "")]
+        assert (record["outcome"], record["case_id"], record["reason"]) == (
+            expected["outcome"], expected["case_id"], expected["reason"]), (expected["note"], record["explanation"])
+        if record["outcome"] == "filed":
+            assert any(line.startswith("name: the printed patient name matches") for line in record["explanation"])
+
+
+def test_a_certificate_whose_printed_name_is_someone_elses_is_not_filed(home: Home, tmp_path: Path) -> None:
+    # the register knows 220487-0503 as Sofie Rasmussen; the certificate names Hans Rasmussen beside that CPR
+    shutil.copy(SAMPLES / "cases_with_names.csv", home.folder / "var" / "cases.csv")
+    pdf = text_pdf([["LÆ 125 Statusattest", "Navn: Hans Rasmussen", "CPR-nr.: 220487-0503",
+                     "Borgeren er fortsat uarbejdsdygtig."]])
+    path = tmp_path / "wrong_name.eml"
+    path.write_bytes(mail_with_pdf(pdf))
+    (record,) = home.process(str(path))
+    assert (record["outcome"], record["reason"]) == ("escalated", "name_mismatch")
+    assert home.archived() == []
+    assert any("Hans Rasmussen" in line and "Rasmussen, Sofie" in line for line in record["explanation"])
+
+
+def test_check_rules_and_status_say_which_safety_factors_are_active(home: Home, tmp_path: Path) -> None:
+    checked = home.run("check-rules").stdout
+    assert "name: off, the case archive knows no citizen names" in checked
+    assert "trusted channel (none declared)" in checked
+    assert "WARNING: senders.toml authserv_ids still holds the placeholder mx.kommune.example" in checked
+    shutil.copy(SAMPLES / "cases_with_names.csv", home.folder / "var" / "cases.csv")
+    status = json.loads(home.run("status", "--json").stdout)
+    assert any(line.startswith("name: on") and "(13 of 13 cases named)" in line for line in status["safety_factors"])
+    # a mailbox declared a trusted channel is named as one
+    with home.config.open("a", encoding="utf-8") as config:
+        config.write('[ingress.imap.tunnel]\nhost = "imap.kommune.example"\nusername = "lae"\n'
+                     'password_env = "LAE_PW"\ntrusted_channel = true\n')
+    assert "trusted channel (imap:tunnel)" in home.run("check-rules").stdout
+
+
 def test_every_document_gets_a_notice_without_cpr(home: Home) -> None:
     home.process(*MAILS)
     notices = home.notices()
@@ -142,7 +183,7 @@ def mail_with_pdf(pdf: bytes, sender: str = "psykiatri.attester@rn.dk", subject:
     mail["Message-ID"] = f"<{abs(hash((pdf, subject, body)))}@rn.dk>"
     mail.set_content(body)
     mail.add_attachment(pdf, maintype="application", subtype="pdf", filename="attest.pdf")
-    return mail.as_bytes()
+    return stamped(mail.as_bytes(), sender)
 
 
 def test_printed_case_number_chooses_among_eligible_cases(home: Home, tmp_path: Path) -> None:
