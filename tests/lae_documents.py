@@ -22,7 +22,7 @@ FIRST = ("Anders", "Mette", "Søren", "Kirsten", "Jens", "Hanne", "Lars", "Åse"
 LAST = ("Jensen", "Nielsen", "Hansen", "Pedersen", "Østergaard", "Ærenlund", "Bøgh", "Al-Hassan", "Kowalski",
         "Damgaard", "Møller", "Kjærsgaard", "Frandsen")
 RELATIONS = ("pårørende", "far", "mor", "ægtefælle", "samlever", "søn", "datter", "værge", "kontaktperson",
-             "bror", "søster", "barn", "partner")
+             "bror", "søster", "barn", "partner", "plejefar", "ekskone", "nabo", "veninde", "bisidder", "tolk")
 SPACES = (" ", "\u00a0", "\u2009", "\u202f")
 DASHES = ("-", "\u2013", "\u2011", "\u2212")
 
@@ -119,7 +119,14 @@ def patient_block(draw: st.DrawFn, digits: str, name: str, fields: bool = True) 
     or label and value cells), or a form field."""
     label = draw(st.sampled_from(PATIENT_LABELS)).format(name=name)
     value = draw(written(digits))
-    layout = draw(st.sampled_from(("line", "line", "next_line", "header_row", "cells", *(("field",) if fields else ()))))
+    layout = draw(st.sampled_from(("line", "line", "next_line", "header_row", "cells", "banner", "banner_age",
+                                   *(("field",) if fields else ()))))
+    if layout == "banner":  # an EPJ printout's patient banner: the number, then the name (never ten bare digits
+        # without any label: that is how identifiers are printed, and the reader does not take it)
+        return [f"{value if not value.isdigit() else digits[:6] + '-' + digits[6:]} {name}"], []
+    if layout == "banner_age":
+        return [f"{name.split()[-1].upper()}, {name.split()[0]} {label if 'CPR' in label else 'CPR-nr.'} "
+                f"{value if ' ' not in value else digits[:6] + '-' + digits[6:]} {draw(st.integers(18, 80))} år"], []
     if layout == "next_line":
         return [label, value], []
     if layout == "header_row":
@@ -136,7 +143,7 @@ def patient_block(draw: st.DrawFn, digits: str, name: str, fields: bool = True) 
 def decoy_block(draw: st.DrawFn) -> list[str]:
     """An identifier, account or phone number with its label; ten-digit ones often read as a valid birth date."""
     label = draw(st.sampled_from(DECOY_LABELS))
-    kind = draw(st.sampled_from(("ten", "ten", "bank", "phone", "location", "date")))
+    kind = draw(st.sampled_from(("ten", "ten", "bank", "phone", "location", "date", "range")))
     if kind == "ten":
         number = draw(cpr_numbers(mod11_only=draw(st.booleans())))
         value = draw(st.sampled_from((number, f"{number[:6]}-{number[6:]}")))
@@ -150,6 +157,11 @@ def decoy_block(draw: st.DrawFn) -> list[str]:
         return [f"Tlf.: {draw(st.integers(20000000, 99999999))}"]
     if kind == "location":
         return [f"Lokationsnummer: 579{draw(st.integers(10**9, 10**10 - 1))}"]
+    if kind == "range":
+        first = draw(st.dates(min_value=date(2020, 1, 1), max_value=TODAY))
+        last = first + timedelta(days=draw(st.integers(1, 300)))
+        shape = draw(st.sampled_from(("%d.%m.%Y", "%d.%m.%y")))
+        return [f"Sygemeldt i perioden {first.strftime(shape)} - {last.strftime(shape)}"]
     day = draw(st.dates(min_value=date(2020, 1, 1), max_value=TODAY))
     return [f"Dato: {day:%d.%m.%Y}"]
 
@@ -169,18 +181,26 @@ def relative_block(draw: st.DrawFn, digits: str) -> list[str]:
         [f"{name} ({relation})  {value}"],
         [f"Patientens {relation}, {name} ({label or 'CPR'} {value}), er orienteret."],
         [f"Navn: {name}", f"{label or 'CPR-nr.'} {value}", f"Relation: {relation}"],
+        [f"Ledsaget af {name}, {label or 'cpr.nr.'} {value}"],
+        [f"Oplysninger givet af {name}, {label or 'CPR'} {value}"],
+        [f"Kontakt ved behov: {name} ({label or 'CPR nr.'} {value}), tlf. 46 93 26 15"],
     ]
     return draw(st.sampled_from(layouts))
 
 
 @st.composite
 def documents(draw: st.DrawFn, *, relative: bool | None = None, second: bool | None = None,
-              fields: bool = True) -> Document:
+              fields: bool = True, absent: bool = False) -> Document:
     """A certificate-like document. `relative`/`second`: force (True), forbid (False) or draw (None) a relative's
-    number and a second patient; `fields`: whether a number may sit in a form field."""
+    number and a second patient; `fields`: whether a number may sit in a form field; `absent`: the patient's number
+    is not printed at all, only the name."""
     patient = draw(cpr_numbers())
     name = draw(names())
-    lines, form_fields = draw(patient_block(patient, name, fields))
+    if absent:
+        lines, form_fields = [draw(st.sampled_from((f"Patient: {name}", f"Navn: {name}", f"Borgerens navn {name}",
+                                                    f"Vedr.: {name}")))], []
+    else:
+        lines, form_fields = draw(patient_block(patient, name, fields))
     blocks = [["LÆ 125", "Statusattest"], lines]
     blocks += [draw(decoy_block()) for _ in range(draw(st.integers(0, 4)))]
     blocks += [[line] for line in draw(st.lists(st.sampled_from(FILLER), max_size=6))]

@@ -1,47 +1,12 @@
-"""Compares the patient name a document prints with the citizen's name in the case system, tolerantly: order,
-middle names, case, hyphens, accents and æ/ae, ø/oe, å/aa do not matter; different names do."""
+"""Checks the patient names a document prints against the citizen's name in the case system (the second factor)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from robot.extract.name_match import names_match
 from robot.model import Case, PrintedName
-
-_DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ß": "ss"})
-_NOT_LETTER = re.compile(r"[^a-z]+")
-# At least this many whole words (not initials) of the two names must agree.
-MIN_SHARED_WORDS = 2
-
-
-def name_words(name: str) -> tuple[str, ...]:
-    """A name as comparable words: lower case, Danish letters spelt out, accents dropped, split at anything else."""
-    text = name.casefold().translate(_DANISH)
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    return tuple(word for word in _NOT_LETTER.split(text) if word)
-
-
-def names_match(known: str, printed: str) -> bool:
-    """Every word of the shorter name is in the longer one (an initial matches a word it begins), and at least
-    MIN_SHARED_WORDS whole words agree: "Anders Juul Jensen" ~ "Jensen, Anders" ~ "ANDERS JENSEN"; "Hans Jensen" is
-    not "Anders Jensen"."""
-    a, b = name_words(known), name_words(printed)
-    shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
-    if not shorter:
-        return False
-    shared = 0
-    for word in shorter:
-        if len(word) == 1:
-            if not any(other.startswith(word) for other in longer):
-                return False
-        elif word in longer:
-            shared += 1
-        else:
-            return False
-    return shared >= MIN_SHARED_WORDS
-
 
 @dataclass(frozen=True)
 class NameCheck:

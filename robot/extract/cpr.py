@@ -12,6 +12,7 @@ The invariant, in README "How a CPR number is read":
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -19,9 +20,11 @@ from datetime import date
 from robot.extract.cpr_fields import field_label, field_label_text, joined_part_fields, printed_label_for_field
 from robot.extract.cpr_labels import (
     CPR_LABEL,
+    NAME_AFTER,
     NAME_BEFORE,
     Label,
     LabelKind,
+    Taint,
     has_cpr_label,
     label_before,
     names_other_person,
@@ -35,6 +38,7 @@ from robot.extract.cpr_text import (
     digit_runs,
     has_separator,
     joined,
+    leading_value,
     normalise,
     readings,
     value_of,
@@ -42,8 +46,16 @@ from robot.extract.cpr_text import (
 from robot.model import CprCandidate, CprResult, CprVerdict, Evidence, FormField, PdfContent, Reason
 
 _MOD11_WEIGHTS = (4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
+# A CPR number its printer masked ("150544-****", "150544-xxxx"): someone's number is there, unreadable.
+MASKED_CPR = re.compile(r"(?<![\d.])(\d{6})\s?-?\s?(?:[*xX•●]{4})(?![\w*])")
 # A CPR label's value: a run of at least this many digits is an attempt at a number (fewer: "se side 2").
 _VALUE_MIN_DIGITS = 6
+# A line this short is a fragment of a wrapped table cell: the label before a number may span it and the line above.
+_CELL_FRAGMENT = 12
+# A line that labels the number starting the next line is at most this long (or ends in a colon).
+_LABEL_LINE = 40
+# How many lines below a table's header row the row with its values may take (cells wrap).
+HEADER_ROWS = 4
 
 
 def passes_mod11(digits: str) -> bool:
@@ -105,6 +117,8 @@ def judge(candidates: tuple[CprCandidate, ...]) -> CprResult:
     accepted = {c.digits for c in candidates if c.verdict is CprVerdict.ACCEPTED}
     others = {c.digits for c in candidates if c.verdict is CprVerdict.OTHER_PERSON}
     blocking = {c.digits for c in candidates if c.verdict in (CprVerdict.DOUBTFUL, CprVerdict.INVALID)} - accepted
+    # a masked number ("DDMMYY-xxxx") is the accepted one printed masked when the dates agree; else it blocks
+    blocking = {d for d in blocking if not (d.endswith("????") and any(a[:6] == d[:6] for a in accepted))}
     invalid = {c.digits for c in candidates if c.verdict is CprVerdict.INVALID}
     if len(accepted) == 1 and not blocking and not others:
         return CprResult(cpr=next(iter(accepted)), reason=None, candidates=candidates)
@@ -133,9 +147,11 @@ class _Run:
 
     run: DigitRun
     label: Label | None
-    taint: str | None  # the word that makes its line about another person
+    taint: Taint | None  # what makes its line about another person
     before: str  # the text before it on its line (or the end of the line above, when it starts its line)
     evidence: Evidence
+    after: str = ""  # the text after it on its line
+    starts_line: bool = False  # nothing but spaces before it on its line
 
 
 @dataclass(frozen=True)
@@ -145,40 +161,57 @@ class _Scan:
     today: date
     labelled_document: bool  # the document has a CPR label somewhere: unlabelled numbers only block
 
-    def lines(self, lines: Sequence[tuple[int, int, str]], taints: Sequence[str | None]) -> Iterator[CprCandidate]:
-        """Line by line, page by page; a number broken over a line end ("29 09" / "60-4021") is read whole."""
+    def lines(self, lines: Sequence[tuple[int, int, str]], taints: Sequence[Taint | None]) -> Iterator[CprCandidate]:
+        """Line by line, page by page; a number broken over a line end ("29 09" / "60-4021") is read whole, and a
+        table's header row naming a CPR column labels the one number in the row below it (however that row wraps)."""
         carry: _Run | None = None
-        previous, previous_page = "", 0
+        header: _Header | None = None
+        previous = above = ""
+        previous_page = 0
         for (page, number, text), taint in zip(lines, taints):
             if page != previous_page:  # a label at the foot of a page may have its value at the top of the next
                 if carry is not None:
                     yield from self._run(carry)
                 carry, previous_page = None, page
             runs = list(digit_runs(text))
-            contexts = [_across_lines(previous, text[: run.start]) for run in runs]
-            labels = [label_before(context) for context in contexts]
-            _label_from_header_row(previous, runs, labels)
+            contexts = [_across_lines(above, text[: run.start]) for run in runs]
+            labels = [label_before(context) if text[: run.start].strip() else _label_above(above, label_before(context))
+                      for run, context in zip(runs, contexts)]
             found = [_Run(run, label, taint, context,
                           Evidence(source="text", snippet=text.strip()[:160], page=page, line=number,
-                                   label=label.text if label else None))
+                                   label=label.text if label else None), text[run.end :],
+                          not text[: run.start].strip())
                      for run, label, context in zip(runs, labels, contexts)]
             if carry is not None:
                 # joined only when the two halves make exactly one number: a date range broken after its dash
                 # ("03.01.25-" / "17.01.25") is two dates, not a CPR
                 both = joined(carry.run, found[0].run) if found and not text[: found[0].run.start].strip() else None
                 if both is not None and value_of(both) is not None:
-                    found.pop(0)
-                    snippet = f"{carry.evidence.snippet} / {text.strip()}"[:160]
+                    second = found.pop(0)
+                    snippet = f"{carry.evidence.snippet} {text.strip()}"[:160]  # one number again, maskable
                     carry = _Run(both, carry.label, carry.taint or taint, carry.before,
-                                 replace(carry.evidence, snippet=snippet))
+                                 replace(carry.evidence, snippet=snippet), second.after)
+                    if carry.label is None and header is not None:
+                        carry, header = header.labels(carry), None
                 yield from self._run(carry)
                 carry = None
+            if header is not None:
+                header, found = header.take(found)
+            header_text = f"{previous} {text}" if len(text.strip()) <= _CELL_FRAGMENT else text  # a wrapped cell
+            if not any(ch.isdigit() for ch in header_text) and (match := CPR_LABEL.search(header_text)):
+                header = _Header(Label(LabelKind.CPR, f"{match.group(0).strip()} (table header above)"))
+            for masked in MASKED_CPR.finditer(text):
+                yield _candidate(masked.group(1) + "????", Evidence(source="text", snippet=text.strip()[:160], page=page,
+                                                                   line=number), CprVerdict.DOUBTFUL, False,
+                                 "a CPR number printed masked: whose it is cannot be read")
             for index, item in enumerate(found):
                 ends_line = not text[item.run.end:].strip(" .-/")
                 if index == len(found) - 1 and ends_line and item.run.digit_count < CPR_DIGITS:
                     carry = item  # perhaps the first half of a number the line break split
                 else:
                     yield from self._run(item)
+            # a label wrapped in a narrow table cell ("Person" / "nr." / value) is read from both lines
+            above = f"{previous} {text}" if len(text.strip()) <= _CELL_FRAGMENT else text
             previous = text
         if carry is not None:
             yield from self._run(carry)
@@ -191,7 +224,8 @@ class _Scan:
                 own_label = paired[1]
             field_taint = names_other_person(label_text)
             for value_line in normalise(form_field.value).splitlines():
-                line_taint = field_taint or names_other_person(value_line)
+                word = field_taint or names_other_person(value_line)
+                line_taint = Taint(word, True) if word else None
                 for run in digit_runs(value_line):
                     before = value_line[: run.start]
                     label = label_before(before) if before.strip() else own_label
@@ -201,6 +235,13 @@ class _Scan:
 
     def _run(self, item: _Run) -> Iterator[CprCandidate]:
         label = item.label
+        if label is not None and label.kind in (LabelKind.CPR, LabelKind.PATIENT) and value_of(item.run) is None:
+            leading = leading_value(item.run)
+            if leading is not None:  # "010388-1234 37 år": the value, then the rest read on its own
+                head, rest = leading
+                yield from self._run(replace(item, run=head))
+                yield from self._run(replace(item, run=rest, label=None, before=""))
+                return
         if label is not None and label.kind is LabelKind.CPR and item.run.digit_count >= _VALUE_MIN_DIGITS:
             yield self._cpr_value(item, label)
             return
@@ -209,6 +250,10 @@ class _Scan:
             if value is not None and self._born(value) is not None:
                 yield self._patient_value(item, value, label)
                 return
+        full = value_of(item.run)
+        if full is not None and full.full_year is not None:  # "(01.02.2000-1234)": the date with its full year
+            yield self._unlabelled_number(item, full.digits, whole=True, glued=False, separated=True,
+                                          full_year=full.full_year)
         for reading in readings(item.run):
             yield self._unlabelled(item, reading)
 
@@ -250,25 +295,31 @@ class _Scan:
                           f"after {label.text}, naming the patient; valid birth date", born)
 
     def _unlabelled(self, item: _Run, reading: Reading) -> CprCandidate:
-        digits, label, evidence = reading.digits, item.label, item.evidence
-        born = birth_date(digits, self.today)
+        return self._unlabelled_number(item, reading.digits, whole=reading.whole, glued=reading.glued,
+                                       separated=has_separator(reading))
+
+    def _unlabelled_number(self, item: _Run, digits: str, *, whole: bool, glued: bool, separated: bool,
+                           full_year: int | None = None) -> CprCandidate:
+        label, evidence = item.label, item.evidence
+        born = self._born(Value(digits, full_year))
         if born is None:
             return _candidate(digits, evidence, CprVerdict.REJECTED, False, "not a valid birth date")
-        if label is not None and label.kind is LabelKind.OTHER and not (label.generic and item.taint):
+        if label is not None and label.kind is LabelKind.OTHER and not (label.generic and item.taint and
+                                                                         item.taint.own_line):
             return _candidate(digits, evidence, CprVerdict.REJECTED, False, f"labelled as another number ({label.text})")
         if item.taint:
             return _candidate(digits, evidence, CprVerdict.OTHER_PERSON, False,
                               f"a valid birth date where the document names another person ({item.taint})", born)
-        if reading.glued:
+        if glued:
             return _candidate(digits, evidence, CprVerdict.DOUBTFUL, False,
                               "a valid birth date inside a longer number: may be a CPR", born)
         if self.labelled_document:
             return _candidate(digits, evidence, CprVerdict.DOUBTFUL, False,
                               "a valid birth date without a CPR label, in a document with CPR labels", born)
-        if reading.whole and has_separator(reading) and NAME_BEFORE.search(item.before):
+        if whole and separated and (NAME_BEFORE.search(item.before) or
+                                    (item.starts_line and NAME_AFTER.match(item.after))):
             return _candidate(digits, evidence, CprVerdict.ACCEPTED, False,
-                              "written as a CPR number right after a person's name; the document has no CPR label",
-                              born)
+                              "written as a CPR number beside a person's name; the document has no CPR label", born)
         return _candidate(digits, evidence, CprVerdict.DOUBTFUL, False,
                           "a valid birth date without a label or a name before it", born)
 
@@ -276,25 +327,37 @@ class _Scan:
 def _candidate(digits: str, evidence: Evidence, verdict: CprVerdict, labelled: bool, why: str,
                born: date | None = None, substitute: bool = False) -> CprCandidate:
     return CprCandidate(digits=digits, evidence=evidence, verdict=verdict, why=why, labelled=labelled,
-                        mod11=passes_mod11(digits), birth_date=born, substitute=substitute)
+                        mod11=digits.isdigit() and passes_mod11(digits), birth_date=born, substitute=substitute)
 
 
 # ---------------------------------------------------------------- context
 
 
-def _label_from_header_row(previous: str, runs: list[DigitRun], labels: list[Label | None]) -> None:
-    """A table whose header row names the columns ("Navn  CPR-nr.  Adresse") and whose next row holds the values:
-    the one number in that row without a label of its own is the CPR column's value. With two or more such
-    numbers in the row none is taken (they stay unlabelled, and block)."""
-    if any(ch.isdigit() for ch in previous):
-        return
-    header = CPR_LABEL.search(previous)
-    if header is None:
-        return
-    unlabelled = [index for index, run in enumerate(runs)
-                  if labels[index] is None and run.digit_count >= _VALUE_MIN_DIGITS]
-    if len(unlabelled) == 1:
-        labels[unlabelled[0]] = Label(LabelKind.CPR, f"{header.group(0).strip()} (header row above)")
+@dataclass(frozen=True)
+class _Header:
+    """A table's header row naming a CPR column ("Navn  CPR-nr.  Adresse", also wrapped: "Personnummer/CPR-" /
+    "nr."): the one number without a label of its own in the next HEADER_ROWS lines that reads as a CPR (ten
+    digits, or ten then more after a space) is that column's value. Two such numbers in a line, and none is taken
+    (they stay unlabelled, and block)."""
+
+    label: Label
+    lines_left: int = HEADER_ROWS
+
+    def labels(self, item: _Run) -> _Run:
+        return replace(item, label=self.label, evidence=replace(item.evidence, label=self.label.text))
+
+    def take(self, found: list[_Run]) -> tuple[_Header | None, list[_Run]]:
+        """The header still waiting after this line, and the line's runs with the column's value labelled."""
+        if any(item.label is not None and item.label.kind is LabelKind.CPR for item in found):
+            return None, found  # the column's value already stands under its own label ("CPR-nr.:" / value)
+        values = [index for index, item in enumerate(found) if item.label is None and (
+            value_of(item.run) is not None or leading_value(item.run) is not None)]
+        if len(values) == 1:
+            found = [self.labels(item) if index == values[0] else item for index, item in enumerate(found)]
+            return None, found
+        if values or self.lines_left <= 1:
+            return None, found
+        return replace(self, lines_left=self.lines_left - 1), found
 
 
 def _across_lines(previous: str, before: str) -> str:
@@ -304,5 +367,14 @@ def _across_lines(previous: str, before: str) -> str:
     if tail.endswith("-"):
         return tail + before  # a word broken at its hyphen
     return before if before.strip() or not tail else f"{tail} "
+
+
+def _label_above(previous: str, label: Label | None) -> Label | None:
+    """A label found at the end of the line above a number that starts its line. A label line is short, or ends in
+    a colon, or the label is an identifier's ("... Produktionsenhedsnr."); a sentence ending in "... på baggrund af
+    journalen." labels nothing below it."""
+    if label is None or len(previous.strip()) <= _LABEL_LINE or previous.rstrip().endswith(":"):
+        return label
+    return label if re.search(r"(?:nr|nummer|id)\.?$", label.text, re.IGNORECASE) else None
 
 

@@ -70,19 +70,20 @@ def _same_row(previous: FormField, current: FormField) -> bool:
     return bool(a and b and a.group(1) == b.group(1) and int(b.group(2)) == int(a.group(2)) + 1)
 
 
-def printed_label_for_field(lines: Sequence[tuple[int, int, str]], taints: Sequence[str | None],
+def printed_label_for_field(lines: Sequence[tuple[int, int, str]], taints: Sequence[object | None],
                             fields: Sequence[FormField]) -> tuple[int, Label] | None:
     """The field a printed CPR label belongs to, when the page prints the label with no value beside it ("CPR-nr."
     and an empty box) and the value is in a form field named nothing useful ("Text3"). Paired only when there is
     exactly one such label, it is not about another person, and exactly one unlabelled field holds a number that
     reads as one CPR: anything less certain leaves the field unlabelled (and so it only blocks)."""
     valueless: list[tuple[str, bool]] = []
-    for index, (page, _, text) in enumerate(lines):
-        for match in CPR_LABEL.finditer(text):
-            after = text[match.end():]
-            following = lines[index + 1][2] if index + 1 < len(lines) else ""
-            if not any(ch.isdigit() for ch in after) and not any(ch.isdigit() for ch in following):
-                valueless.append((match.group(0).strip(), taints[index] is not None))
+    for index, (_, _, text) in enumerate(lines):
+        match = CPR_LABEL.search(text)  # one label a line: "Personnummer (CPR)" is one label
+        if match is None:
+            continue
+        following = lines[index + 1][2] if index + 1 < len(lines) else ""
+        if not any(ch.isdigit() for ch in text[match.end():]) and not following.lstrip()[:1].isdigit():
+            valueless.append((match.group(0).strip(), taints[index] is not None))
     if len(valueless) != 1 or valueless[0][1]:
         return None
     candidates = [index for index, form_field in enumerate(fields)

@@ -54,11 +54,20 @@ OTHER_PERSON = re.compile(
     rf"|\bk{_AE}reste\w*|\bpartner\w*|\bbarn(?:et|ets)?\b|\bb{_OE}rn\w*|\bs{_OE}n(?:nen|nens|s)?\b|\bdatter\w*"
     rf"|\bd{_OE}tre\w*|\bbror(?:en|ens|s)?\b|\bbroder\w*|\bs{_OE}ster\w*|\bs{_OE}skende\w*|\bbarnebarn\w*"
     rf"|\bbedste(?:far|mor|for{_AE}ld)\w*|\bsvigerfar\w*|\bsvigermor\w*|\bsvoger\w*|\bsv{_AE}gerinde\w*"
-    rf"|\bv{_AE}rge\w*|\bbisidder\w*|\bkontaktperson\w*|\bhenvisende\s+l{_AE}ge\b|\bhenviser\s*:"
-    rf"|\begen\s+l{_AE}ge\b|\bpraktiserende\s+l{_AE}ge\b|\bbehandlende\s+l{_AE}ge\b|\bmedpatient\w*"
-    r"|\banden\s+person\b",
+    rf"|\bv{_AE}rge\w*|\bbisidder\w*|\bkontaktperson\w*|\bhenviser\s*:|\bmedpatient\w*"
+    rf"|\banden\s+person\b|\bpleje(?:far|mor|for{_AE}ld|barn|s{_OE}n|datter)\w*|\beks-?(?:kone|mand|hustru|partner|"
+    rf"{_AE}gtef{_AE}lle|samlever|k{_AE}reste)\w*|\bnabo\w*|\bven(?:inde|inden|nen|ner)?\b|\bledsage\w*|\btolk\w*"
+    r"|\bkontakt\s+ved\s+behov\b|\bkontaktes\b|\b(?:givet|oplyst|meddelt|fortalt)\s+af\b|\binformant\w*",
     re.IGNORECASE,
 )
+
+# A doctor named on a line (the referring, signing, own GP ...): the doctor's own number on that line, or in the
+# block the words head ("Underskrivende læge:" / "CPR-nr.: ..."), is not the patient's. Unlike a relative, a doctor
+# mentioned in a sentence ("henvendelse fra egen læge") says nothing about the lines below.
+DOCTOR_ROLE = (rf"\b(?:egen|praktiserende|behandlende|henvisende|underskrivende|attesterende|ansvarlige?|vagthavende|"
+               rf"udfyldende|tilsynsf{_OE}rende)\s+(?:l{_AE}ge|overl{_AE}ge|speciall{_AE}ge)\b|\battestudsteder\w*")
+DOCTOR = re.compile(rf"{DOCTOR_ROLE}|\bl{_AE}gens\s+(?:cpr|person|navn)", re.IGNORECASE)  # "Lægens CPR-nr.", not
+# "Lægens vurdering" (the doctor's assessment, a section heading)
 
 # A line stating a relation ("Relation: far", "Tilknytning til patienten: datter") belongs to a record about
 # another person, whose lines may stand just above it too.
@@ -86,6 +95,8 @@ LABEL_WINDOW = 60
 BLOCK_LINES = 4
 PROSE_LINES = 1
 RELATION_LINES_ABOVE = 2
+# Two or more capitalised words (a name) right after a number: "060997-1234 Mette Brødsgaard" (an EPJ banner).
+NAME_AFTER = re.compile(r"^\s*[,(·|-]?\s*[A-ZÆØÅÄÖÜÉ][^\W\d_]*(?:[-'’][^\W\d_]+)*,?\s+[A-ZÆØÅÄÖÜÉ][^\W\d_]")
 # Two or more capitalised words (a name) right before a number: "Ida Brink Iversen, ", "Jensen, Anders (".
 NAME_BEFORE = re.compile(r"(?<![\w.])(?P<name>[A-ZÆØÅÄÖÜÉ][^\W\d_]*(?:[-'’][^\W\d_]+)*\.?"
                          r"(?:,?\s+[A-ZÆØÅÄÖÜÉ][^\W\d_]*(?:[-'’][^\W\d_]+)*\.?){1,5})\s*[,(:\-]?\s*$")
@@ -108,6 +119,8 @@ class Label:
 
 _KINDS = ((LabelKind.CPR, CPR_LABEL, CPR_LABEL_GAP, False), (LabelKind.OTHER, OTHER_LABEL, OTHER_LABEL_GAP, False),
           (LabelKind.OTHER, GENERIC_LABEL, OTHER_LABEL_GAP, True), (LabelKind.PATIENT, PATIENT_WORD, PATIENT_WORD_GAP, False))
+# A CPR label glued to the word before it by a text layer that lost the space: "FREJAPers.nr.", "HansenCPR-nr.".
+_GLUED_CPR_LABEL = re.compile(r"(?:cpr|pers\.?\s?-?nr|personn(?:r|ummer))\.?$", re.IGNORECASE)
 # At the same place a CPR label wins ("CPR-nr." is also a word ending in "nr"), then a known kind of other number,
 # then any identifier ("Patient nr." is a hospital's number), then a word naming the patient.
 _RANK = {(LabelKind.CPR, False): 3, (LabelKind.OTHER, False): 2, (LabelKind.OTHER, True): 1, (LabelKind.PATIENT, False): 0}
@@ -125,14 +138,16 @@ def label_before(context: str) -> Label | None:
     if not found:
         return None
     label = max(found, key=lambda item: (item[0], item[1]))[2]
+    if label.generic and _GLUED_CPR_LABEL.search(label.text):  # "FREJAPers.nr.": a text layer lost the space
+        return Label(LabelKind.CPR, label.text)
     if label.generic and OTHER_LABEL.search(label.text):  # "Dokument-id" names its kind: a document's number
         return Label(label.kind, label.text)
     return label
 
 
 def names_other_person(text: str) -> str | None:
-    """The word in `text` that names someone other than the patient, if any."""
-    match = OTHER_PERSON.search(text)
+    """The word in `text` that names someone other than the patient (a relative, a companion, a doctor), if any."""
+    match = OTHER_PERSON.search(text) or DOCTOR.search(text)
     return match.group(0) if match else None
 
 
@@ -140,8 +155,24 @@ def has_cpr_label(text: str) -> bool:
     return CPR_LABEL.search(text) is not None
 
 
-def other_person_lines(texts: Sequence[str]) -> list[str | None]:
-    """For each line of a page, the word that makes it about someone other than the patient, or None.
+# A doctor's block: the words at the start of a line or before a colon ("Underskrivende læge: Jürgen Frandsen").
+_DOCTOR_HEAD = re.compile(rf"^\s*(?:{DOCTOR_ROLE})|(?:{DOCTOR_ROLE})[^:\n]{{0,20}}:", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Taint:
+    """Why a line is about someone other than the patient: the word, and whether it stands on that line itself (or
+    on a line above, heading the block the line belongs to)."""
+
+    word: str
+    own_line: bool
+
+    def __str__(self) -> str:
+        return self.word if self.own_line else f"{self.word}, in the lines above"
+
+
+def other_person_lines(texts: Sequence[str]) -> list[Taint | None]:
+    """For each line, the word that makes it about someone other than the patient, or None.
 
     A line naming another person is about them, and so is the next line (the sentence may run on). Where the word
     heads a block (at the start of the line, before a colon, in parentheses: "Pårørende" / "Navn: ..." /
@@ -149,23 +180,25 @@ def other_person_lines(texts: Sequence[str]) -> list[str | None]:
     again. A line stating a relation ("Relation: far") also takes the RELATION_LINES_ABOVE lines above it, and heads
     a block.
     """
-    taints: list[str | None] = [None] * len(texts)
+    taints: list[Taint | None] = [None] * len(texts)
     block_word, block_left = "", 0
     for index, text in enumerate(texts):
         relation = RELATION_LINE.match(text)
         word = names_other_person(text) or (relation.group(0).strip(" :") if relation else None)
         if word:
-            taints[index] = word
+            taints[index] = Taint(word, True)
             if relation:
                 for above in range(max(0, index - RELATION_LINES_ABOVE), index):
-                    taints[above] = taints[above] or word
-            if relation or BLOCK_HEAD.search(text):
+                    taints[above] = taints[above] or Taint(word, False)
+            if relation or BLOCK_HEAD.search(text) or _DOCTOR_HEAD.search(text):
                 block_word, block_left = word, BLOCK_LINES
-            else:
+            elif OTHER_PERSON.search(text):  # a sentence about a relative: the line it runs on into
                 block_word, block_left = word, max(block_left - 1, PROSE_LINES)
+            else:  # a doctor in a sentence or a table's column: that line only
+                block_left = max(block_left - 1, 0)
         elif PATIENT_LINE.match(text):
             block_left = 0
         elif block_left > 0:
-            taints[index] = f"{block_word}, in the lines above"
+            taints[index] = Taint(block_word, False)
             block_left -= 1
     return taints

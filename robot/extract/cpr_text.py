@@ -85,16 +85,31 @@ def digit_runs(text: str) -> Iterator[DigitRun]:
 
 
 def readings(run: DigitRun) -> Iterator[Reading]:
-    """Every window of whole consecutive groups that holds exactly ten digits, left to right."""
+    """Every window of whole consecutive groups that holds exactly ten digits grouped as a CPR number may be, left to
+    right. Not a CPR's grouping: a break after eight digits, a four-digit group before the last (a year: the date
+    range "05.05.2024 - 07.08.2024" holds ten digits "05 05 2024 07" that are no number)."""
     groups = run.groups
     for first in range(len(groups)):
         total = 0
         for last in range(first, len(groups)):
             total += len(groups[last])
-            if total == CPR_DIGITS:
+            if total == CPR_DIGITS and _cpr_grouping(groups[first : last + 1]):
                 yield Reading(run, first, last)
             if total >= CPR_DIGITS:
                 break
+
+
+def _cpr_grouping(groups: tuple[str, ...]) -> bool:
+    if all(len(group) == 1 for group in groups) or len(groups) == 1:
+        return True
+    if any(len(group) == 4 for group in groups[:-1]):
+        return False
+    position = 0
+    for group in groups[:-1]:
+        position += len(group)
+        if position == 8:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -117,6 +132,28 @@ def value_of(run: DigitRun) -> Value | None:
         return Value(digits)
     if tuple(len(group) for group in run.groups) in _FULL_YEAR_SHAPES:
         return Value(digits[:4] + digits[6:], int(digits[4:8]))
+    return None
+
+
+# How a CPR is printed when something else follows it after a space: DDMMYY-SSSS, DD MM YY-SSSS, one run of ten.
+_LEADING_SHAPES = ((6, 4), (2, 2, 2, 4), (10,))
+
+
+def leading_value(run: DigitRun) -> tuple[DigitRun, DigitRun] | None:
+    """A CPR printed in a usual grouping at the start of a longer run, and the rest of the run after the space that
+    ends it: "010388-1234 37 år" (the age), "091268 1234 09.12.1968" (a birth-date column)."""
+    total, sizes = 0, []
+    for index, group in enumerate(run.groups[:-1]):
+        total += len(group)
+        sizes.append(len(group))
+        if total == CPR_DIGITS:
+            if tuple(sizes) in _LEADING_SHAPES and run.separators[index] == " ":
+                head = DigitRun(run.start, run.end, run.groups[: index + 1], run.separators[:index])
+                rest = DigitRun(run.start, run.end, run.groups[index + 1 :], run.separators[index + 1 :])
+                return head, rest
+            return None
+        if total > CPR_DIGITS:
+            return None
     return None
 
 

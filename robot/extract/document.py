@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from robot.decisions.catalogue import CERTIFICATE_KINDS, Catalogue
 from robot.extract.blanket import find_blanket
 from robot.extract.cpr import find_cpr
-from robot.extract.patient_name import find_patient_names
+from robot.extract.patient_name import conflicting_names, find_patient_names
 from robot.model import Extraction, PdfContent, PdfFailure, Reason
 
 
@@ -19,6 +20,13 @@ def analyse(read: PdfContent | PdfFailure, catalogue: Catalogue, today: date | N
         return Extraction(reason=Reason.NO_TEXT_LAYER, cpr=None, blanket=None, pages=read.pages, engine=read.engine,
                           detail="no text on any page and no filled form field (scanned image?)")
     cpr = find_cpr(read, today)
+    names = find_patient_names(read, cpr)
+    if conflicting_names(names) is not None:
+        # the CPR stands beside one person and the document names another as its patient: whose number is it?
+        cpr = replace(cpr, cpr=None, reason=Reason.AMBIGUOUS_CPR,
+                      detail="the document prints two different names for its patient: the CPR number may be "
+                             "someone else's")
+        names = ()
     blanket = find_blanket(read, catalogue)
     reason: Reason | None
     if blanket.kind is not None and blanket.kind not in CERTIFICATE_KINDS:
@@ -30,7 +38,7 @@ def analyse(read: PdfContent | PdfFailure, catalogue: Catalogue, today: date | N
     else:
         reason, detail = None, blanket.why
     return Extraction(reason=reason, cpr=cpr, blanket=blanket, detail=detail, pages=read.pages, engine=read.engine,
-                      content=read, patient_names=find_patient_names(read, cpr))
+                      content=read, patient_names=names)
 
 
 def _cpr_detail(reason: Reason) -> str:

@@ -8,67 +8,67 @@ from collections.abc import Iterator, Sequence
 
 from robot.extract.cpr_labels import CPR_LABEL, NAME_BEFORE, OTHER_LABEL, other_person_lines
 from robot.extract.cpr_text import DigitRun, digit_runs, normalise, readings, value_of
+from robot.extract.name_match import names_match
 from robot.model import CprResult, CprVerdict, Evidence, PdfContent, PrintedName
 
 # A label whose value is the patient's name: "Navn", "Patientens navn", "Borger", "Patient", "Vedr." ...
 _QUALIFIER = r"(?:\s*\([^)]{0,40}\))?"  # "Navn (fulde)", "Borger (navn og personnummer)"
 NAME_LABEL = re.compile(
     r"^\s*navn\s*(?:og|,|/)\s*(?:cpr|pers)[\w.\-]*"
+    r"|^\s*(?:efternavn\s*(?:,|/|og)\s*fornavn|fornavn\s*(?:,|/|og)\s*efternavn|for-?\s*og\s+efternavn)\b:?"
     r"|^\s*(?:cpr|pers)[\w.\-]*\s+og\s+navn\b"
     r"|^\s*(?:(?:patientens|borgerens|borgers|patients|sikredes|den\s+sygemeldtes)\s+)?(?:fulde\s+)?navn\b\.?"
     rf"{_QUALIFIER}(?:\s+p(?:å|aa)\s+(?:borger|patient)(?:en)?)?"
     rf"|^\s*(?:patient|borger|pt\.?|sygemeldte|ans(?:ø|oe)ger|sikrede|klient)\b{_QUALIFIER}\s*:?"
     r"|\bpatient(?:en)?\b\s*:|\bborger(?:en)?\b\s*:|\bpt\.\s*:|\bsygemeldte\s*:|\bans(?:ø|oe)ger\s*:"
-    r"|\bvedr\b\.?|\bvedr(?:ø|oe)rende\b|\bang(?:å|aa)ende\b|\bang\.",
+    r"|^\s*(?:vedr\b\.?|vedr(?:ø|oe)rende\b|ang(?:å|aa)ende\b|ang\.)",  # a subject line, not "Attest vedr. ..."
     re.IGNORECASE,
 )
-# How far from a line holding the patient's CPR a labelled name may stand (lines on the same page).
-NAME_LINES_AROUND = 3
 # One word of a name: letters, with hyphens, apostrophes or a dot (an initial) inside or after.
 _NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.\-]*(?:[-'’][^\W\d_]+)*\.?$")
 _SPLIT = re.compile(r"\s*(?:,|\(|\)|;|\s{2,}|\s[-|/]\s|\bcpr\b|\bfødt\b|\bf\.|:)\s*", re.IGNORECASE)
 _MIN_WORDS, _MAX_WORDS = 2, 6
 # Words that begin a name field's neighbour, never part of a name.
 _NOT_NAMES = frozenset({"cpr", "nr", "personnummer", "adresse", "tlf", "telefon", "født", "lægeattest", "attest",
-                        "statusattest", "og", "vedr", "vedrørende", "navn", "patient", "borger", "til", "fra"})
+                        "statusattest", "og", "vedr", "vedrørende", "navn", "patient", "borger", "til", "fra",
+                        "patientens", "borgerens", "borgers", "sikredes", "fulde", "efternavn", "fornavn",
+                        "undertegnede", "personnr", "pers", "sygemeldte", "klient", "ansøger", "alder", "dato"})
 
 
 def find_patient_names(content: PdfContent, cpr: CprResult) -> tuple[PrintedName, ...]:
-    """The names printed for the patient, best evidence first: on the lines holding the accepted CPR; else after a
-    name label within NAME_LINES_AROUND lines of them; else in form fields labelled as a name. Empty when the CPR
-    was not accepted or no name is printed."""
+    """Every name the document prints for its patient: beside the accepted CPR (on its line, or ending the line above
+    a number that starts its line), after each name label anywhere (also on the next line when the label ends its
+    line), and in form fields labelled as a name; never on a line about another person. Empty when the CPR was not
+    accepted."""
     if cpr.cpr is None:
         return ()
     accepted = [c.evidence for c in cpr.candidates if c.verdict is CprVerdict.ACCEPTED and c.digits == cpr.cpr]
     places = {(e.page, e.line) for e in accepted if e.source == "text"}
-    by_page: dict[int, list[tuple[int, str]]] = {}
-    for line in content.lines:
-        by_page.setdefault(line.page, []).append((line.line, normalise(line.text)))
-    on_cpr_line: list[PrintedName] = []
-    around: list[PrintedName] = []
-    for page, lines in by_page.items():
-        clean = [taint is None for taint in other_person_lines([text for _, text in lines])]
-        numbers = [number for number, _ in lines]
-        for index, (number, text) in enumerate(lines):
-            if not clean[index]:
-                continue
-            if (page, number) in places:
-                starts_with_number = bool(re.match(r"^\s*\d", text))
-                above = lines[index - 1][1] if index > 0 and clean[index - 1] and starts_with_number else ""
-                on_cpr_line.extend(_names_on_cpr_line(f"{above} {text}".strip(), cpr.cpr, page, number))
-            elif any((page, numbers[other]) in places
-                     for other in range(max(0, index - NAME_LINES_AROUND), min(len(lines), index + NAME_LINES_AROUND + 1))):
-                around.extend(_labelled_names(text, lines[index + 1][1] if index + 1 < len(lines) else "", page, number))
-    for tier in (on_cpr_line, around, list(_field_names(content))):
-        if tier:
-            return _distinct(tier)
-    if places:
-        return ()
-    # the CPR came from a form field: the name labels anywhere in the document, about no one else
-    return _distinct([name for page, lines in by_page.items()
-                      for (number, text), clean in zip(lines, [t is None for t in other_person_lines(
-                          [text for _, text in lines])])
-                      if clean for name in _labelled_names(text, "", page, number)])
+    lines = [(line.page, line.line, normalise(line.text)) for line in content.lines]
+    clean = [taint is None for taint in other_person_lines([text for _, _, text in lines])]
+    beside: list[PrintedName] = []
+    labelled: list[PrintedName] = []
+    for index, (page, number, text) in enumerate(lines):
+        if not clean[index]:
+            continue
+        following = lines[index + 1][2] if index + 1 < len(lines) else ""
+        if (page, number) in places:
+            starts_with_number = bool(re.match(r"^\s*\d", text))
+            above = lines[index - 1][2] if index > 0 and clean[index - 1] and starts_with_number else ""
+            beside.extend(_names_on_cpr_line(f"{above} {text}".strip(), cpr.cpr, page, number))
+        else:
+            labelled.extend(_labelled_names(text, following, page, number))
+    return _distinct([*beside, *labelled, *_field_names(content)])
+
+
+def conflicting_names(names: Sequence[PrintedName]) -> tuple[PrintedName, PrintedName] | None:
+    """Two names the document prints for its patient that cannot be one person's ("Patient: Kasper Ærenlund" and
+    "Ledsaget af Pernille Kjær-Olsen, cpr.nr. ..."): the CPR may then be the other person's."""
+    for index, first in enumerate(names):
+        for second in names[index + 1 :]:
+            if not names_match(first.text, second.text):
+                return first, second
+    return None
 
 
 def _names_on_cpr_line(text: str, cpr: str, page: int, number: int) -> Iterator[PrintedName]:
@@ -85,7 +85,9 @@ def _names_on_cpr_line(text: str, cpr: str, page: int, number: int) -> Iterator[
     labels = [label for label in CPR_LABEL.finditer(text[:cut]) if not any(ch.isdigit() for ch in text[label.end():cut])]
     if labels:
         cut = labels[-1].start()
-    found = NAME_BEFORE.search(re.sub(r"\s+(?:med|har)\s*$", " ", text[:cut]))  # "Aksel Højer med CPR ..."
+    # "Aksel Højer med CPR ...", "MØRCH, EMIL (Patientens CPR-nummer ..."
+    found = NAME_BEFORE.search(re.sub(r"\s+(?:med|har)\s*$|\s*\(?\s*(?:patientens|borgerens|sikredes|pt\.)\s*$", " ",
+                                      text[:cut], flags=re.IGNORECASE))
     words = _name_words(found.group("name").replace(",", " ")) if found else []
     if found and words:
         shown = found.group("name").strip(" ,") if len(words) == len(found.group("name").replace(",", " ").split()) \
@@ -103,7 +105,7 @@ def _labelled_names(text: str, next_line: str, page: int, number: int) -> Iterat
     """The name after each name label on the line (or on the next line when the label ends its line)."""
     for match in NAME_LABEL.finditer(text):
         rest = text[match.end():]
-        if not rest.strip(" :.-") and next_line:
+        if not rest.strip(" :.-") and next_line and not NAME_LABEL.match(next_line):  # not the next field's label
             rest = next_line
         words = _name_value(rest)
         if words:

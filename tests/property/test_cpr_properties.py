@@ -25,6 +25,12 @@ def test_a_relatives_number_always_escalates(document: Document, seed: int) -> N
     assert result.cpr is None, _shown(document, seed)
 
 
+@given(documents(relative=True, absent=True), st.integers(0, 2**32))
+def test_without_the_patients_number_another_persons_is_never_taken(document: Document, seed: int) -> None:
+    result = find_cpr(document.content(seed), TODAY)
+    assert result.cpr is None, _shown(document, seed)
+
+
 @given(documents(relative=False, second=True), st.integers(0, 2**32))
 def test_a_second_patient_always_escalates(document: Document, seed: int) -> None:
     result = find_cpr(document.content(seed), TODAY)

@@ -97,7 +97,7 @@ def test_a_number_in_a_block_about_another_person_is_never_the_patients(lines: t
 def test_identifiers_under_their_labels_neither_count_nor_block(decoy: str) -> None:
     assert passes_mod11(RELATIVE)
     assert cpr_of("Statusattest", "CPR-nr.: 01 01 90 1017", decoy) == (PATIENT, None)
-    assert cpr_of("Statusattest", "CPR-nr.: 01 01 90-1017 0", decoy)[0] is None  # unreadable: never the decoy
+    assert cpr_of("Statusattest", "CPR-nr.: 01 01 90-10", decoy)[0] is None  # unreadable: never the decoy
 
 
 def test_a_number_split_over_a_line_break_is_read_whole() -> None:
@@ -285,3 +285,110 @@ def test_a_label_at_a_page_foot_and_a_relatives_block_over_a_page_break() -> Non
     # at each page); the same restart would have cut a relative's block at a page break
     assert find_cpr(pages(["Statusattest", "Pårørende", "Navn: Hans Jensen"], ["CPR-nr.: 120365-1038"]),
                     TODAY).cpr is None
+
+
+# ---------------------------------------------------------------- classes a second blind corpus found (named)
+
+
+@pytest.mark.parametrize("line", [
+    "Ledsaget af Pernille Kjær-Olsen, cpr.nr. 120365-1038",
+    "Oplysninger givet af Mikkel Østergaard, CPR 120365 1038",
+    "Kontakt ved behov: Dorthe Thomsen (CPR nr. 120365 1038), tlf. 46 93 26 15",
+    "Pårørende: Henrik Gulddal (plejefar), CPR nr. 120365-1038",
+    "Pårørende: Ida Lund-Sørensen (ekskone), CPR 120365-1038",
+    "Rikke Olsen (nabo), CPR nr. 120365-1038",
+    "Tolk: Ahmad Hussein, cpr 120365-1038",
+])
+def test_a_companion_informant_or_contact_is_another_person(line: str) -> None:
+    # the patient's own number is absent: the other person's must never stand in for it
+    assert cpr_of("LÆ 125 Statusattest", "Patient Kasper Ærenlund", line)[0] is None
+
+
+@pytest.mark.parametrize(("line", "why"), [
+    ("ØSTERGAARD, Hanne Lund Cpr-nummer 01 01 90-1017 37 år", "the age after the number"),
+    ("Holm-Jørgensen, Niels  010190 1017 01.01.1990 Åboulevarden 60", "a birth-date column after it"),
+])
+def test_a_value_followed_by_something_else_after_a_space(line: str, why: str) -> None:
+    lines = ("Navn CPR nr Fødselsdato Adresse", line) if "Åboulevarden" in line else (line,)
+    assert cpr_of(*lines) == (PATIENT, None), why
+
+
+@pytest.mark.parametrize("line", ["Sygemeldt i perioden: 05.05.2024 - 07.08.2024", "Periode 08.04.25 - 15.07.25",
+                                  "Indlagt: 10.01.2024 - 01.05.2024"])
+def test_a_date_range_is_no_second_number(line: str) -> None:
+    assert cpr_of("CPR-nr.: 010190-1017", line) == (PATIENT, None)
+
+
+def test_an_identifier_in_a_footer_below_a_doctors_block_is_no_other_persons_number() -> None:
+    lines = ("CPR-nr.: 010190-1017", "Med venlig hilsen", "Praktiserende læge Hans Hansen", "Ydernr. 123456")
+    footer = ["Lægeklinikken Åbyhøj · Dok.nr. 120365-1038 · Side 2"]
+    assert find_cpr(pages(list(lines), footer), TODAY).cpr == PATIENT
+
+
+def test_a_label_wrapped_in_a_narrow_table_cell() -> None:
+    assert cpr_of("Navn på", "patient", "Gulddal, Bodil", "Person", "nr.", "010190-", "1017", "Adresse") == (
+        PATIENT, None)
+
+
+def test_an_epj_banner_number_then_name_without_any_cpr_label() -> None:
+    assert cpr_of("010190-1017 Mette Brødsgaard", "Statusattest", "Aalborg, den 12.03.2026") == (PATIENT, None)
+
+
+def test_a_useless_field_name_takes_the_one_printed_label_without_a_value() -> None:
+    content = pages(["Patientens navn Torben F. Møller", "Personnummer (CPR)", "Diagnose"],
+                    fields=(FormField("Felt_4", None, "010190-1017"),))
+    assert find_cpr(content, TODAY).cpr == PATIENT
+    digits = tuple(FormField(f"Text{n + 1}", None, d) for n, d in enumerate(PATIENT))
+    content = pages(["Patientens navn Tove Bækgaard", "Cpr-nummer -", "Svar på rekvisition LÆ 121 fra jobcentret."],
+                    fields=digits)
+    assert find_cpr(content, TODAY).cpr == PATIENT
+    # two printed labels without a value: the field could be either's, so it is nobody's
+    content = pages(["Personnummer", "Pårørendes CPR-nr.", "Diagnose"], fields=(FormField("Felt_4", None, "010190-1017"),))
+    assert find_cpr(content, TODAY).cpr is None
+
+
+# ---------------------------------------------------------------- classes a third blind corpus found (named)
+
+
+def test_a_doctors_block_and_a_masked_patient_number() -> None:
+    # the patient's number printed masked, the signing doctor's printed in full below: never the doctor's
+    lines = ("Navn  Pt. cpr-nr.", "Lauritsen, Bjørn  150544-****", "Underskrivende læge: Jürgen Frandsen",
+             "CPR-nr.: 010190-1017")
+    assert cpr_of(*lines)[0] is None
+    assert cpr_of("Lauritsen, Bjørn  010190-****", "CPR-nr.: 010190-1017") == (PATIENT, None)  # the same, masked
+    assert cpr_of("Lægens CPR-nr.: 120365-1038", "CPR-nr.: 010190-1017") == (None, Reason.AMBIGUOUS_CPR)
+
+
+def test_a_cpr_label_glued_to_the_name_before_it() -> None:
+    # a text layer that lost a space: "FREJAPers.nr." is still a CPR label, not an identifier's
+    assert cpr_of("Patient: LAURITSEN, FREJAPers.nr.: 09.08.92-1017") == ("0908921017", None)
+
+
+def test_a_childs_number_with_a_four_digit_year_blocks() -> None:
+    lines = ("CPR-nr.: 010190-1017", "Børn i husstanden: Bo Kjær Lauritsen (01.02.2000-4234)")
+    assert cpr_of(*lines) == (None, Reason.AMBIGUOUS_CPR)
+
+
+def test_a_doctor_in_a_sentence_or_a_column_taints_only_that_line() -> None:
+    assert cpr_of("Navn  CPR-nr.  Egen læge", "Anders Jensen  010190-1017  Dr. Hansen") == (PATIENT, None)
+    assert cpr_of("Journal: henvendelse fra egen læge", "MADSEN Ida - CPR 01.01.90-1017") == (PATIENT, None)
+
+
+@pytest.mark.parametrize("header", [("CPR-", "nr."), ("Personnummer", "(CPR)"), ("CPR-num", "mer")])
+def test_a_header_cell_wrapped_over_two_lines(header: tuple[str, str]) -> None:
+    assert cpr_of("Navn", *header, "Anders Jensen  010190-1017  Vestergade 3") == (PATIENT, None)
+
+
+def test_a_header_row_whose_value_stands_under_its_own_label_labels_nothing_further_down() -> None:
+    # found by Hypothesis: "CPR-nr.:" / value, then a date range two lines down was taken for the column's value
+    lines = ("CPR-nr.:", "010190-1017", "Statusattest udfyldt.", "Sygemeldt i perioden 01.01.2020 - 02.01.2020")
+    assert cpr_of(*lines) == (PATIENT, None)
+
+
+@pytest.mark.parametrize("rows", [
+    ("Patient CPR Bopæl Egen læge Kommune", "Jensen, Helle Møller 01.01.90-", "1017", "Søndermarken 60,"),
+    ("Patient Pers.nr. Bopæl Egen læge", "HANNE KROGH", "FRANDSEN", "010190-", "1017", "Havrevænget 15,"),
+    ("Navn Personnummer/CPR-", "nr.", "Adresse", "Kløvedal, Camilla Bøgh 010190-1017 Rønnebærvej 49, 9990 Nordby"),
+])
+def test_a_table_row_wrapped_over_lines_below_its_header(rows: tuple[str, ...]) -> None:
+    assert cpr_of("LÆ 105", *rows) == (PATIENT, None)

@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from robot.decisions.names import check_names, names_match
+from robot.decisions.names import check_names
+from robot.extract.name_match import names_match
 from robot.extract.cpr import find_cpr
 from robot.extract.patient_name import find_patient_names
 from robot.model import Case, Evidence, FormField, PrintedName
@@ -60,6 +61,9 @@ def test_a_name_field_when_the_cpr_came_from_a_field() -> None:
     ("Fatima Al-Hassan", "Fatima Al Hassan"),
     ("José Müller", "Jose Muller"),
     ("Anders Jensen", "A. Jensen Anders"),
+    ("Kristian Dahl Poulsen", "Kristian D. Poulsen"),
+    ("Jens Würtz", "Jens Wuertz"),
+    ("Jens Wuertz", "JENS WÜRTZ"),
 ])
 def test_names_that_are_the_same_person_match(known: str, shown: str) -> None:
     assert names_match(known, shown)
@@ -90,3 +94,33 @@ def test_the_check_refuses_a_missing_or_different_printed_name() -> None:
     assert check_names(cases, []).matches is False
     assert check_names(cases, [_printed("Anders Jensen"), _printed("Hans Jensen")]).matches is False
     assert check_names(cases, [_printed("JENSEN, Anders")]).matches is True
+
+
+def test_a_cpr_beside_another_name_than_the_documents_patient_escalates() -> None:
+    from robot.decisions.rulebook import load_rulebook
+    from robot.extract.document import analyse
+    from robot.model import Reason
+    from pathlib import Path
+
+    catalogue = load_rulebook(Path(__file__).parents[2] / "rules").catalogue
+    lines = ("LÆ 125 Statusattest", "Patient: Kasper Ærenlund", "Ved samtalen deltog Hanne Jensen, CPR-nr. 010190-1017")
+    extraction = analyse(page_text(*lines), catalogue, TODAY)
+    assert extraction.reason is Reason.AMBIGUOUS_CPR and "two different names" in extraction.detail
+    same = analyse(page_text("LÆ 125 Statusattest", "Patient: JENSEN, Hanne", "Hanne Jensen, CPR-nr. 010190-1017"),
+                   catalogue, TODAY)
+    assert same.ok and [n.text for n in same.patient_names] == ["Hanne Jensen", "Hanne JENSEN"]
+
+
+def test_a_number_split_over_a_line_break_is_masked_in_the_evidence() -> None:
+    from robot.decisions.rulebook import load_rulebook
+    from robot.extract.document import analyse
+    from robot.extract.record import extraction_record
+    from pathlib import Path
+    from tests.cpr_scanner import full_cprs
+    import json
+
+    catalogue = load_rulebook(Path(__file__).parents[2] / "rules").catalogue
+    content = page_text("LÆ 125 Statusattest", "Hermed attest vedrørende HUSSEIN, Rikke, CPR.nr. 010190-",
+                        "1017, som er i behandling.")
+    record = extraction_record("x.pdf", None, analyse(content, catalogue, TODAY), reveal_cpr=False)
+    assert record["status"] == "ok" and full_cprs(json.dumps(record, ensure_ascii=False)) == []
