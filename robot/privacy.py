@@ -13,6 +13,7 @@ _BETWEEN = (" \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000.\\-/|\u2010-\u2015\u
             "\u00ad\u200b-\u200d\u2060\ufeff")
 _CPR_SHAPED = re.compile(rf"(?<!\d)(?=(\d(?:[{_BETWEEN}]{{0,3}}\d){{9}})(?!\d))")
 _DIGIT_GROUP = re.compile(r"\d+")
+_BETWEEN_GROUPS = re.compile(r"(?<=\d)\D+(?=\d)")
 # The date printed with a four-digit year: "DD.MM.YYYY-SSSS" (the CPR reader takes it when the year agrees).
 _FULL_YEAR = re.compile(rf"(?<!\d)(\d\d)[{_BETWEEN}]{{1,3}}(\d\d)[{_BETWEEN}]{{1,3}}\d\d(\d\d)[{_BETWEEN}]{{0,3}}\d{{4}}(?!\d)")
 
@@ -28,9 +29,16 @@ def mask_cpr_text(text: str) -> str:
     return text
 
 
+# After a CPR label the reader takes ten digits in any grouping ("CPR-nr. 2603902 966"): so does the mask.
+_LABELLED = re.compile(rf"(?i)(?:\bc\.?\s?p\.?\s?r|\bpers(?:on)?\w*)[\w.\-/ ]{{0,14}}?[\s:.(]*"
+                       rf"(\d(?:[{_BETWEEN}]{{0,3}}\d){{9}})(?!\d)")
+
+
 def _mask_once(text: str) -> str:
     if not any(ch.isdigit() for ch in text):
         return text
+    text = _LABELLED.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + f"{re.sub(r'[^0-9]', '', m.group(1))[:6]}-xxxx",
+                         text)
     text = _FULL_YEAR.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}-xxxx"
                           if _date_like(m.group(1) + m.group(2)) else m.group(0), text)
     spans: list[tuple[int, int, str]] = []
@@ -39,8 +47,9 @@ def _mask_once(text: str) -> str:
         if spans and start < spans[-1][1]:
             continue
         groups = _DIGIT_GROUP.findall(match.group(1))
+        separators = _BETWEEN_GROUPS.findall(match.group(1))
         digits = "".join(groups)
-        if _cpr_grouping(groups) and _date_like(digits) and not _inside_a_hash(text, start, end):
+        if _cpr_grouping(groups, separators) and _date_like(digits) and not _inside_a_hash(text, start, end):
             spans.append((start, end, digits[:6]))
     if not spans:
         return text
@@ -73,15 +82,19 @@ def _inside_a_hash(text: str, start: int, end: int) -> bool:
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
-def _cpr_grouping(groups: list[str]) -> bool:
-    """Ten digits grouped the way a CPR number may be written: no break after eight digits (a four-digit year),
-    unless every group is one digit (one per box of a form)."""
+def _cpr_grouping(groups: list[str], separators: list[str]) -> bool:
+    """Ten digits grouped the way a CPR number may be written: the date's digits in one group or split after the
+    day and the month, the serial's in any groups split by spaces ("DDMMYY-SS SS"); one digit per box. Not a CPR
+    grouping: a break inside the serial without one between date and serial ("06.12.2026 13", a four-digit year),
+    or a dot or dash inside the serial ("08.04.25 - 15.07.25", a date range)."""
     if all(len(group) == 1 for group in groups):
         return True
-    position = 0
+    breaks, position = [], 0
     for group in groups[:-1]:
         position += len(group)
-        if position == 8:
+        breaks.append(position)
+    for position, separator in zip(breaks, separators):
+        if position in (1, 3, 5) or (position > 6 and (6 not in breaks or separator.strip())):
             return False
     return True
 

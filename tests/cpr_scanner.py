@@ -14,6 +14,7 @@ _GAP = r"[\s.\-/|\u00ad\u200b-\u200d\u2010-\u2015\u2060\u2212\ufe63\uff0d\ufeff]
 _OPTIONAL = rf"(?:{_GAP})?"
 _FORMS = (
     rf"\d\d{_OPTIONAL}\d\d{_OPTIONAL}\d\d{_OPTIONAL}\d{{4}}",  # DDMMYY-SSSS and every grouping of date and serial
+    rf"\d{{6}}{_OPTIONAL}\d(?:{_OPTIONAL}\d){{3}}",  # the serial split: DDMMYY-SS SS
     rf"\d(?:{_GAP}\d){{9}}",  # one digit per box
     rf"\d(?:{_GAP}\d){{5}}{_OPTIONAL}\d{{4}}",  # the date in boxes, the serial in one
 )

@@ -18,11 +18,12 @@ TODAY = date(2026, 11, 23)
 _WEIGHTS = (4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
 
 FIRST = ("Anders", "Mette", "Søren", "Kirsten", "Jens", "Hanne", "Lars", "Åse", "Ida", "Mikkel", "Fatima", "Piotr",
-         "Bjørn", "Lærke", "Ole", "Birgitte", "Ahmad")
+         "Bjørn", "Lærke", "Ole", "Birgitte", "Ahmad", "Ingrid", "David", "Astrid", "Saga")
 LAST = ("Jensen", "Nielsen", "Hansen", "Pedersen", "Østergaard", "Ærenlund", "Bøgh", "Al-Hassan", "Kowalski",
-        "Damgaard", "Møller", "Kjærsgaard", "Frandsen")
+        "Damgaard", "Møller", "Kjærsgaard", "Frandsen", "Bank", "Sagild")
 RELATIONS = ("pårørende", "far", "mor", "ægtefælle", "samlever", "søn", "datter", "værge", "kontaktperson",
-             "bror", "søster", "barn", "partner", "plejefar", "ekskone", "nabo", "veninde", "bisidder", "tolk")
+             "bror", "søster", "barn", "partner", "plejefar", "ekskone", "nabo", "veninde", "bisidder", "tolk",
+             "fuldmægtig")
 SPACES = (" ", "\u00a0", "\u2009", "\u202f")
 DASHES = ("-", "\u2013", "\u2011", "\u2212")
 
@@ -33,6 +34,7 @@ PATIENT_LABELS = ("CPR-nr.:", "CPR-nr.", "CPR nr.:", "Cpr. nr", "Cpr.nr.:", "CPR
                   "Navn og CPR-nr.: {name},", "Borger: {name}", "Pt.: {name},", "Sygemeldte: {name},")
 # Labels of numbers that look like a CPR and are something else.
 DECOY_LABELS = ("Dokument-ID:", "Dok.nr.:", "Sag nr.", "Sagsnr.:", "Henv.-ID:", "Henvisnings-ID:", "Rekvisitionsnr.:",
+                "Modtaget i lab.:", "Taget:", "Kontakt-ID:",
                 "Rekv. nr.", "Journalnr.:", "Episode-ID:", "Forløbsnummer:", "Booking-ID:", "Faktura nr.:",
                 "Kvitteringsnr.:", "Vores ref.:", "Brevnr.:", "Besked-ID:", "Lab.nr.:", "P-nr.:",
                 "Produktionsenhed (P-nr.):", "Ydernr.:", "Konto:", "Kontonr.:")
@@ -70,7 +72,7 @@ def written(draw: st.DrawFn, digits: str) -> str:
     space = draw(st.sampled_from(SPACES))
     dash = draw(st.sampled_from(DASHES))
     form = draw(st.sampled_from(("classic", "space", "spaced_dash", "plain", "pairs_dash", "pairs_space",
-                                 "dotted", "dotted_space", "boxes", "boxes_dash", "slash")))
+                                 "dotted", "dotted_space", "boxes", "boxes_dash", "slash", "serial_split")))
     return {
         "classic": f"{d}{m}{y}{dash}{s}",
         "space": f"{d}{m}{y}{space}{s}",
@@ -83,6 +85,7 @@ def written(draw: st.DrawFn, digits: str) -> str:
         "boxes": " ".join(digits),
         "boxes_dash": " ".join(d + m + y) + f" {dash} " + " ".join(s),
         "slash": f"{d}{m}{y}/{s}",
+        "serial_split": f"{d}{m}{y}{dash}{s[:2]} {s[2:]}",
     }[form]
 
 
@@ -110,7 +113,8 @@ class Document:
 
 @st.composite
 def names(draw: st.DrawFn) -> str:
-    return f"{draw(st.sampled_from(FIRST))} {draw(st.sampled_from(LAST))}"
+    name = f"{draw(st.sampled_from(FIRST))} {draw(st.sampled_from(LAST))}"
+    return name.upper() if draw(st.integers(0, 4)) == 0 else name
 
 
 @st.composite
@@ -151,8 +155,9 @@ def decoy_block(draw: st.DrawFn) -> list[str]:
     if kind == "bank":
         account = draw(cpr_numbers())
         reg = draw(st.integers(1000, 9999))
-        return [draw(st.sampled_from((f"Bankkonto: {reg} {account}", f"Reg.nr. {reg} Kontonr. {account}",
-                                      f"Reg.- og kontonr.: {reg}-{account}")))]
+        return draw(st.sampled_from(([f"Bankkonto: {reg} {account}"], [f"Reg.nr. {reg} Kontonr. {account}"],
+                                     [f"Reg.- og kontonr.: {reg}-{account}"],
+                                     [f"Reg.nr./kontonr.: {reg}", account])))  # wrapped in a narrow cell
     if kind == "phone":
         return [f"Tlf.: {draw(st.integers(20000000, 99999999))}"]
     if kind == "location":
@@ -184,6 +189,8 @@ def relative_block(draw: st.DrawFn, digits: str) -> list[str]:
         [f"Ledsaget af {name}, {label or 'cpr.nr.'} {value}"],
         [f"Oplysninger givet af {name}, {label or 'CPR'} {value}"],
         [f"Kontakt ved behov: {name} ({label or 'CPR nr.'} {value}), tlf. 46 93 26 15"],
+        ["Behandlende læge", f"Navn: {name}", f"{label or 'cpr.nr.'} {value}"],
+        [f"Underskrivende læge: {name}", f"{label or 'CPR-nr.:'} {value}"],
     ]
     return draw(st.sampled_from(layouts))
 
@@ -196,9 +203,10 @@ def documents(draw: st.DrawFn, *, relative: bool | None = None, second: bool | N
     is not printed at all, only the name."""
     patient = draw(cpr_numbers())
     name = draw(names())
-    if absent:
+    if absent:  # the name without a number, or with it masked or garbled
+        masked = draw(st.sampled_from(("", " CPR-nr. ******-****", ", cpr.nr. xxxxxx-xxxx", ", CPR: 110BB7-2337")))
         lines, form_fields = [draw(st.sampled_from((f"Patient: {name}", f"Navn: {name}", f"Borgerens navn {name}",
-                                                    f"Vedr.: {name}")))], []
+                                                    f"Vedr.: {name}"))) + masked], []
     else:
         lines, form_fields = draw(patient_block(patient, name, fields))
     blocks = [["LÆ 125", "Statusattest"], lines]

@@ -46,8 +46,13 @@ from robot.extract.cpr_text import (
 from robot.model import CprCandidate, CprResult, CprVerdict, Evidence, FormField, PdfContent, Reason
 
 _MOD11_WEIGHTS = (4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
+# The label of a bank account, whose registration number may end a line and the account start the next.
+ACCOUNT_LABEL = re.compile(r"konto|reg\b|reg\.", re.IGNORECASE)
+# A CPR label whose value is digits mixed with letters ("cpr.nr. 110BB7-2337"): a number, unreadable.
+GARBLED_VALUE = re.compile(rf"(?:{CPR_LABEL.pattern})[\s:.]*((?=[\w\-]*\d[\w\-]*\d[\w\-]*\d[\w\-]*\d)(?=[\w\-]*[A-Za-z])"
+                           r"[\w]{2,8}[\-/][\w]{2,6})", re.IGNORECASE)
 # A CPR number its printer masked ("150544-****", "150544-xxxx"): someone's number is there, unreadable.
-MASKED_CPR = re.compile(r"(?<![\d.])(\d{6})\s?-?\s?(?:[*xX•●]{4})(?![\w*])")
+MASKED_CPR = re.compile(r"(?<![\d.*])(\d{6}|[*xX•●#]{6})\s?-?\s?(?:[*xX•●#]{4})(?![\w*])")
 # A CPR label's value: a run of at least this many digits is an attempt at a number (fewer: "se side 2").
 _VALUE_MIN_DIGITS = 6
 # A line this short is a fragment of a wrapped table cell: the label before a number may span it and the line above.
@@ -118,7 +123,8 @@ def judge(candidates: tuple[CprCandidate, ...]) -> CprResult:
     others = {c.digits for c in candidates if c.verdict is CprVerdict.OTHER_PERSON}
     blocking = {c.digits for c in candidates if c.verdict in (CprVerdict.DOUBTFUL, CprVerdict.INVALID)} - accepted
     # a masked number ("DDMMYY-xxxx") is the accepted one printed masked when the dates agree; else it blocks
-    blocking = {d for d in blocking if not (d.endswith("????") and any(a[:6] == d[:6] for a in accepted))}
+    blocking = {d for d in blocking if not (d.endswith("????") and d[:6].isdigit() and
+                                            any(a[:6] == d[:6] for a in accepted))}
     invalid = {c.digits for c in candidates if c.verdict is CprVerdict.INVALID}
     if len(accepted) == 1 and not blocking and not others:
         return CprResult(cpr=next(iter(accepted)), reason=None, candidates=candidates)
@@ -167,17 +173,14 @@ class _Scan:
         carry: _Run | None = None
         header: _Header | None = None
         previous = above = ""
-        previous_page = 0
         for (page, number, text), taint in zip(lines, taints):
-            if page != previous_page:  # a label at the foot of a page may have its value at the top of the next
-                if carry is not None:
-                    yield from self._run(carry)
-                carry, previous_page = None, page
+            # a page break is read like a line break: a label (or half a number) at the foot of a page may have
+            # its value (or its other half) at the top of the next
             runs = list(digit_runs(text))
             contexts = [_across_lines(above, text[: run.start]) for run in runs]
             labels = [label_before(context) if text[: run.start].strip() else _label_above(above, label_before(context))
                       for run, context in zip(runs, contexts)]
-            found = [_Run(run, label, taint, context,
+            found = [_Run(run, label, taint if taint is None or taint.taints(run.end) else None, context,
                           Evidence(source="text", snippet=text.strip()[:160], page=page, line=number,
                                    label=label.text if label else None), text[run.end :],
                           not text[: run.start].strip())
@@ -185,14 +188,21 @@ class _Scan:
             if carry is not None:
                 # joined only when the two halves make exactly one number: a date range broken after its dash
                 # ("03.01.25-" / "17.01.25") is two dates, not a CPR
-                both = joined(carry.run, found[0].run) if found and not text[: found[0].run.start].strip() else None
+                both = (joined(carry.run, found[0].run)
+                        if found and not text[: found[0].run.start].strip(" -./") else None)
                 if both is not None and value_of(both) is not None:
                     second = found.pop(0)
-                    snippet = f"{carry.evidence.snippet} {text.strip()}"[:160]  # one number again, maskable
+                    snippet = f"{carry.evidence.snippet}{text.strip()}"[:160]  # one number again, and so maskable
                     carry = _Run(both, carry.label, carry.taint or taint, carry.before,
                                  replace(carry.evidence, snippet=snippet), second.after)
                     if carry.label is None and header is not None:
                         carry, header = header.labels(carry), None
+                elif (found and not text[: found[0].run.start].strip() and carry.label is not None
+                      and carry.run.digit_count == 4 and ACCOUNT_LABEL.search(carry.label.text)
+                      and found[0].label is None):
+                    # an account wrapped after its registration number ("Reg.nr./kontonr.: 7229" / "<ten digits>");
+                    # only that: a phone number ending the line above labels nothing below it
+                    found[0] = replace(found[0], label=carry.label)
                 yield from self._run(carry)
                 carry = None
             if header is not None:
@@ -200,9 +210,15 @@ class _Scan:
             header_text = f"{previous} {text}" if len(text.strip()) <= _CELL_FRAGMENT else text  # a wrapped cell
             if not any(ch.isdigit() for ch in header_text) and (match := CPR_LABEL.search(header_text)):
                 header = _Header(Label(LabelKind.CPR, f"{match.group(0).strip()} (table header above)"))
+            for garbled in GARBLED_VALUE.finditer(text):
+                digits = re.sub(r"\D", "", garbled.group(1))
+                yield _candidate(digits, Evidence(source="text", snippet=text.strip()[:160], page=page, line=number,
+                                                  label=garbled.group(0).split()[0]), CprVerdict.INVALID, True,
+                                 "a CPR label's value mixes digits and letters: it cannot be read")
             for masked in MASKED_CPR.finditer(text):
-                yield _candidate(masked.group(1) + "????", Evidence(source="text", snippet=text.strip()[:160], page=page,
-                                                                   line=number), CprVerdict.DOUBTFUL, False,
+                date_part = masked.group(1) if masked.group(1) and masked.group(1).isdigit() else "??????"
+                yield _candidate(date_part + "????", Evidence(source="text", snippet=text.strip()[:160], page=page,
+                                                             line=number), CprVerdict.DOUBTFUL, False,
                                  "a CPR number printed masked: whose it is cannot be read")
             for index, item in enumerate(found):
                 ends_line = not text[item.run.end:].strip(" .-/")

@@ -30,17 +30,23 @@ PATIENT_WORD = re.compile(
 # "nr"/"nummer" and any "ID" label ("Dokument-ID", "Henv.-ID", "Sag nr.") names an identifier, not a person.
 OTHER_LABEL = re.compile(
     r"\b(?:tlf|telefon\w*|mobil\w*|fax|cvr\w*|se-?\s?nr|p-?\s?nr|p-?\s?nummer|produktionsenhed\w*"
-    r"|yder\w*|lokations\w*|ean\w*|gln|sor(?:-?kode)?|\w*konto\w*|reg|registrerings\w*|iban|bank\w*"
-    rf"|journal\w*|j\.?\s?nr|sag\w*|rekv\w*|ordre\w*|faktura\w*|l{_OE}be\w*|dokument\w*|bilag\w*|kunde\w*"
-    r"|autorisation\w*|henv\w*|reference\w*|ref|brev\w*|kvittering\w*)\b\.?",
+    r"|yder\w*|lokations\w*|ean\w*|gln|sor(?:-?kode)?|\w*konto\w*|reg|registrerings\w*|iban"
+    r"|bank(?:konto|nr|forbindelse|oplysning)\w*|bank(?=\s*:)"  # not the surname Bank
+    rf"|journal\w*|j\.?\s?nr|sag(?:s\w*)?|rekv\w*|ordre\w*|faktura\w*|l{_OE}be\w*|dokument\w*|bilag\w*|kunde\w*"
+    r"|autorisation\w*|henv\w*|reference\w*|ref|brev\w*|kvittering\w*"
+    # a date and a time ("Taget: 141125 1030", "Modtaget i lab.: 160226 0745", "Udskrevet 060226 1412")
+    r"|(?:pr(?:ø|oe)ve)?taget|modtaget|dato\w*|\w*tidspunkt\w*|\w*tid|udskrevet|udskrift\w*|printet|oprettet|kl)\b\.?",
     re.IGNORECASE,
 )
 # Any other identifier's label: "ID", "nr.", a word ending in "nr"/"nummer" ("Dok.nr.", "Forløbsnummer"). It says
 # the number is not a CPR, but not whose it is: where the document names another person, it does not clear it.
-GENERIC_LABEL = re.compile(r"\b(?:id|nr|\w+\.?\s?-?(?:nr|nummer|id))\b\.?", re.IGNORECASE)
+# "id" only as its own word or after a hyphen, space or dot, or as a capitalised suffix ("DokumentID"): names end in
+# "id" too (Ingrid, Astrid, David), and a name before a number is never an identifier's label.
+GENERIC_LABEL = re.compile(r"(?i:\b(?:id|nr|\w+\.?\s?-?(?:nr|nummer)|\w+\.?[\s-]id))\b\.?|\b[A-ZÆØÅ][a-zæøå]+ID\b")
 
 # What may stand between another number's label and the number: punctuation and "nr"/"nummer"/"ID".
-OTHER_LABEL_GAP = re.compile(r"^[\s:.#\-=()/]*(?:(?:nr|nummer|no|id)\b\.?[\s:.#\-=()/]*)?$", re.IGNORECASE)
+OTHER_LABEL_GAP = re.compile(r"^[\s:.#\-=()/]*(?:(?i:nr|nummer|no|id)\b\.?[\s:.#\-=()/]*)?"
+                             r"(?:[a-zæøå]{1,6}\.?[\s:.#\-=()/]+){0,2}$")
 # Between a CPR label and its number: a few characters without digits ("CPR-nr. (patient): ", a name).
 CPR_LABEL_GAP = re.compile(r"^[^\d]{0,25}$")
 # Between a word naming the patient and the number: a name, without digits ("Vedr.: Anders Juul Jensen, ").
@@ -53,11 +59,12 @@ OTHER_PERSON = re.compile(
     rf"|\bfor{_AE}ld(?:er|re)\w*|\b{_AE}gtef{_AE}lle\w*|\b{_AE}gtemand\w*|\bhustru\w*|\bsamlever\w*"
     rf"|\bk{_AE}reste\w*|\bpartner\w*|\bbarn(?:et|ets)?\b|\bb{_OE}rn\w*|\bs{_OE}n(?:nen|nens|s)?\b|\bdatter\w*"
     rf"|\bd{_OE}tre\w*|\bbror(?:en|ens|s)?\b|\bbroder\w*|\bs{_OE}ster\w*|\bs{_OE}skende\w*|\bbarnebarn\w*"
-    rf"|\bbedste(?:far|mor|for{_AE}ld)\w*|\bsvigerfar\w*|\bsvigermor\w*|\bsvoger\w*|\bsv{_AE}gerinde\w*"
+    rf"|\bbedste(?:far|mor|for{_AE}ld)\w*|\bsviger\w*|\bsvoger\w*|\bsv{_AE}gerinde\w*|\bfamiliemedlem\w*"
     rf"|\bv{_AE}rge\w*|\bbisidder\w*|\bkontaktperson\w*|\bhenviser\s*:|\bmedpatient\w*"
     rf"|\banden\s+person\b|\bpleje(?:far|mor|for{_AE}ld|barn|s{_OE}n|datter)\w*|\beks-?(?:kone|mand|hustru|partner|"
     rf"{_AE}gtef{_AE}lle|samlever|k{_AE}reste)\w*|\bnabo\w*|\bven(?:inde|inden|nen|ner)?\b|\bledsage\w*|\btolk\w*"
-    r"|\bkontakt\s+ved\s+behov\b|\bkontaktes\b|\b(?:givet|oplyst|meddelt|fortalt)\s+af\b|\binformant\w*",
+    r"|\bkontakt\s+ved\s+behov\b|\bkontaktes\b|\b(?:givet|oplyst|meddelt|fortalt)\s+af\b|\binformant\w*"
+    rf"|\bfuldm{_AE}gtig\w*|\bfuldmagt\w*|\bpartsrepr{_AE}sentant\w*|\brepr{_AE}sentant\w*|\badvokat\w*",
     re.IGNORECASE,
 )
 
@@ -72,6 +79,8 @@ DOCTOR = re.compile(rf"{DOCTOR_ROLE}|\bl{_AE}gens\s+(?:cpr|person|navn)", re.IGN
 # A line stating a relation ("Relation: far", "Tilknytning til patienten: datter") belongs to a record about
 # another person, whose lines may stand just above it too.
 RELATION_LINE = re.compile(rf"^\s*(?:relation|tilknytning|sl{_AE}gtskab)\b[^:]{{0,30}}:", re.IGNORECASE)
+# A table whose header row has a relation column ("Relation  Navn  CPR-nr."): its rows are about other persons.
+RELATION_HEADER = re.compile(rf"^\D*\b(?:relation|tilknytning|sl{_AE}gtskab|rolle)\b\D*$", re.IGNORECASE)
 
 # Where a word naming another person heads a block about them, not just a sentence: at the start of its line
 # ("Pårørende", "Nærmeste pårørende:", "Oplysninger om pårørende"), before a colon ("Kontaktperson: ...") or in
@@ -155,8 +164,10 @@ def has_cpr_label(text: str) -> bool:
     return CPR_LABEL.search(text) is not None
 
 
-# A doctor's block: the words at the start of a line or before a colon ("Underskrivende læge: Jürgen Frandsen").
-_DOCTOR_HEAD = re.compile(rf"^\s*(?:{DOCTOR_ROLE})|(?:{DOCTOR_ROLE})[^:\n]{{0,20}}:", re.IGNORECASE)
+# A doctor's block: the words before a colon ("Underskrivende læge: Jürgen Frandsen").
+# A role alone on its line ("Behandlende læge") or before a colon; "Praktiserende læge Hanne Østergaard" on one line
+# is a letterhead, the sender, and heads nothing.
+_DOCTOR_HEAD = re.compile(rf"^\W*(?:{DOCTOR_ROLE})\W*$|(?:{DOCTOR_ROLE})[^:\n]{{0,20}}:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -166,6 +177,11 @@ class Taint:
 
     word: str
     own_line: bool
+    doctor_at: int | None = None  # a doctor named on the line itself, from this column: numbers before are not theirs
+
+    def taints(self, end: int) -> bool:
+        """Whether a number ending at column `end` of the line is about the other person."""
+        return not (self.own_line and self.doctor_at is not None and end <= self.doctor_at)
 
     def __str__(self) -> str:
         return self.word if self.own_line else f"{self.word}, in the lines above"
@@ -184,13 +200,16 @@ def other_person_lines(texts: Sequence[str]) -> list[Taint | None]:
     block_word, block_left = "", 0
     for index, text in enumerate(texts):
         relation = RELATION_LINE.match(text)
-        word = names_other_person(text) or (relation.group(0).strip(" :") if relation else None)
+        header = RELATION_HEADER.match(text) if CPR_LABEL.search(text) else None  # heads a table of other persons
+        word = names_other_person(text) or (relation.group(0).strip(" :") if relation else None) or (
+            "a table of relations" if header else None)
         if word:
-            taints[index] = Taint(word, True)
+            doctor = DOCTOR.search(text) if not OTHER_PERSON.search(text) and not relation else None
+            taints[index] = Taint(word, True, doctor.start() if doctor else None)
             if relation:
                 for above in range(max(0, index - RELATION_LINES_ABOVE), index):
                     taints[above] = taints[above] or Taint(word, False)
-            if relation or BLOCK_HEAD.search(text) or _DOCTOR_HEAD.search(text):
+            if relation or header or BLOCK_HEAD.search(text) or _DOCTOR_HEAD.search(text):
                 block_word, block_left = word, BLOCK_LINES
             elif OTHER_PERSON.search(text):  # a sentence about a relative: the line it runs on into
                 block_word, block_left = word, max(block_left - 1, PROSE_LINES)

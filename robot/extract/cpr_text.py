@@ -93,23 +93,34 @@ def readings(run: DigitRun) -> Iterator[Reading]:
         total = 0
         for last in range(first, len(groups)):
             total += len(groups[last])
-            if total == CPR_DIGITS and _cpr_grouping(groups[first : last + 1]):
+            if total == CPR_DIGITS and _cpr_grouping(groups[first : last + 1], run.separators[first:last]):
                 yield Reading(run, first, last)
             if total >= CPR_DIGITS:
                 break
 
 
-def _cpr_grouping(groups: tuple[str, ...]) -> bool:
+def _cpr_grouping(groups: tuple[str, ...], separators: tuple[str, ...]) -> bool:
+    """The date's digits in one group or split after the day and the month, the serial's in any groups split by
+    spaces ("DDMMYY-SS SS"), or one digit per box; never a four-digit group before the last (a year), never a dot or
+    dash inside the serial (a date range: "08.04.25 - 15.07.25")."""
     if all(len(group) == 1 for group in groups) or len(groups) == 1:
         return True
     if any(len(group) == 4 for group in groups[:-1]):
         return False
     position = 0
-    for group in groups[:-1]:
+    for group, separator in zip(groups[:-1], separators):
         position += len(group)
-        if position == 8:
+        if position in (1, 3, 5) or (position > 6 and (6 not in _breaks(groups) or separator.strip())):
             return False
     return True
+
+
+def _breaks(groups: tuple[str, ...]) -> set[int]:
+    positions, position = set(), 0
+    for group in groups[:-1]:
+        position += len(group)
+        positions.add(position)
+    return positions
 
 
 @dataclass(frozen=True)

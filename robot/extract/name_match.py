@@ -16,11 +16,18 @@ MIN_SHARED_WORDS = 2
 def name_words(name: str, *, german: bool = False) -> tuple[str, ...]:
     """A name as comparable words: lower case, Danish letters spelt out (and, with `german`, ü/ö/ä as ue/oe/ae),
     other accents dropped, split at anything else."""
-    text = name.casefold().translate(_DANISH)
-    if german:
-        text = text.translate(_GERMAN)
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-    return tuple(word for word in _NOT_LETTER.split(text) if word)
+    words = []
+    for raw in re.split(r"[\W\d_]+", name.casefold()):
+        if not raw:
+            continue
+        text = raw.translate(_DANISH)
+        if german:
+            text = text.translate(_GERMAN)
+        text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+        text = _NOT_LETTER.sub("", text)
+        # an initial stays one letter ("Ø." is an initial, not the word "oe")
+        words.append(text[:1] if len(raw) == 1 else text)
+    return tuple(word for word in words if word)
 
 
 def names_match(known: str, printed: str) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from robot.extract.cpr_labels import CPR_LABEL, NAME_BEFORE, OTHER_LABEL, other_person_lines
+from robot.extract.cpr_labels import CPR_LABEL, GENERIC_LABEL, NAME_BEFORE, OTHER_LABEL, other_person_lines
 from robot.extract.cpr_text import DigitRun, digit_runs, normalise, readings, value_of
 from robot.extract.name_match import names_match
 from robot.model import CprResult, CprVerdict, Evidence, PdfContent, PrintedName
@@ -17,17 +17,20 @@ NAME_LABEL = re.compile(
     r"^\s*navn\s*(?:og|,|/)\s*(?:cpr|pers)[\w.\-]*"
     r"|^\s*(?:efternavn\s*(?:,|/|og)\s*fornavn|fornavn\s*(?:,|/|og)\s*efternavn|for-?\s*og\s+efternavn)\b:?"
     r"|^\s*(?:cpr|pers)[\w.\-]*\s+og\s+navn\b"
-    r"|^\s*(?:(?:patientens|borgerens|borgers|patients|sikredes|den\s+sygemeldtes)\s+)?(?:fulde\s+)?navn\b\.?"
+    r"|^\s*(?:(?:patientens|borgerens|borgers|patients|sikredes|den\s+sygemeldtes)\s+)?(?:fulde\s+)?(?:navn|name)\b\.?"
     rf"{_QUALIFIER}(?:\s+p(?:å|aa)\s+(?:borger|patient)(?:en)?)?"
     rf"|^\s*(?:patient|borger|pt\.?|sygemeldte|ans(?:ø|oe)ger|sikrede|klient)\b{_QUALIFIER}\s*:?"
     r"|\bpatient(?:en)?\b\s*:|\bborger(?:en)?\b\s*:|\bpt\.\s*:|\bsygemeldte\s*:|\bans(?:ø|oe)ger\s*:"
     r"|^\s*(?:vedr\b\.?|vedr(?:ø|oe)rende\b|ang(?:å|aa)ende\b|ang\.)",  # a subject line, not "Attest vedr. ..."
     re.IGNORECASE,
 )
+# The name after a number that starts its line: capitalised words up to a separator ("· 38 år", ", ").
+NAME_AFTER_WORDS = re.compile(r"^\s*[·|,(-]?\s*((?:[A-ZÆØÅÄÖÜÉ][^\W\d_]*(?:[-'’][^\W\d_]+)*\.?,?\s*){2,6})")
 # One word of a name: letters, with hyphens, apostrophes or a dot (an initial) inside or after.
 _NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.\-]*(?:[-'’][^\W\d_]+)*\.?$")
 _SPLIT = re.compile(r"\s*(?:,|\(|\)|;|\s{2,}|\s[-|/]\s|\bcpr\b|\bfødt\b|\bf\.|:)\s*", re.IGNORECASE)
 _MIN_WORDS, _MAX_WORDS = 2, 6
+_FRAGMENT = 12  # a line this short may be the second half of a wrapped label
 # Words that begin a name field's neighbour, never part of a name.
 _NOT_NAMES = frozenset({"cpr", "nr", "personnummer", "adresse", "tlf", "telefon", "født", "lægeattest", "attest",
                         "statusattest", "og", "vedr", "vedrørende", "navn", "patient", "borger", "til", "fra",
@@ -42,22 +45,34 @@ def find_patient_names(content: PdfContent, cpr: CprResult) -> tuple[PrintedName
     accepted."""
     if cpr.cpr is None:
         return ()
-    accepted = [c.evidence for c in cpr.candidates if c.verdict is CprVerdict.ACCEPTED and c.digits == cpr.cpr]
-    places = {(e.page, e.line) for e in accepted if e.source == "text"}
+    # the lines holding the patient's number: where it was accepted, and where it stands again (a banner)
+    places = {(c.evidence.page, c.evidence.line) for c in cpr.candidates
+              if c.digits == cpr.cpr and c.verdict is not CprVerdict.OTHER_PERSON and c.evidence.source == "text"}
     lines = [(line.page, line.line, normalise(line.text)) for line in content.lines]
-    clean = [taint is None for taint in other_person_lines([text for _, _, text in lines])]
+    texts: list[str | None] = []
+    for (_, _, text), taint in zip(lines, other_person_lines([text for _, _, text in lines])):
+        if taint is None:
+            texts.append(text)
+        elif taint.own_line and taint.doctor_at is not None:  # "Vedr.: Mona Moeller ... Praktiserende læge:"
+            texts.append(text[: taint.doctor_at])
+        else:
+            texts.append(None)  # about another person
     beside: list[PrintedName] = []
     labelled: list[PrintedName] = []
-    for index, (page, number, text) in enumerate(lines):
-        if not clean[index]:
+    for index, (page, number, _) in enumerate(lines):
+        text = texts[index]
+        if text is None:
             continue
-        following = lines[index + 1][2] if index + 1 < len(lines) else ""
+        following = texts[index + 1] or "" if index + 1 < len(lines) else ""
         if (page, number) in places:
             starts_with_number = bool(re.match(r"^\s*\d", text))
-            above = lines[index - 1][2] if index > 0 and clean[index - 1] and starts_with_number else ""
+            above = texts[index - 1] or "" if index > 0 and starts_with_number else ""
             beside.extend(_names_on_cpr_line(f"{above} {text}".strip(), cpr.cpr, page, number))
         else:
             labelled.extend(_labelled_names(text, following, page, number))
+            previous = texts[index - 1] if index > 0 else None
+            if previous and len(text.strip()) <= _FRAGMENT:  # a label wrapped in a narrow cell: "Efternavn," / "fornavn:"
+                labelled.extend(_labelled_names(f"{previous} {text}", following, page, number))
     return _distinct([*beside, *labelled, *_field_names(content)])
 
 
@@ -85,6 +100,14 @@ def _names_on_cpr_line(text: str, cpr: str, page: int, number: int) -> Iterator[
     labels = [label for label in CPR_LABEL.finditer(text[:cut]) if not any(ch.isdigit() for ch in text[label.end():cut])]
     if labels:
         cut = labels[-1].start()
+    after = text[runs[0].end:] if runs else ""
+    banner = NAME_AFTER_WORDS.match(after) if runs and not text[: runs[0].start].strip() else None
+    if banner:  # "310583-1234 Kasper Olsen": an EPJ banner, the name after the number
+        words = _name_words(banner.group(1).replace(",", " "))
+        if words:
+            yield PrintedName(" ".join(words), Evidence(source="text", snippet=text.strip()[:160], page=page,
+                                                         line=number, label=None))
+            return
     # "Aksel Højer med CPR ...", "MØRCH, EMIL (Patientens CPR-nummer ..."
     found = NAME_BEFORE.search(re.sub(r"\s+(?:med|har)\s*$|\s*\(?\s*(?:patientens|borgerens|sikredes|pt\.)\s*$", " ",
                                       text[:cut], flags=re.IGNORECASE))
@@ -136,7 +159,7 @@ def _name_words(text: str, *, from_end: bool = False, single: bool = False) -> l
     kept: list[str] = []
     for word in words:
         if (not _NAME_WORD.match(word) or not word[0].isupper() or word.lower().strip(".") in _NOT_NAMES
-                or OTHER_LABEL.fullmatch(word)):
+                or OTHER_LABEL.fullmatch(word) or CPR_LABEL.match(word) or GENERIC_LABEL.fullmatch(word)):
             break
         kept.append(word)
     if from_end:

@@ -392,3 +392,53 @@ def test_a_header_row_whose_value_stands_under_its_own_label_labels_nothing_furt
 ])
 def test_a_table_row_wrapped_over_lines_below_its_header(rows: tuple[str, ...]) -> None:
     assert cpr_of("LÆ 105", *rows) == (PATIENT, None)
+
+
+# ---------------------------------------------------------------- classes a fourth blind corpus found (named)
+
+
+@pytest.mark.parametrize("value", ["******-****", "xxxxxx-xxxx", "110BB7-2337"])
+def test_a_masked_or_garbled_patient_number_never_lets_another_through(value: str) -> None:
+    lines = (f"Undertegnede har undersøgt Solveig Damgaard-Hansen, CPR-NR {value}, som er henvist",
+             "Fuldmagtshaver: Per Vinther, CPR nr. 14-11-92-1038")
+    assert cpr_of("LÆ 265", *lines)[0] is None
+    doctor = ("Behandlende læge", "Navn: Hans Christian Mortensen", "cpr.nr. 120365-1038")
+    assert cpr_of("LÆ 155", f"undersøgt Mette Juul Moeller, cpr.nr. {value}, som er", *doctor)[0] is None
+
+
+@pytest.mark.parametrize("decoy", ["Modtaget i lab.: 160226 0745", "Taget: 141125 1030", "Udskrevet 060226 1412",
+                                   "Reg.nr./kontonr.: 7229\n1203651038", "Kontakt-ID: 120365 1038"])
+def test_dates_with_times_and_wrapped_accounts_are_no_numbers_of_persons(decoy: str) -> None:
+    assert cpr_of("CPR-nr.: 010190-1017", *decoy.split("\n")) == (PATIENT, None)
+
+
+def test_a_letterhead_naming_a_gp_heads_no_block_and_a_column_after_the_number_taints_nothing() -> None:
+    assert cpr_of("Praktiserende læge Hanne Østergaard", "Hjørringvej 120", "CPR-nr.: 010190-1017") == (PATIENT, None)
+    assert cpr_of("Vedr.: Mona Moeller, cpr-nr. 010190-10 17 Praktiserende læge: Hans Hansen") == (PATIENT, None)
+
+
+def test_a_number_wrapped_inside_a_sentence_after_its_dash() -> None:
+    assert cpr_of("Attesten vedrører Olsen, Fatima (Cprnr.010190", "-1017), der har været tilknyttet") == (
+        PATIENT, None)
+
+
+def test_a_number_ending_the_line_above_does_not_label_a_patients_banner() -> None:
+    # found by Hypothesis: "Tlf.: 20000000" above a banner "<number> <name>" made the banner's number a phone
+    # number's continuation, and a second patient's labelled number below was then taken
+    lines = ("Tlf.: 20000000", "010190-1017 Anders Jensen", "LÆ 125", "CPR-nr.: 120365-1038")
+    assert cpr_of(*lines) == (None, Reason.AMBIGUOUS_CPR)
+    assert cpr_of("LÆ 125", "Tlf.: 20000000", "010190-1017 Anders Jensen") == (PATIENT, None)
+
+
+def test_a_table_of_relations_below_a_valueless_patient_label() -> None:
+    # a fourth blind corpus: the patient's "Personnr.:" has no value; the table above lists a sister-in-law
+    lines = ("Attesten vedrører", "Relation Navn CPR-nr.", "Svigerinde Ingrid Lykke-Sørensen 120365-1038",
+             "Borgerens navn: Fatima Højgaard Madsen", "Personnr.:")
+    assert cpr_of("Lægeattest til rehabiliteringsteam", *lines)[0] is None
+
+
+@pytest.mark.parametrize("name", ["Ingrid", "Astrid", "David", "Sigrid", "INGRID", "DAVID"])
+def test_a_name_ending_in_id_is_no_identifiers_label(name: str) -> None:
+    # a name right before the number ("Vedr.: Anders David 010190-1017") once read as an "...id" label
+    assert cpr_of(f"Vedr.: Anders {name} 010190-1017") == (PATIENT, None)
+    assert cpr_of("Statusattest", f"Hanne {name} (010190-1017)") == (PATIENT, None)

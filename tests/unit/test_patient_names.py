@@ -33,6 +33,11 @@ def printed(*lines: str) -> list[str]:
     (("Jeg har set Mikkel Emil Andersen (personnummer 010190-1017) i klinikken.",), "Mikkel Emil Andersen"),
     (("Attesten er udfyldt for Ida Brink Iversen, 01 01", "90-1017, på baggrund af journalen."), "Ida Brink Iversen"),
     (("Patient", "Navn (fulde)", "Karen Møller-Hansen", "CPR-nr.", "010190-1017"), "Karen Møller-Hansen"),
+    (("Name Kasper Olsen", "Cpr-nr 010190-1017"), "Kasper Olsen"),
+    (("Efternavn,", "fornavn:", "Skøtt, Line", "CPR: 010190-1017"), "Line Skøtt"),
+    (("010190-1017 Kasper Olsen", "LÆ 105", "Cpr-nr 010190-1017"), "Kasper Olsen"),
+    (("Vedr.: Mona Moeller, cpr-nr. 010190-1017 Praktiserende læge:", "Kim Dahl"), "Mona Moeller"),
+    (("Navn: Mads Ågaard Person-nr. 010190-1017",), "Mads Ågaard"),
 ])
 def test_the_name_beside_the_cpr_is_read(lines: tuple[str, ...], name: str) -> None:
     assert printed(*lines) == [name]
@@ -64,6 +69,7 @@ def test_a_name_field_when_the_cpr_came_from_a_field() -> None:
     ("Kristian Dahl Poulsen", "Kristian D. Poulsen"),
     ("Jens Würtz", "Jens Wuertz"),
     ("Jens Wuertz", "JENS WÜRTZ"),
+    ("Nanna Østergaard Andersen", "Nanna Ø. Andersen"),
 ])
 def test_names_that_are_the_same_person_match(known: str, shown: str) -> None:
     assert names_match(known, shown)
