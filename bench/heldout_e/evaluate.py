@@ -14,6 +14,7 @@
 CPR numbers are printed masked (DDMMYY-xxxx) unless --reveal. Exit 0 only when every check passes.
 """
 import argparse
+from pathlib import Path
 import collections
 import csv
 import email
