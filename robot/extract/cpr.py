@@ -46,11 +46,15 @@ from robot.extract.cpr_text import (
 from robot.model import CprCandidate, CprResult, CprVerdict, Evidence, FormField, PdfContent, Reason
 
 _MOD11_WEIGHTS = (4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
+_DIGIT = re.compile(r"\d")
+_MASK_CHARS = re.compile(r"[*xX•●#]{4}")
 # The label of a bank account, whose registration number may end a line and the account start the next.
 ACCOUNT_LABEL = re.compile(r"konto|reg\b|reg\.", re.IGNORECASE)
 # A CPR label whose value is digits mixed with letters ("cpr.nr. 110BB7-2337"): a number, unreadable.
 GARBLED_VALUE = re.compile(rf"(?:{CPR_LABEL.pattern})[\s:.]*((?=[\w\-]*\d[\w\-]*\d[\w\-]*\d[\w\-]*\d)(?=[\w\-]*[A-Za-z])"
                            r"[\w]{2,8}[\-/][\w]{2,6})", re.IGNORECASE)
+
+
 # A CPR number its printer masked ("150544-****", "150544-xxxx"): someone's number is there, unreadable.
 MASKED_CPR = re.compile(r"(?<![\d.*])(\d{6}|[*xX•●#]{6})\s?-?\s?(?:[*xX•●#]{4})(?![\w*])")
 # A CPR label's value: a run of at least this many digits is an attempt at a number (fewer: "se side 2").
@@ -178,8 +182,10 @@ class _Scan:
             # its value (or its other half) at the top of the next
             runs = list(digit_runs(text))
             contexts = [_across_lines(above, text[: run.start]) for run in runs]
-            labels = [label_before(context) if text[: run.start].strip() else _label_above(above, label_before(context))
-                      for run, context in zip(runs, contexts)]
+            # a run too short to be a number or half of one split at the line's end needs no label (dates, times)
+            labels = [None if run.digit_count < _VALUE_MIN_DIGITS and index < len(runs) - 1 else
+                      label_before(context) if text[: run.start].strip() else _label_above(above, label_before(context))
+                      for index, (run, context) in enumerate(zip(runs, contexts))]
             found = [_Run(run, label, taint if taint is None or taint.taints(run.end) else None, context,
                           Evidence(source="text", snippet=text.strip()[:160], page=page, line=number,
                                    label=label.text if label else None), text[run.end :],
@@ -208,14 +214,14 @@ class _Scan:
             if header is not None:
                 header, found = header.take(found)
             header_text = f"{previous} {text}" if len(text.strip()) <= _CELL_FRAGMENT else text  # a wrapped cell
-            if not any(ch.isdigit() for ch in header_text) and (match := CPR_LABEL.search(header_text)):
+            if not _DIGIT.search(header_text) and (match := CPR_LABEL.search(header_text)):
                 header = _Header(Label(LabelKind.CPR, f"{match.group(0).strip()} (table header above)"))
-            for garbled in GARBLED_VALUE.finditer(text):
+            for garbled in GARBLED_VALUE.finditer(text) if CPR_LABEL.search(text) else ():
                 digits = re.sub(r"\D", "", garbled.group(1))
                 yield _candidate(digits, Evidence(source="text", snippet=text.strip()[:160], page=page, line=number,
                                                   label=garbled.group(0).split()[0]), CprVerdict.INVALID, True,
                                  "a CPR label's value mixes digits and letters: it cannot be read")
-            for masked in MASKED_CPR.finditer(text):
+            for masked in MASKED_CPR.finditer(text) if _MASK_CHARS.search(text) else ():
                 date_part = masked.group(1) if masked.group(1) and masked.group(1).isdigit() else "??????"
                 yield _candidate(date_part + "????", Evidence(source="text", snippet=text.strip()[:160], page=page,
                                                              line=number), CprVerdict.DOUBTFUL, False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,10 +20,13 @@ _NORMAL = str.maketrans({**{c: " " for c in _SPACES}, **{c: "-" for c in _DASHES
 # (two spaces between longer groups part table cells: "010190-1017  12345678").
 _SEPARATOR = r"(?: ?[.\-/|] ?| |(?<=(?<!\d)\d)  (?=\d(?!\d)))"
 _RUN = re.compile(rf"\d+(?:{_SEPARATOR}\d+)*")
+_GROUP = re.compile(r"\d+")
+_BETWEEN = re.compile(rf"(?<=\d){_SEPARATOR}(?=\d)")
 
 CPR_DIGITS = 10
 
 
+@functools.lru_cache(maxsize=4096)  # the CPR, name and form readers read the same lines
 def normalise(text: str) -> str:
     """`text` with every space as " ", every dash as "-" and invisible characters removed."""
     return text.translate(_NORMAL)
@@ -79,8 +83,9 @@ class Reading:
 def digit_runs(text: str) -> Iterator[DigitRun]:
     """Every run of digit groups in normalised `text`, left to right."""
     for match in _RUN.finditer(text):
-        groups = tuple(re.findall(r"\d+", match.group(0)))
-        separators = tuple(re.findall(rf"(?<=\d){_SEPARATOR}(?=\d)", match.group(0)))
+        run = match.group(0)
+        groups = tuple(_GROUP.findall(run))
+        separators = tuple(_BETWEEN.findall(run)) if len(groups) > 1 else ()
         yield DigitRun(match.start(), match.end(), groups, separators)
 
 

@@ -124,8 +124,16 @@ def _value_digits(run: DigitRun) -> set[str]:
     return {value.digits} if value else set()
 
 
+# Letters every name label contains one of: most lines hold none, and NAME_LABEL need not run over them.
+_NAME_LABEL_HINTS = ("navn", "name", "patient", "borger", "pt", "vedr", "ang", "sygemeldte", "ansøger", "ansoeger",
+                     "sikrede", "klient", "cpr", "pers")
+
+
 def _labelled_names(text: str, next_line: str, page: int, number: int) -> Iterator[PrintedName]:
     """The name after each name label on the line (or on the next line when the label ends its line)."""
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _NAME_LABEL_HINTS):
+        return
     for match in NAME_LABEL.finditer(text):
         rest = text[match.end():]
         if not rest.strip(" :.-") and next_line and not NAME_LABEL.match(next_line):  # not the next field's label

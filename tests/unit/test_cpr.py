@@ -442,3 +442,24 @@ def test_a_name_ending_in_id_is_no_identifiers_label(name: str) -> None:
     # a name right before the number ("Vedr.: Anders David 010190-1017") once read as an "...id" label
     assert cpr_of(f"Vedr.: Anders {name} 010190-1017") == (PATIENT, None)
     assert cpr_of("Statusattest", f"Hanne {name} (010190-1017)") == (PATIENT, None)
+
+
+OTHER_PERSON_WORDS = (
+    "pårørende", "Paaroerende", "far", "faren", "fader", "mor", "moren", "moder", "forælder", "forældre", "foraeldre",
+    "ægtefælle", "aegtefaelle", "ægtemand", "hustru", "samlever", "kæreste", "kaereste", "partner", "barn", "barnet",
+    "børn", "boern", "søn", "soen", "datter", "døtre", "doetre", "bror", "broder", "søster", "soester", "søskende",
+    "barnebarn", "bedstefar", "bedstemor", "bedsteforældre", "svigerinde", "svigerfar", "svoger", "svægerinde",
+    "familiemedlem", "værge", "vaerge", "bisidder", "kontaktperson", "henviser:", "medpatient", "anden person",
+    "plejefar", "plejemor", "plejeforældre", "plejebarn", "eksmand", "ekskone", "eks-ægtefælle", "nabo", "ven",
+    "veninde", "ledsager", "Ledsaget af", "tolk", "kontakt ved behov", "kontaktes", "givet af", "oplyst af",
+    "meddelt af", "fortalt af", "informant", "fuldmægtig", "Fuldmagtshaver", "partsrepræsentant", "repræsentant",
+    "advokat", "egen læge", "Praktiserende læge", "behandlende læge", "henvisende læge", "underskrivende læge",
+    "attesterende læge", "ansvarlig læge", "vagthavende overlæge", "udfyldende læge", "tilsynsførende læge",
+    "Lægens CPR-nr.", "attestudsteder", "PÅRØRENDE", "SVIGERINDE",
+)
+
+
+@pytest.mark.parametrize("word", OTHER_PERSON_WORDS)
+def test_every_word_naming_another_person_is_found_past_the_quick_filter(word: str) -> None:
+    from robot.extract.cpr_labels import names_other_person
+    assert names_other_person(f"Oplysninger: {word} Hans Jensen") is not None
