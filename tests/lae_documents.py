@@ -147,7 +147,21 @@ def patient_block(draw: st.DrawFn, digits: str, name: str, fields: bool = True) 
 def decoy_block(draw: st.DrawFn) -> list[str]:
     """An identifier, account or phone number with its label; ten-digit ones often read as a valid birth date."""
     label = draw(st.sampled_from(DECOY_LABELS))
-    kind = draw(st.sampled_from(("ten", "ten", "bank", "phone", "location", "date", "range")))
+    kind = draw(st.sampled_from(("ten", "ten", "bank", "phone", "location", "date", "range", "table", "barcode")))
+    if kind == "table":  # a lab table: an identifier's column under a header row, its rows without labels
+        header = draw(st.sampled_from(("Dato  Analyse  Resultat  Prøvenr.", "Dato Analyse Resultat Labnr.",
+                                       "Kontakt-ID:  Rekv.nr.  Fravær:", "Ordrenr.:  Deres ref.:  Udskrevet:")))
+        rows = []
+        for _ in range(draw(st.integers(1, 4))):
+            number = draw(cpr_numbers())
+            value = draw(st.sampled_from((number, f"{number[:6]}-{number[6:]}")))
+            day = draw(st.dates(min_value=date(2019, 1, 1), max_value=TODAY))
+            rows.append(draw(st.sampled_from((f"{day:%d.%m.%Y} P-Litium 9.6 {value}", f"{value}  {day:%d.%m.%y}",
+                                              f"{day:%d.%m.%Y} B-Leukocytter 3.4 {value}"))))
+        return [header, *rows]
+    if kind == "barcode":
+        number = draw(cpr_numbers())
+        return [f"{draw(st.sampled_from(('Stregkode:', 'Dok.-stregkode')))} *{number[:6]}-{number[6:]}*"]
     if kind == "ten":
         number = draw(cpr_numbers(mod11_only=draw(st.booleans())))
         value = draw(st.sampled_from((number, f"{number[:6]}-{number[6:]}")))
@@ -191,6 +205,11 @@ def relative_block(draw: st.DrawFn, digits: str) -> list[str]:
         [f"Kontakt ved behov: {name} ({label or 'CPR nr.'} {value}), tlf. 46 93 26 15"],
         ["Behandlende læge", f"Navn: {name}", f"{label or 'cpr.nr.'} {value}"],
         [f"Underskrivende læge: {name}", f"{label or 'CPR-nr.:'} {value}"],
+        [f"{relation.capitalize()}s {label or 'CPR-nr.'} {value} ({name})"],  # "Barns CPR-nr.", "Mors CPR"
+        ["Navn: {0}  Navn: {0}".format(name), f"Patientens CPR-nr.: Se vedlagte  CPR-nr.: {value}",  # two columns
+         f"Adresse: Vestergade 3  Relation: {relation}"],
+        ["Dato  Analyse  Resultat  Prøvenr.", "12.03.2026 P-Litium 9.6 1203651038",  # a row of an id table
+         f"{name} ({relation})  {value}"],
     ]
     return draw(st.sampled_from(layouts))
 

@@ -25,9 +25,12 @@ from robot.extract.cpr_labels import (
     Label,
     LabelKind,
     Taint,
+    PATIENT_WORD,
     has_cpr_label,
+    identifier_column,
     label_before,
     names_other_person,
+    second_cpr_column,
     other_person_lines,
 )
 from robot.extract.cpr_text import (
@@ -65,6 +68,8 @@ _CELL_FRAGMENT = 12
 _LABEL_LINE = 40
 # How many lines below a table's header row the row with its values may take (cells wrap).
 HEADER_ROWS = 4
+# How many rows below a header row naming an identifier's column ("Prøvenr.") are read as that table's rows.
+IDENTIFIER_ROWS = 12
 
 
 def passes_mod11(digits: str) -> bool:
@@ -176,6 +181,7 @@ class _Scan:
         table's header row naming a CPR column labels the one number in the row below it (however that row wraps)."""
         carry: _Run | None = None
         header: _Header | None = None
+        identifiers: _IdentifierColumn | None = None
         previous = above = ""
         for (page, number, text), taint in zip(lines, taints):
             # a page break is read like a line break: a label (or half a number) at the foot of a page may have
@@ -186,7 +192,8 @@ class _Scan:
             labels = [None if run.digit_count < _VALUE_MIN_DIGITS and index < len(runs) - 1 else
                       label_before(context) if text[: run.start].strip() else _label_above(above, label_before(context))
                       for index, (run, context) in enumerate(zip(runs, contexts))]
-            found = [_Run(run, label, taint if taint is None or taint.taints(run.end) else None, context,
+            found = [_Run(run, label, (taint if taint is None or taint.taints(run.end) else None) or
+                          second_cpr_column(text, run.start), context,
                           Evidence(source="text", snippet=text.strip()[:160], page=page, line=number,
                                    label=label.text if label else None), text[run.end :],
                           not text[: run.start].strip())
@@ -213,6 +220,9 @@ class _Scan:
                 carry = None
             if header is not None:
                 header, found = header.take(found)
+            if identifiers is not None:
+                identifiers, found = identifiers.take(text, found)
+            identifiers = identifiers or _IdentifierColumn.heading(text)
             header_text = f"{previous} {text}" if len(text.strip()) <= _CELL_FRAGMENT else text  # a wrapped cell
             if not _DIGIT.search(header_text) and (match := CPR_LABEL.search(header_text)):
                 header = _Header(Label(LabelKind.CPR, f"{match.group(0).strip()} (table header above)"))
@@ -380,6 +390,34 @@ class _Header:
         if values or self.lines_left <= 1:
             return None, found
         return replace(self, lines_left=self.lines_left - 1), found
+
+
+@dataclass(frozen=True)
+class _IdentifierColumn:
+    """A table's header row naming an identifier's column and no column a person's number could stand in ("Dato
+    Analyse  Resultat  Prøvenr.", "Kontakt-ID:  Rekv.nr.  Fravær:"): the numbers without a label of their own in the
+    rows below it are that table's identifiers, not CPR numbers. The table ends at a line without digits, at a line
+    naming a person (a CPR label, the patient, a relative, a name beside a number) and after IDENTIFIER_ROWS rows.
+    A row about another person (a relative's block) keeps its numbers unlabelled: they still block."""
+
+    label: Label
+    rows_left: int = IDENTIFIER_ROWS
+
+    @classmethod
+    def heading(cls, text: str) -> _IdentifierColumn | None:
+        label = identifier_column(text)
+        return cls(label) if label is not None else None
+
+    def take(self, text: str, found: list[_Run]) -> tuple[_IdentifierColumn | None, list[_Run]]:
+        """The table still running after this line, and the line's runs with the column's label on those without
+        one."""
+        if not found or has_cpr_label(text) or PATIENT_WORD.search(text) or any(
+                NAME_BEFORE.search(text[: item.run.start]) or NAME_AFTER.match(item.after) for item in found):
+            return None, found
+        labelled = [item if item.label is not None or item.taint is not None else
+                    replace(item, label=self.label, evidence=replace(item.evidence, label=self.label.text))
+                    for item in found]
+        return (replace(self, rows_left=self.rows_left - 1) if self.rows_left > 1 else None), labelled
 
 
 def _across_lines(previous: str, before: str) -> str:

@@ -16,14 +16,16 @@ _AE, _OE, _AA = "(?:æ|ae)", "(?:ø|oe)", "(?:å|aa)"
 CPR_LABEL = re.compile(
     r"\bc\.?\s?p\.?\s?r\b\.?(?:\s?-?\s?(?:nr|nummer|no)\b\.?)?|\bcprnr\b\.?"
     r"|\bperson\s?-?\s?(?:nr|nummer)\b\.?|\bpersonnr\b\.?|\bpers\.?\s?-?\s?nr\b\.?|\bpersonnummer\w*"
-    rf"|\bf{_OE}dselsnummer\b|\berstatnings-?\s?(?:cpr|personnummer|nummer)\b(?:\s?-?\s?nr\b\.?)?",
+    rf"|\bf{_OE}dselsnummer\b|\berstatnings-?\s?(?:cpr|personnummer|nummer)\b(?:\s?-?\s?nr\b\.?)?"
+    r"|\bpersonal\s+id(?:entification)?(?:\s+(?:no|number|nr)\b\.?)?",  # English: "Personal ID no. (CPR)"
     re.IGNORECASE,
 )
 
 # Words naming the person the document is about: a CPR number written after them (past a name) is the patient's.
 PATIENT_WORD = re.compile(
     rf"\bpatient(?:en|ens)?\b|\bpt\b\.|\bborger(?:en|ens)?\b|\bvedr\b\.?|\bvedr{_OE}rende\b|\bang\b\.|\bang{_AA}ende\b"
-    rf"|\bnavn\b|\b(?:den\s+)?sygemeldte\b|\bans{_OE}ger(?:en|ens)?\b|\bsikrede\b|\bklient(?:en|ens)?\b",
+    rf"|\bnavn\b|\b(?:den\s+)?sygemeldte\b|\bans{_OE}ger(?:en|ens)?\b|\bsikrede\b|\bklient(?:en|ens)?\b"
+    r"|\b(?:patient|person|borger)oplysninger\b",  # the heading of the patient's own data
     re.IGNORECASE,
 )
 
@@ -34,19 +36,23 @@ OTHER_LABEL = re.compile(
     r"|yder\w*|lokations\w*|ean\w*|gln|sor(?:-?kode)?|\w*konto\w*|reg|registrerings\w*|iban"
     r"|bank(?:konto|nr|forbindelse|oplysning)\w*|bank(?=\s*:)"  # not the surname Bank
     rf"|journal\w*|j\.?\s?nr|sag(?:s\w*)?|rekv\w*|ordre\w*|faktura\w*|l{_OE}be\w*|dokument\w*|bilag\w*|kunde\w*"
-    r"|autorisation\w*|henv\w*|reference\w*|ref|brev\w*|kvittering\w*"
+    r"|autorisation\w*|henv\w*|reference\w*|ref|brev\w*|kvittering\w*|stregkode\w*|barcode|accession\w*"
     # a date and a time ("Taget: 141125 1030", "Modtaget i lab.: 160226 0745", "Udskrevet 060226 1412")
     r"|(?:pr(?:ø|oe)ve)?taget|modtaget|dato\w*|\w*tidspunkt\w*|\w*tid|udskrevet|udskrift\w*|printet|oprettet|kl)\b\.?",
     re.IGNORECASE,
 )
+# The labels of a date or a time: a column of them explains no ten-digit number ("Dato  Analyse  Resultat").
+_DATE_TIME_LABEL = re.compile(r"(?:pr(?:ø|oe)ve)?taget|modtaget|dato\w*|\w*tidspunkt\w*|\w*tid|udskrevet|udskrift\w*"
+                              r"|printet|oprettet|kl", re.IGNORECASE)
 # Any other identifier's label: "ID", "nr.", a word ending in "nr"/"nummer" ("Dok.nr.", "Forløbsnummer"). It says
 # the number is not a CPR, but not whose it is: where the document names another person, it does not clear it.
 # "id" only as its own word or after a hyphen, space or dot, or as a capitalised suffix ("DokumentID"): names end in
 # "id" too (Ingrid, Astrid, David), and a name before a number is never an identifier's label.
 GENERIC_LABEL = re.compile(r"(?i:\b(?:id|nr|\w+\.?\s?-?(?:nr|nummer)|\w+\.?[\s-]id))\b\.?|\b[A-ZÆØÅ][a-zæøå]+ID\b")
 
-# What may stand between another number's label and the number: punctuation and "nr"/"nummer"/"ID".
-OTHER_LABEL_GAP = re.compile(r"^[\s:.#\-=()/]*(?:(?i:nr|nummer|no|id)\b\.?[\s:.#\-=()/]*)?"
+# What may stand between another number's label and the number: punctuation (a barcode's "*" too) and
+# "nr"/"nummer"/"ID".
+OTHER_LABEL_GAP = re.compile(r"^[\s:.#\-=()/*]*(?:(?i:nr|nummer|no|id)\b\.?[\s:.#\-=()/*]*)?"
                              r"(?:[a-zæøå]{1,6}\.?[\s:.#\-=()/]+){0,2}$")
 # Between a CPR label and its number: a few characters without digits ("CPR-nr. (patient): ", a name).
 CPR_LABEL_GAP = re.compile(r"^[^\d]{0,25}$")
@@ -59,7 +65,7 @@ OTHER_PERSON = re.compile(
     r"\b(?:"  # one word boundary for all the words: the alternatives are tried only where a word starts
     rf"p{_AA}r{_OE}rende\w*|far(?:en|ens|s)?\b|fader(?:en|ens)?\b|mor(?:en|ens|s)?\b|moder(?:en|ens)?\b"
     rf"|for{_AE}ld(?:er|re)\w*|{_AE}gtef{_AE}lle\w*|{_AE}gtemand\w*|hustru\w*|samlever\w*"
-    rf"|k{_AE}reste\w*|partner\w*|barn(?:et|ets)?\b|b{_OE}rn\w*|s{_OE}n(?:nen|nens|s)?\b|datter\w*"
+    rf"|k{_AE}reste\w*|partner\w*|barn(?:et|ets|s)?\b|barne\w*|b{_OE}rn\w*|s{_OE}n(?:nen|nens|s)?\b|datter\w*"
     rf"|d{_OE}tre\w*|bror(?:en|ens|s)?\b|broder\w*|s{_OE}ster\w*|s{_OE}skende\w*|barnebarn\w*"
     rf"|bedste(?:far|mor|for{_AE}ld)\w*|sviger\w*|svoger\w*|sv{_AE}gerinde\w*|familiemedlem\w*"
     rf"|v{_AE}rge\w*|bisidder\w*|kontaktperson\w*|henviser\s*:|medpatient\w*"
@@ -80,7 +86,9 @@ DOCTOR = re.compile(rf"{DOCTOR_ROLE}|\bl{_AE}gens\s+(?:cpr|person|navn)", re.IGN
 
 # A line stating a relation ("Relation: far", "Tilknytning til patienten: datter") belongs to a record about
 # another person, whose lines may stand just above it too.
-RELATION_LINE = re.compile(rf"^\s*(?:relation|tilknytning|sl{_AE}gtskab)\b[^:]{{0,30}}:", re.IGNORECASE)
+# A cell of a second column counts too ("Adresse: Jyllandsgade 113  Relation: mand").
+RELATION_LINE = re.compile(rf"^\s*(?:relation|tilknytning|sl{_AE}gtskab)\b[^:]{{0,30}}:|\b(?:relation|tilknytning|"
+                           rf"sl{_AE}gtskab)\s*:", re.IGNORECASE)
 # A table whose header row has a relation column ("Relation  Navn  CPR-nr."): its rows are about other persons.
 RELATION_HEADER = re.compile(rf"^\D*\b(?:relation|tilknytning|sl{_AE}gtskab|rolle)\b\D*$", re.IGNORECASE)
 
@@ -95,7 +103,8 @@ BLOCK_HEAD = re.compile(
 
 # A line that starts about the patient ends the block of lines about another person above it.
 PATIENT_LINE = re.compile(
-    rf"^\s*(?:patient\w*|pt\.|borger\w*|vedr\w*|ang{_AA}ende|sygemeldte|ans{_OE}ger\w*|sikrede|klient\w*)",
+    rf"^\s*(?:patient\w*|pt\.|borger\w*|vedr\w*|ang{_AA}ende|sygemeldte|ans{_OE}ger\w*|sikrede|klient\w*"
+    r"|personoplysninger)",
     re.IGNORECASE)
 
 # How far before a number a label may stand on the same line.
@@ -166,17 +175,49 @@ _OTHER_PERSON_HINTS = ("pår", "paar", "far", "fad", "mor", "mod", "foræld", "f
                        "fortalt", "informant", "fuldm", "sentant", "advokat", "læge", "laege", "attestud")
 
 
+# A CPR label owned by someone the reader does not know ("Barns CPR-nr.", "Ejerens CPR", "Hans personnummer"): a
+# genitive before the label that is not the patient's may name anyone, and so names someone else.
+_OWNED_CPR_LABEL = re.compile(
+    r"\b(?P<owner>[^\W\d_]{2,}s)\s*[:.]?\s+(?=c\.?\s?p\.?\s?r\b|person\s?-?\s?n|pers\.?\s?-?\s?nr\b|f(?:ø|oe)dselsnummer)",
+    re.IGNORECASE)
+_NAME_PART_BEFORE = re.compile(r"[A-ZÆØÅÄÖÜÉ][^\W\d_]+(?:-[^\W\d_]+)*,?[ \t]+$")  # "Olsen ", "KJÆR-OLSEN, "
+_PATIENT_OWNER = re.compile(rf"(?:patient|pt|borger|ans{_OE}ger|klient|sygemeldt|sikrede|person|medarbejder|ansatte"
+                            r"|l(?:ø|oe)nmodtager|unders(?:ø|oe)gte)\w*",
+                            re.IGNORECASE)
+
+
 def names_other_person(text: str) -> str | None:
-    """The word in `text` that names someone other than the patient (a relative, a companion, a doctor), if any."""
+    """The word in `text` that names someone other than the patient (a relative, a companion, a doctor, the
+    unnamed owner of a CPR label), if any."""
     lowered = text.lower()
-    if not any(hint in lowered for hint in _OTHER_PERSON_HINTS):
-        return None
-    match = OTHER_PERSON.search(text) or DOCTOR.search(text)
-    return match.group(0) if match else None
+    if any(hint in lowered for hint in _OTHER_PERSON_HINTS):
+        match = OTHER_PERSON.search(text) or DOCTOR.search(text)
+        if match:
+            return match.group(0)
+    if "s" in lowered and ("cpr" in lowered or "pers" in lowered or "dselsn" in lowered):
+        for owned in _OWNED_CPR_LABEL.finditer(text):
+            owner = owned.group("owner")
+            # "Navn: Mads Jens CPR-nr.": the last word of a name; but "-sens" is no name's end ("Jens Andersens")
+            name_part = _NAME_PART_BEFORE.search(text, 0, owned.start()) and not owner.lower().endswith("sens")
+            if not _PATIENT_OWNER.fullmatch(owner) and not name_part:
+                return owner
+    return None
 
 
 def has_cpr_label(text: str) -> bool:
     return CPR_LABEL.search(text) is not None
+
+
+def second_cpr_column(text: str, start: int) -> Taint | None:
+    """A number after a line's second CPR label, words apart from the first ("Patientens CPR-nr.: Se vedlagte
+    CPR-nr.: <number>"): two columns side by side, two persons; the number may be the other column's."""
+    if not has_cpr_label(text):
+        return None
+    labels = list(CPR_LABEL.finditer(text, 0, start))
+    for first, second in zip(labels, labels[1:]):
+        if re.search(r"[^\W\d_]{2,}", text[first.end() : second.start()]):
+            return Taint("a second CPR label on its line (a second column)", True)
+    return None
 
 
 # A doctor's block: the words before a colon ("Underskrivende læge: Jürgen Frandsen").
@@ -220,7 +261,7 @@ def _taints(texts: tuple[str, ...]) -> tuple[Taint | None, ...]:
     taints: list[Taint | None] = [None] * len(texts)
     block_word, block_left = "", 0
     for index, text in enumerate(texts):
-        relation = RELATION_LINE.match(text)
+        relation = RELATION_LINE.search(text)
         header = RELATION_HEADER.match(text) if CPR_LABEL.search(text) else None  # heads a table of other persons
         word = names_other_person(text) or (relation.group(0).strip(" :") if relation else None) or (
             "a table of relations" if header else None)
@@ -242,3 +283,35 @@ def _taints(texts: tuple[str, ...]) -> tuple[Taint | None, ...]:
             taints[index] = Taint(block_word, False)
             block_left -= 1
     return tuple(taints)
+
+
+# A table's header row: a few capitalised cells ("Dato  Analyse  Resultat  Prøvenr.", "Kontakt-ID:  Rekv.nr.  Fravær:").
+_HEADER_MAX_CHARS = 80
+_HEADER_MAX_WORDS = 8
+# A label that reads as a cell's name, not a word of a sentence ("Rekv.nr.", "Kontakt-ID:", not "henvises").
+_CELL_LABEL = re.compile(r"(?:[.:]|(?i:nr|id|nummer)\W?)$")  # the label and the character after it
+_HEADER_SMALL_WORD = 3  # "og", "af", "i": the small words a cell's name may hold ("Reg. og kontonr.")
+
+
+def identifier_column(text: str) -> Label | None:
+    """The label of an identifier's column when `text` is a table's header row naming one ("Prøvenr.", "Labnr.",
+    "Rekvisitions-ID") and no column a person's number could stand in: no CPR label, no word naming the patient or
+    another person. A date or time column alone names no identifier. Prose is no header row: its lower-case words
+    are not cells, unless two identifiers' labels make it a row of cells ("Kontakt-ID:  Rekv.nr.  Fravær: Sygemeldt
+    i perioden")."""
+    if (len(text) > _HEADER_MAX_CHARS or len(text.split()) > _HEADER_MAX_WORDS or any(c.isdigit() for c in text)
+            or CPR_LABEL.search(text) or PATIENT_WORD.search(text) or names_other_person(text)):
+        return None
+    labels = [match for pattern in (OTHER_LABEL, GENERIC_LABEL) for match in pattern.finditer(text)
+              if not _DATE_TIME_LABEL.fullmatch(match.group(0).strip(" .:"))]
+    if not labels:
+        return None
+    covered = {index for match in labels for index in range(match.start(), match.end())}
+    cells = len({match.start() for match in labels if _CELL_LABEL.search(text[match.start() : match.end() + 1].strip())}
+                - {index + 1 for index in covered})
+    for word in re.finditer(r"[^\W\d_]+", text):
+        if (cells < 2 and word.start() not in covered and word.group(0)[0].islower()
+                and len(word.group(0)) > _HEADER_SMALL_WORD):
+            return None
+    first = min(labels, key=lambda match: match.start())
+    return Label(LabelKind.OTHER, f"{first.group(0).strip()} (column header above)", generic=True)

@@ -28,7 +28,7 @@ WRITTEN_FORMS = ["010190-1017", "0101901017", "010190 1017", "010190\u20131017",
                  "010190/1017", "01.01.1990-1017", "01-01-90-1017", "0101 90 1017"]
 LABELS = ["CPR-nr.:", "Cpr. nr:", "CPR:", "Personnummer:", "cpr nr", "Person nr.", "CPR-nummer", "Pers.nr.",
           "Personnr.", "Borgerens CPR-nr.:", "Sikredes personnummer", "Personnummer (CPR):", "Vedr.:",
-          "Patient: Anders Jensen,", "Pt.: Anders Jensen,", "Sygemeldte:"]
+          "Patient: Anders Jensen,", "Pt.: Anders Jensen,", "Sygemeldte:", "Personal ID no.:"]
 
 
 @pytest.mark.parametrize("written", WRITTEN_FORMS)
@@ -455,7 +455,8 @@ OTHER_PERSON_WORDS = (
     "meddelt af", "fortalt af", "informant", "fuldmægtig", "Fuldmagtshaver", "partsrepræsentant", "repræsentant",
     "advokat", "egen læge", "Praktiserende læge", "behandlende læge", "henvisende læge", "underskrivende læge",
     "attesterende læge", "ansvarlig læge", "vagthavende overlæge", "udfyldende læge", "tilsynsførende læge",
-    "Lægens CPR-nr.", "attestudsteder", "PÅRØRENDE", "SVIGERINDE",
+    "Lægens CPR-nr.", "attestudsteder", "PÅRØRENDE", "SVIGERINDE", "Barns CPR-nr.", "barnefar", "Mandens CPR",
+    "Ejerens personnummer", "Jens Andersens CPR-nr.",
 )
 
 
@@ -463,3 +464,72 @@ OTHER_PERSON_WORDS = (
 def test_every_word_naming_another_person_is_found_past_the_quick_filter(word: str) -> None:
     from robot.extract.cpr_labels import names_other_person
     assert names_other_person(f"Oplysninger: {word} Hans Jensen") is not None
+
+
+# ---------------------------------------------------------------- classes a fifth blind corpus found (named)
+
+
+def test_a_childs_labelled_number_is_never_the_patients() -> None:
+    # the patient's number is absent; "Barns CPR-nr." (the child's) was once accepted
+    lines = ("Vedrørende", "Fødselsdato: 01.01.1990", "Navn: Mads Thomsen", "Barns CPR-nr.: 120365- 1038 (Tove Pedersen)")
+    assert cpr_of("LÆ 265", *lines)[0] is None
+
+
+@pytest.mark.parametrize("owner", ["Barns", "Mandens", "Ejerens", "Hans", "Jens Andersens"])
+def test_a_cpr_label_owned_by_anyone_but_the_patient_blocks(owner: str) -> None:
+    assert cpr_of("LÆ 265", f"{owner} CPR-nr.: 120365-1038") == (None, Reason.AMBIGUOUS_CPR)
+
+
+@pytest.mark.parametrize("owner", ["Patientens", "Borgerens", "Ansøgers", "Personens", "Medarbejderens", "Navn: Mads Jens",
+                                   "Vedr.: Niels Hans", "KJÆR-OLSEN, Anders", "Patientens navn: Larsen, Niels"])
+def test_the_patients_own_cpr_label_or_a_name_ending_in_s_is_no_other_owner(owner: str) -> None:
+    assert cpr_of("LÆ 265", f"{owner} CPR-nr.: 010190-1017") == (PATIENT, None)
+
+
+def test_a_second_cpr_label_on_one_line_is_a_second_column() -> None:
+    # "Patient | Kontaktperson" side by side: the patient's cell has no number, the contact person's has one
+    lines = ("Patient Kontaktperson", "Navn: MORTENSEN Thomas Navn: Thomas Krogh Mortensen",
+             "Patientens CPR-nr.: Se vedlagte CPR-nr.: 1203651038", "Adresse: Jyllandsgade 113")
+    assert cpr_of("LÆ 265", *lines)[0] is None
+    assert cpr_of("LÆ 265", "CPR-nr.: Se vedlagte CPR-nr.: 1203651038")[0] is None
+
+
+def test_a_relation_cell_in_a_second_column_names_the_block_above() -> None:
+    lines = ("Navn: Thomas Mortensen", "CPR-nr.: 1203651038", "Adresse: Jyllandsgade 113 Relation: mand")
+    assert cpr_of("LÆ 265", *lines)[0] is None
+
+
+LAB_TABLE = ("Dato Analyse Resultat Prøvenr.", "14.08.2020 P-Hæmoglobin 4.0 250906-7028",
+             "02.03.2023 P-Litium 9.6 1404925699")
+
+
+def test_numbers_in_an_identifier_column_are_identifiers() -> None:
+    assert cpr_of("Personnummer: 010190-1017", *LAB_TABLE, "Prognosen er usikker.") == (PATIENT, None)
+    grid = ("Kontakt-ID: Rekv.nr. Fravær: Sygemeldt i perioden", "1807910875 0307687828 310720 - 080620")
+    assert cpr_of("Vedr.: Bent Lykke (CPR-nr. 010190-1017)", *grid) == (PATIENT, None)
+
+
+@pytest.mark.parametrize("header", ["Dato Analyse Resultat", "Navn Prøvenr.", "CPR-nr. Navn: Prøvenr.",
+                                    "Der henvises til journalnr. herunder"])
+def test_a_header_without_an_identifier_column_or_naming_a_person_labels_nothing(header: str) -> None:
+    assert cpr_of("Personnummer: 010190-1017", header, "14.08.2020 P-Hæmoglobin 4.0 1203651038")[0] is None
+
+
+@pytest.mark.parametrize("row", ["Pårørende 1203651038", "Patient 1203651038", "Hans Jensen 1203651038",
+                                 "1203651038 Hans Jensen", "CPR-nr.: 1203651038"])
+def test_a_row_about_a_person_ends_an_identifier_table(row: str) -> None:
+    assert cpr_of("Personnummer: 010190-1017", *LAB_TABLE, row)[0] is None
+
+
+def test_an_identifier_table_ends_at_a_line_without_numbers() -> None:
+    assert cpr_of("Personnummer: 010190-1017", *LAB_TABLE, "Prognosen er usikker.", "14.08.2020 1203651038")[0] \
+        is None
+
+
+@pytest.mark.parametrize("barcode", ["Stregkode: *120365-1038*", "Dok.-stregkode *120365-1038*"])
+def test_a_barcodes_number_is_an_identifier(barcode: str) -> None:
+    assert cpr_of("CPR-nr.: 010190-1017", barcode) == (PATIENT, None)
+
+
+def test_a_heading_of_the_patients_own_data_names_the_patient() -> None:
+    assert cpr_of("LAE 125", "Personoplysninger: Sofie Krogh Jensen (0101901017)") == (PATIENT, None)
