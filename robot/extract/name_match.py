@@ -33,7 +33,8 @@ def name_words(name: str, *, german: bool = False) -> tuple[str, ...]:
 def names_match(known: str, printed: str) -> bool:
     """Every word of the shorter name is in the longer one (an initial matches a word it begins), and at least
     MIN_SHARED_WORDS whole words agree: "Anders Juul Jensen" ~ "Jensen, Anders" ~ "ANDERS JENSEN" ~ "Anders J.
-    Jensen"; "Hans Jensen" is not "Anders Jensen". Spelt with ü or ue alike."""
+    Jensen"; "Hans Jensen" is not "Anders Jensen", "Anders K. Jensen" is not "Anders Juul Jensen". Spelt with ü or
+    ue alike."""
     return any(_words_match(name_words(known, german=g1), name_words(printed, german=g2))
                for g1 in (False, True) for g2 in (False, True))
 
@@ -45,6 +46,8 @@ def _words_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     smaller, larger = (full_a, full_b) if len(full_a) <= len(full_b) else (full_b, full_a)
     if not smaller <= larger:
         return False
-    initials_known = all(any(w.startswith(i) for w in b) for i in a if len(i) == 1)
-    initials_printed = all(any(w.startswith(i) for w in a) for i in b if len(i) == 1)
+    # an initial must stand for a word of the other name, unless that name is the shorter and omits middle names
+    # ("Mette M. J. Frølich" ~ "Frølich, Mette")
+    initials_known = len(b) < len(a) or all(any(w.startswith(i) for w in b) for i in a if len(i) == 1)
+    initials_printed = len(a) < len(b) or all(any(w.startswith(i) for w in a) for i in b if len(i) == 1)
     return initials_known and initials_printed and len(full_a & full_b) >= MIN_SHARED_WORDS

@@ -65,13 +65,15 @@ def find_patient_names(content: PdfContent, cpr: CprResult) -> tuple[PrintedName
             continue
         following = texts[index + 1] or "" if index + 1 < len(lines) else ""
         if (page, number) in places:
+            own = list(_names_on_cpr_line(text, cpr.cpr, page, number))  # "0309441397 MORTENSEN, ANDERS": a banner
             starts_with_number = bool(re.match(r"^\s*\d", text))
-            above = texts[index - 1] or "" if index > 0 and starts_with_number else ""
-            beside.extend(_names_on_cpr_line(f"{above} {text}".strip(), cpr.cpr, page, number))
+            above = texts[index - 1] or "" if index > 0 and starts_with_number and not own else ""
+            beside.extend(_names_on_cpr_line(f"{above} {text}".strip(), cpr.cpr, page, number) if above else own)
         else:
             labelled.extend(_labelled_names(text, following, page, number))
             previous = texts[index - 1] if index > 0 else None
-            if previous and len(text.strip()) <= _FRAGMENT:  # a label wrapped in a narrow cell: "Efternavn," / "fornavn:"
+            # a label wrapped in a narrow cell ("Efternavn," / "fornavn:"); not a heading after a name ("Vurdering")
+            if previous and len(text.strip()) <= _FRAGMENT and not any(_labelled_names(previous, "", page, number)):
                 labelled.extend(_labelled_names(f"{previous} {text}", following, page, number))
     return _distinct([*beside, *labelled, *_field_names(content)])
 
@@ -98,18 +100,20 @@ def _names_on_cpr_line(text: str, cpr: str, page: int, number: int) -> Iterator[
     runs = [run for run in every if cpr in {r.digits for r in readings(run)} | _value_digits(run)] or every[-1:]
     cut = runs[0].start if runs else len(text)
     labels = [label for label in CPR_LABEL.finditer(text[:cut]) if not any(ch.isdigit() for ch in text[label.end():cut])]
-    if labels:
-        cut = labels[-1].start()
+    if labels:  # the first of the labels before the number ("personnummer (cpr)", "cpr-nr./personnr.")
+        cut = labels[0].start()
     after = text[runs[0].end:] if runs else ""
     banner = NAME_AFTER_WORDS.match(after) if runs and not text[: runs[0].start].strip() else None
     if banner:  # "310583-1234 Kasper Olsen": an EPJ banner, the name after the number
         words = _name_words(banner.group(1).replace(",", " "))
+        if len(words) > _MIN_WORDS and re.match(r"\s*\d", after[banner.end(1):]):
+            words = words[:-1]  # "Morten Winther Algade 71B": the street of the address that follows
         if words:
             yield PrintedName(" ".join(words), Evidence(source="text", snippet=text.strip()[:160], page=page,
                                                          line=number, label=None))
             return
     # "Aksel Højer med CPR ...", "MØRCH, EMIL (Patientens CPR-nummer ..."
-    found = NAME_BEFORE.search(re.sub(r"\s+(?:med|har)\s*$|\s*\(?\s*(?:patientens|borgerens|sikredes|pt\.)\s*$", " ",
+    found = NAME_BEFORE.search(re.sub(r"\s+(?:med|har)\s*$|\s*\(?\s*(?:patient(?:en)?s|borger(?:en)?s|sikredes|pt\.)\s*$", " ",
                                       text[:cut], flags=re.IGNORECASE))
     words = _name_words(found.group("name").replace(",", " ")) if found else []
     if found and words:
@@ -144,8 +148,14 @@ def _labelled_names(text: str, next_line: str, page: int, number: int) -> Iterat
                                                          line=number, label=match.group(0).strip()))
 
 
+# A CPR label and its value between a name label and the name ("Vedr. borgerens cpr-nr. 051089 0124 - Ida Poulsen").
+_CPR_BEFORE_NAME = re.compile(rf"^[\s:.\-(]*(?:(?:patient(?:en)?s|borger(?:en)?s|sikredes)\s+)?(?:(?:{CPR_LABEL.pattern})"
+                              r"[\s:.\-/()]*)+", re.IGNORECASE)
+
+
 def _name_value(rest: str) -> list[str]:
     """The name at the start of `rest`: "Anders Juul Jensen", or "Jensen, Anders" (surname first)."""
+    rest = _CPR_BEFORE_NAME.sub("", rest)
     rest = re.sub(r"^[\s:.\-]*(?:[\d .\-/]+\d)?[\s:.\-,]*", "", rest)  # a CPR value between label and name
     pieces = [piece for piece in _SPLIT.split(rest) if piece is not None]
     if not pieces:
