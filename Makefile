@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test fuzz bench bench-daemon samples clean
+.PHONY: run test lint fuzz bench bench-daemon samples clean
 
 $(BIN)/lae-robot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ var/cases.csv: samples/cases.csv
 	mkdir -p var/archive var/outbox
 	cp samples/cases.csv var/cases.csv
 
-test: $(BIN)/lae-robot
+# The lint and type gate first (ruff, mypy --strict on robot/), then every test.
+test: $(BIN)/lae-robot lint
 	$(BIN)/pytest -q
+
+lint: $(BIN)/lae-robot
+	$(BIN)/ruff check robot
+	$(BIN)/mypy robot
 
 # The property tests with many more, randomly seeded examples (make test runs 2,000 each with a fixed seed).
 fuzz: $(BIN)/lae-robot

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import TYPE_CHECKING
 
 import structlog
 
 from robot import __version__
 from robot.archive.base import CaseArchive
 from robot.archive.config import ArchiveConfigError
-from robot.archive.folder import RegisterError
 from robot.archive.dry_run import DryRunArchive
+from robot.archive.folder import RegisterError
 from robot.archive.registry import build_archive
 from robot.commands.factors import factor_lines
 from robot.decisions.holder import RulebookHolder
-from robot.decisions.senders import SenderRules
 from robot.decisions.rulefile import RuleFileError
+from robot.decisions.senders import SenderRules
 from robot.extract.isolation import PdfReaderPool
 from robot.extract.reader import DocumentReader
 from robot.ledger.base import Ledger
@@ -140,7 +141,7 @@ def _tell_operators(ledger: Ledger, settings: Settings, error: RuleFileError) ->
     ledger.enqueue_notice(key, "rules", settings.notify.operators, "Lægerobotten: ændrede regelfiler afvist", body)
 
 
-def attach_ingresses(daemon: "Daemon", settings: Settings, config_name: str) -> None:
+def attach_ingresses(daemon: Daemon, settings: Settings, config_name: str) -> None:
     """The configured SMTP listener and IMAP mailboxes, handing mail to the daemon's accept callback."""
     from robot.ingress.smtp import SmtpIngress
     from robot.ingress.smtp_config import SmtpConfigError, SmtpListenerConfig
@@ -155,7 +156,7 @@ def attach_ingresses(daemon: "Daemon", settings: Settings, config_name: str) -> 
         _attach_mailboxes(daemon, settings, config_name)
 
 
-def _attach_mailboxes(daemon: "Daemon", settings: Settings, config_name: str) -> None:
+def _attach_mailboxes(daemon: Daemon, settings: Settings, config_name: str) -> None:
     from robot.ingress.imap import ImapIngress
     from robot.ingress.imap_config import ImapConfigError, ImapMailboxConfig
 

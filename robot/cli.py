@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from robot import __version__
+from robot.app import describe_factors
 from robot.archive.config import ArchiveConfigError
 from robot.commands.check_rules import run_check_rules
 from robot.commands.escalations import (
@@ -24,7 +25,6 @@ from robot.commands.process import run_process
 from robot.commands.run import run_daemon
 from robot.commands.send import send_files
 from robot.commands.status import run_status
-from robot.app import describe_factors
 from robot.decisions.catalogue import load_catalogue
 from robot.decisions.rulebook import load_rulebook
 from robot.decisions.rulefile import RuleFileError
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     reject.add_argument("--note", required=True)
     reject.add_argument("--operator", default=None, help="your name for the audit trail (default: OS user)")
 
-    run = commands.add_parser("run", help="the daemon: SMTP and IMAP ingress, workers, scheduler, /healthz, /metrics")
+    commands.add_parser("run", help="the daemon: SMTP and IMAP ingress, workers, scheduler, /healthz, /metrics")
 
     send = commands.add_parser("send", help="deliver .eml files to an SMTP server (e.g. the robot's own listener)")
     send.add_argument("files", nargs="+", type=Path, metavar="FILE.eml")
@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not getattr(args, "reveal_cpr", False):
         # the backstop: whatever a command prints (records, errors, file names) passes the CPR mask
-        sys.stdout = MaskingStream(sys.stdout)  # type: ignore[assignment]
-        sys.stderr = MaskingStream(sys.stderr)  # type: ignore[assignment]
+        sys.stdout = MaskingStream(sys.stdout)
+        sys.stderr = MaskingStream(sys.stderr)
     try:
         settings = load_settings(args.config or _default_config())
     except SettingsError as error:

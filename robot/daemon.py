@@ -123,7 +123,7 @@ class Daemon:
             await self.listener.stop(deadline)
         try:  # IMAP stays connected while draining, so finished mails are moved to their folders
             await asyncio.wait_for(self._queue.join(), timeout=deadline)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("drain_deadline_passed", left=self._queue.qsize(),
                         note="unfinished messages stay in the ledger and resume at the next start")
         for mailbox in self.mailboxes.values():

@@ -137,7 +137,8 @@ def load_settings(path: Path | None) -> Settings:
         raise SettingsError(str(path), "-", f"valid TOML ({error})") from None
     if "base_dir" in data:
         raise SettingsError(str(path), "base_dir", "no such setting (it is the config file's folder)")
-    return replace(_build(Settings, data, str(path), "", path.parent), base_dir=path.parent)
+    settings: Settings = _build(Settings, data, str(path), "", path.parent)
+    return replace(settings, base_dir=path.parent)
 
 
 def _build(cls: type, data: Any, file: str, prefix: str, base: Path) -> Any:
@@ -153,7 +154,7 @@ def _build(cls: type, data: Any, file: str, prefix: str, base: Path) -> Any:
 
 
 def _value(hint: Any, value: Any, file: str, key: str, base: Path) -> Any:
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, file, f"{key}.", base)
     if typing.get_origin(hint) is Literal:
         allowed = typing.get_args(hint)

@@ -15,7 +15,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ from robot.archive.naming import (
     verified_sha256,
 )
 from robot.durable import fsync_folder, write_temp
-from robot.privacy import mask_deep
 from robot.model import (
     ArchiveRejected,
     ArchiveUnavailable,
@@ -41,6 +40,7 @@ from robot.model import (
     FilingMetadata,
     Receipt,
 )
+from robot.privacy import mask_deep
 
 REQUIRED_COLUMNS = ("cpr", "case_id", "case_type", "status", "caseworker_email", "team")
 OPTIONAL_COLUMNS = ("title", "name")  # name: the citizen's name, which turns on the name check
@@ -204,7 +204,7 @@ class RegisterWatch:
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class FolderArchive:

@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -313,7 +313,7 @@ def _what(step: str, call: Call) -> str:
 
 
 def _metadata_values(case_id: str, sha256: str, filename: str, metadata: FilingMetadata) -> dict[str, Any]:
-    received = metadata.received if metadata.received.tzinfo else metadata.received.replace(tzinfo=timezone.utc)
+    received = metadata.received if metadata.received.tzinfo else metadata.received.replace(tzinfo=UTC)
     return {
         "case_id": case_id,
         "sha256": sha256,
@@ -413,5 +413,5 @@ def _retry_after(response: httpx.Response) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from robot.model import ArchiveRejected, FilingMetadata
@@ -60,7 +60,7 @@ def form_slug(form: str) -> str:
 def received_day(received: datetime) -> str:
     """The received date as yyyy-mm-dd in Europe/Copenhagen; a naive datetime is taken as UTC."""
     if received.tzinfo is None:
-        received = received.replace(tzinfo=timezone.utc)
+        received = received.replace(tzinfo=UTC)
     return received.astimezone(COPENHAGEN).date().isoformat()
 
 

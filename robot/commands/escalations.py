@@ -7,10 +7,10 @@ from typing import Any, TextIO
 
 from robot.app import Robot
 from robot.ledger.base import DocumentState, StoredEscalation
+from robot.mail.names import shown_visibly
 from robot.mail.parse import parse_letter
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Filed, FilingMetadata, Reason
 from robot.notify.delivery import deliver_due
-from robot.mail.names import shown_visibly
 from robot.privacy import mask_cpr, mask_cpr_text, mask_deep
 from robot.stages.notify import notify
 from robot.stages.work import DocumentWork, MessageWork
@@ -42,7 +42,8 @@ def show_escalation(robot: Robot, escalation_id: int, out: TextIO) -> int:
     record = _summary(robot, escalation)
     letter = parse_letter(message.raw, robot.settings.limits) if message.raw is not None else None
     record["mail"] = {
-        "from": shown_visibly(letter.sender) if letter and letter.sender else None, "subject": mask_cpr_text(letter.subject) if letter else None,
+        "from": shown_visibly(letter.sender) if letter and letter.sender else None,
+        "subject": mask_cpr_text(letter.subject) if letter else None,
         "message_id": letter.message_id if letter else None, "received": message.received_at.isoformat(),
         "source": message.source, "source_ref": message.source_ref, "raw_kept": message.raw is not None,
     }

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,7 +24,7 @@ def wrap_pdf(path: Path, data: bytes, sender: str) -> bytes:
     mail["From"] = sender
     mail["To"] = "lae-robot@localhost"
     mail["Subject"] = f"Manuel indlæsning: {path.name}"
-    mail["Date"] = format_datetime(datetime.fromtimestamp(path.stat().st_mtime, timezone.utc))
+    mail["Date"] = format_datetime(datetime.fromtimestamp(path.stat().st_mtime, UTC))
     mail.set_content("Indlæst med lae-robot process.")
     mail.add_attachment(data, maintype="application", subtype="pdf", filename=path.name)
     return mail.as_bytes()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from robot.extract.name_match import names_match
 from robot.model import Case, PrintedName
 
+
 @dataclass(frozen=True)
 class NameCheck:
     """The second factor's answer: None when the case system knows no name; else whether the printed name agrees."""

@@ -41,7 +41,7 @@ class RuleFile:
         self._lines = text.splitlines()
 
     @classmethod
-    def read(cls, path: Path) -> "RuleFile":
+    def read(cls, path: Path) -> RuleFile:
         """Parse `path`, turning unreadable files and TOML syntax errors into a RuleFileError."""
         try:
             text = path.read_text(encoding="utf-8")

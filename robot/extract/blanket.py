@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
 
 from robot.decisions.catalogue import Catalogue, KnownDocument
 from robot.model import BlanketMention, BlanketResult, Evidence, PdfContent, Reason, TextLine

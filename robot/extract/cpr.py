@@ -22,16 +22,16 @@ from robot.extract.cpr_labels import (
     CPR_LABEL,
     NAME_AFTER,
     NAME_BEFORE,
+    PATIENT_WORD,
     Label,
     LabelKind,
     Taint,
-    PATIENT_WORD,
     has_cpr_label,
     identifier_column,
     label_before,
     names_other_person,
-    second_cpr_column,
     other_person_lines,
+    second_cpr_column,
 )
 from robot.extract.cpr_text import (
     CPR_DIGITS,

@@ -6,7 +6,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from robot.extract.cpr_labels import CPR_LABEL, GENERIC_LABEL, OTHER_LABEL, PATIENT_WORD, Label, LabelKind, has_cpr_label
+from robot.extract.cpr_labels import (
+    CPR_LABEL,
+    GENERIC_LABEL,
+    OTHER_LABEL,
+    PATIENT_WORD,
+    Label,
+    LabelKind,
+    has_cpr_label,
+)
 from robot.extract.cpr_text import digit_runs, normalise, value_of
 from robot.model import FormField
 

@@ -50,11 +50,11 @@ def find_patient_names(content: PdfContent, cpr: CprResult) -> tuple[PrintedName
               if c.digits == cpr.cpr and c.verdict is not CprVerdict.OTHER_PERSON and c.evidence.source == "text"}
     lines = [(line.page, line.line, normalise(line.text)) for line in content.lines]
     texts: list[str | None] = []
-    for (_, _, text), taint in zip(lines, other_person_lines([text for _, _, text in lines])):
+    for (_, _, line_text), taint in zip(lines, other_person_lines([t for _, _, t in lines])):
         if taint is None:
-            texts.append(text)
+            texts.append(line_text)
         elif taint.own_line and taint.doctor_at is not None:  # "Vedr.: Mona Moeller ... Praktiserende læge:"
-            texts.append(text[: taint.doctor_at])
+            texts.append(line_text[: taint.doctor_at])
         else:
             texts.append(None)  # about another person
     beside: list[PrintedName] = []
@@ -63,7 +63,7 @@ def find_patient_names(content: PdfContent, cpr: CprResult) -> tuple[PrintedName
         text = texts[index]
         if text is None:
             continue
-        following = texts[index + 1] or "" if index + 1 < len(lines) else ""
+        following = (texts[index + 1] or "") if index + 1 < len(lines) else ""
         if (page, number) in places:
             own = list(_names_on_cpr_line(text, cpr.cpr, page, number))  # "0309441397 MORTENSEN, ANDERS": a banner
             starts_with_number = bool(re.match(r"^\s*\d", text))

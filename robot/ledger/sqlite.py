@@ -7,10 +7,11 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from robot.ledger.base import (
     ALLOWED_TRANSITIONS,
@@ -102,11 +103,11 @@ _DOCUMENT_FIELDS = ("outcome", "cpr", "blanket", "kind", "case_id", "reason", "d
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(timezone.utc).isoformat() if moment else None
+    return moment.astimezone(UTC).isoformat() if moment else None
 
 
 def _time(text: str | None) -> datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.headerregistry import AddressHeader
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
@@ -42,7 +42,7 @@ def _addr_specs(msg: Message, name: str) -> list[str]:
     for header in guarded(title, lambda: msg.get_all(name) or []):
         if not isinstance(header, AddressHeader):  # only under a non-default policy
             raise PartUnreadable(f"{title} not parsed as an address header")
-        for address in guarded(title, lambda: header.addresses):
+        for address in guarded(title, lambda: header.addresses):  # noqa: B023 (called at once, inside the loop)
             # as the mail system sees it: an invisible character inside a domain makes another domain, never ours
             spec = unsurrogate(address.addr_spec).strip().lower()
             if _ADDR_SPEC.fullmatch(spec):
@@ -81,7 +81,7 @@ def read_date(msg: Message) -> datetime | None:
     if not values:
         return None
     parsed = guarded("Date", lambda: parsedate_to_datetime(values[0]))
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _from_count(msg: Message) -> int:

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from robot.decisions.templates import Template
 from robot.ledger.base import Ledger
+from robot.model import Reason
 from robot.notify.compose import local_time
 from robot.notify.reasons import reason_text
-from robot.model import Reason
 
 
 def queue_digest(ledger: Ledger, template: Template, operators: tuple[str, ...], now: datetime) -> bool:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from robot.archive.base import CaseArchive
 from robot.decisions.decide import Decision
@@ -24,7 +24,7 @@ class RetryPolicy:
     max_attempts: int = 8
 
     def delay(self, attempt: int) -> float:
-        return min(self.first_seconds * (2 ** max(0, attempt - 1)), self.max_seconds)
+        return min(self.first_seconds * 2.0 ** max(0, attempt - 1), self.max_seconds)
 
 
 # A bare PDF that an operator hands to `lae-robot process`, wrapped in a mail from the sender they name: the
@@ -32,7 +32,7 @@ class RetryPolicy:
 OPERATOR_CHANNEL = ("file", "operator")
 
 
-def arrived_through_trusted_channel(message: StoredMessage, services: "Services") -> bool:
+def arrived_through_trusted_channel(message: StoredMessage, services: Services) -> bool:
     return (message.source, message.mailbox or "") in services.trusted_channels
 
 
@@ -77,4 +77,4 @@ class Services:
     retry: RetryPolicy = RetryPolicy()
     # (source, mailbox) of the channels only the authenticated network can deliver to: ("imap", "tunnel") ...
     trusted_channels: frozenset[tuple[str, str]] = frozenset()
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
