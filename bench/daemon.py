@@ -69,7 +69,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import pypdfium2  # noqa: E402
 from extraction import ceiling_read  # noqa: E402  (bench/extraction.py)
 
-from robot.decisions.catalogue import load_catalogue  # noqa: E402
+from robot.rules.catalogue import load_catalogue  # noqa: E402
 from robot.extract.isolation import PdfReaderPool  # noqa: E402
 from robot.extract.reader import DocumentReader  # noqa: E402
 from robot.mail.parse import parse_letter  # noqa: E402

@@ -21,7 +21,7 @@ import pypdfium2
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from robot.decisions.catalogue import load_catalogue  # noqa: E402
+from robot.rules.catalogue import load_catalogue  # noqa: E402
 from robot.extract.isolation import PdfReaderPool  # noqa: E402
 from robot.extract.reader import DocumentReader  # noqa: E402
 from robot.mail.parse import parse_letter  # noqa: E402

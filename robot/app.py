@@ -18,9 +18,8 @@ from robot.archive.config import ArchiveConfigError
 from robot.archive.dry_run import DryRunArchive
 from robot.archive.folder import RegisterError
 from robot.archive.registry import build_archive
-from robot.commands.factors import factor_lines
+from robot.decisions.factors import factor_lines
 from robot.decisions.holder import RulebookHolder
-from robot.decisions.rulefile import RuleFileError
 from robot.decisions.senders import SenderRules
 from robot.extract.isolation import PdfReaderPool
 from robot.extract.reader import DocumentReader
@@ -30,6 +29,7 @@ from robot.notify.outbox import OutboxFolderTransport
 from robot.notify.smtp import SmtpConfig, SmtpTransport
 from robot.notify.transport import NoticeTransport
 from robot.privacy import mask_cpr_text
+from robot.rules.rulefile import RuleFileError
 from robot.settings import Settings, SettingsError
 from robot.stages.work import OPERATOR_CHANNEL, RetryPolicy, Services
 

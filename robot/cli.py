@@ -25,14 +25,14 @@ from robot.commands.process import run_process
 from robot.commands.run import run_daemon
 from robot.commands.send import send_files
 from robot.commands.status import run_status
-from robot.decisions.catalogue import load_catalogue
 from robot.decisions.rulebook import load_rulebook
-from robot.decisions.rulefile import RuleFileError
 from robot.extract.isolation import PdfReaderPool
 from robot.extract.reader import DocumentReader
 from robot.ledger.base import LedgerError
 from robot.log import configure_logging
 from robot.privacy import MaskingStream
+from robot.rules.catalogue import load_catalogue
+from robot.rules.rulefile import RuleFileError
 from robot.settings import Settings, SettingsError, load_settings
 
 
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _status_factors(settings: Settings, rules_dir: Path) -> list[str]:
     """The safety factors for `status`; a rule folder that does not load says so instead."""
-    from robot.commands.factors import placeholder_warning
+    from robot.decisions.factors import placeholder_warning
 
     try:
         senders = load_rulebook(rules_dir).senders

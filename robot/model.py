@@ -250,6 +250,16 @@ class Extraction:
 
 
 @dataclass(frozen=True)
+class MailText:
+    """What the mail around one attachment says about it: the person numbers its subject, body and file name name
+    (any that may be someone's), and the form codes its subject and its file name name."""
+
+    cprs: frozenset[str] = frozenset()
+    subject_forms: tuple[str, ...] = ()
+    file_name_forms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Limits:
     """Resource limits for reading untrusted input; all configurable."""
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from robot.commands.factors import placeholder_warning
+from robot.decisions.factors import placeholder_warning
 from robot.decisions.rulebook import RULE_FILES, Rulebook, load_rulebook
-from robot.decisions.rulefile import RuleFileError
+from robot.rules.rulefile import RuleFileError
 
 
 def run_check_rules(rules_dir: Path, out: TextIO, factors: Callable[[Rulebook], list[str]] | None = None) -> int:

@@ -7,8 +7,8 @@ import re
 import structlog
 
 from robot.app import attach_ingresses, describe_factors, open_robot
-from robot.commands.factors import placeholder_warning
 from robot.daemon import Daemon
+from robot.decisions.factors import placeholder_warning
 from robot.observe.http import ObservabilityServer
 from robot.observe.metrics import Metrics
 from robot.scheduler import build_scheduler

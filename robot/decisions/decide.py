@@ -8,15 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from robot.decisions.catalogue import CERTIFICATE_KINDS
 from robot.decisions.names import check_names
 from robot.decisions.routing import Route, match_route
 from robot.decisions.rulebook import Rulebook
 from robot.decisions.trust import SenderVerdict
-from robot.extract.blanket import codes_in
-from robot.extract.cpr import find_cpr
-from robot.model import Attachment, Case, CprVerdict, Extraction, Letter, PdfContent, PrintedName, Reason, TextLine
+from robot.model import Case, Extraction, MailText, PdfContent, PrintedName, Reason
 from robot.privacy import mask_cpr, mask_cpr_text
+from robot.rules.catalogue import CERTIFICATE_KINDS
 
 # Extraction reasons a route may still act on: a document that is no certificate, when a route names its kind.
 _ROUTABLE_NON_CERTIFICATE = Reason.NOT_CERTIFICATE
@@ -72,9 +70,9 @@ class Decision:
         }
 
 
-def plan(letter: Letter, attachment: Attachment, extraction: Extraction, sender: SenderVerdict,
-         rulebook: Rulebook, mailbox: str | None) -> Plan:
-    """Trust, extraction, CPR conflicts and the route: everything that needs no case lookup."""
+def plan(mail_text: MailText, extraction: Extraction, sender: SenderVerdict, rulebook: Rulebook,
+         mailbox: str | None) -> Plan:
+    """Trust, extraction, CPR conflicts with the mail's text and the route: everything that needs no case lookup."""
     why: list[str] = [f"sender: {sender.why}"]
     organisation = sender.organisation.name if sender.organisation else None
     if sender.organisation is None:
@@ -86,7 +84,7 @@ def plan(letter: Letter, attachment: Attachment, extraction: Extraction, sender:
     why.append(f"extraction: {extraction.status} ({extraction.detail})")
     form_stands_in = False
     if extraction.reason is Reason.NO_BLANKET and cpr:
-        form, kind, form_title, source = _form_from_mail(letter, attachment, rulebook)
+        form, kind, form_title, source = _form_from_mail(mail_text, rulebook)
         if form is None:
             return _escalate(Reason.NO_BLANKET, why, organisation)
         why.append(f"form LÆ {form} taken from the {source}, as the PDF names none")
@@ -95,7 +93,7 @@ def plan(letter: Letter, attachment: Attachment, extraction: Extraction, sender:
         return _escalate(extraction.reason, why, organisation)
     if cpr is None:
         return _escalate(extraction.reason or Reason.NO_CPR, why, organisation)
-    conflict = _cpr_conflict(letter, attachment, cpr)
+    conflict = _cpr_conflict(mail_text, cpr)
     if conflict:
         why.append(conflict)
         return _escalate(Reason.CPR_CONFLICT, why, organisation)
@@ -181,11 +179,10 @@ def _escalate(reason: Reason, why: list[str], organisation: str | None) -> Plan:
     return Plan(None, None, None, None, None, organisation, reason, tuple(why))
 
 
-def _form_from_mail(letter: Letter, attachment: Attachment,
-                    rulebook: Rulebook) -> tuple[str | None, str | None, str | None, str]:
+def _form_from_mail(mail_text: MailText, rulebook: Rulebook) -> tuple[str | None, str | None, str | None, str]:
     """The one known form code the subject, else the file name, names."""
-    for source, text in (("subject", letter.subject), ("file name", attachment.name or "")):
-        codes = set(codes_in(text, rulebook.catalogue))
+    for source, named in (("subject", mail_text.subject_forms), ("file name", mail_text.file_name_forms)):
+        codes = set(named)
         if len(codes) == 1:
             code = codes.pop()
             blanket = rulebook.catalogue.blankets.get(code)
@@ -194,14 +191,9 @@ def _form_from_mail(letter: Letter, attachment: Attachment,
     return None, None, None, ""
 
 
-def _cpr_conflict(letter: Letter, attachment: Attachment, cpr: str) -> str | None:
+def _cpr_conflict(mail_text: MailText, cpr: str) -> str | None:
     """A different person's number in the subject, body or file name: the mail may be about someone else."""
-    name_parts = re.split(r"[_+]", attachment.name or "")  # file names: "LAE125_1203651038.pdf"
-    texts = [letter.subject, *name_parts, *letter.body_text.splitlines()]
-    lines = [TextLine(1, n + 1, text) for n, text in enumerate(texts)]
-    found = find_cpr(PdfContent(pages=1, lines=tuple(lines)))
-    others = {c.digits for c in found.candidates
-              if c.verdict is not CprVerdict.REJECTED and c.digits != cpr}
+    others = mail_text.cprs - {cpr}
     if others:
         return f"the mail's subject, body or file name names another CPR ({', '.join(sorted(mask_cpr(o) for o in others))})"
     return None

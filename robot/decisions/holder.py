@@ -9,7 +9,7 @@ from pathlib import Path
 import structlog
 
 from robot.decisions.rulebook import Rulebook, load_rulebook
-from robot.decisions.rulefile import RuleFileError
+from robot.rules.rulefile import RuleFileError
 
 log = structlog.get_logger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from robot.extract.name_match import names_match
 from robot.model import Case, PrintedName
+from robot.name_match import names_match
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from robot.decisions.rulefile import RuleFile, RuleFileError, RuleProblem
+from robot.rules.rulefile import RuleFile, RuleFileError, RuleProblem
 
 ACTIONS = ("file", "escalate")
 KINDS = ("attest", "anmodning", "kvittering", "andet")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from robot.decisions.catalogue import Catalogue, load_catalogue
 from robot.decisions.routing import Route, load_routing
-from robot.decisions.rulefile import RuleFileError, RuleProblem
 from robot.decisions.senders import SenderRules, load_senders
 from robot.decisions.templates import Template, load_templates
+from robot.rules.catalogue import Catalogue, load_catalogue
+from robot.rules.rulefile import RuleFileError, RuleProblem
 
 RULE_FILES = ("blankets.toml", "senders.toml", "routing.toml")
 TEMPLATE_FOLDER = "templates"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from robot.decisions.rulefile import RuleFile, RuleFileError, RuleProblem
+from robot.rules.rulefile import RuleFile, RuleFileError, RuleProblem
 
 _TOP_KEYS = {"authserv_ids", "organisation"}
 SHIPPED_AUTHSERV_ID = "mx.kommune.example"  # the placeholder in the shipped senders.toml

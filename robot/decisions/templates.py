@@ -6,8 +6,8 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from robot.decisions.rulefile import RuleFileError, RuleProblem
 from robot.privacy import mask_cpr_text
+from robot.rules.rulefile import RuleFileError, RuleProblem
 
 # Each template and the only placeholders it may use. None of them can carry a CPR or
 # health content: values come from the case register, the catalogue and the ledger.

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from robot.decisions.catalogue import Catalogue, KnownDocument
 from robot.model import BlanketMention, BlanketResult, Evidence, PdfContent, Reason, TextLine
+from robot.rules.catalogue import Catalogue, KnownDocument
 
 # The heading area: this many first lines of the first page with text.
 HEADING_LINES = 15

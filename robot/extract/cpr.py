@@ -114,9 +114,18 @@ def format_cpr(digits: str) -> str:
 
 def find_cpr(content: PdfContent, today: date | None = None) -> CprResult:
     """Exactly one distinct accepted CPR and nothing else that may be a person's -> that CPR; else a reason."""
-    today = today or date.today()
     lines = [(line.page, line.line, normalise(line.text)) for line in content.lines]
-    fields = joined_part_fields(content.fields)
+    return _find(lines, joined_part_fields(content.fields), today or date.today())
+
+
+def find_cpr_in_text(texts: Sequence[str], today: date | None = None) -> CprResult:
+    """The same reading of short texts that are no document (a mail's subject, body lines, file name parts), each
+    text one line."""
+    lines = [(1, number, normalise(text)) for number, text in enumerate(texts, start=1)]
+    return _find(lines, (), today or date.today())
+
+
+def _find(lines: list[tuple[int, int, str]], fields: Sequence[FormField], today: date) -> CprResult:
     labelled = any(has_cpr_label(text) for _, _, text in lines) or any(
         has_cpr_label(field_label_text(f)) or has_cpr_label(normalise(f.value)) for f in fields)
     scan = _Scan(today=today, labelled_document=labelled)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from robot.decisions.catalogue import CERTIFICATE_KINDS, Catalogue
 from robot.extract.blanket import find_blanket
 from robot.extract.cpr import find_cpr
 from robot.extract.patient_name import conflicting_names, find_patient_names
 from robot.model import Extraction, PdfContent, PdfFailure, Reason
+from robot.rules.catalogue import CERTIFICATE_KINDS, Catalogue
 
 
 def analyse(read: PdfContent | PdfFailure, catalogue: Catalogue, today: date | None = None) -> Extraction:

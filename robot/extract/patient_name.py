@@ -8,8 +8,8 @@ from collections.abc import Iterator, Sequence
 
 from robot.extract.cpr_labels import CPR_LABEL, GENERIC_LABEL, NAME_BEFORE, OTHER_LABEL, other_person_lines
 from robot.extract.cpr_text import DigitRun, digit_runs, normalise, readings, value_of
-from robot.extract.name_match import names_match
 from robot.model import CprResult, CprVerdict, Evidence, PdfContent, PrintedName
+from robot.name_match import names_match
 
 # A label whose value is the patient's name: "Navn", "Patientens navn", "Borger", "Patient", "Vedr." ...
 _QUALIFIER = r"(?:\s*\([^)]{0,40}\))?"  # "Navn (fulde)", "Borger (navn og personnummer)"

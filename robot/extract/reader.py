@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from robot.decisions.catalogue import Catalogue
 from robot.extract.document import analyse
 from robot.extract.isolation import PdfReaderPool
 from robot.model import Extraction, Letter
+from robot.rules.catalogue import Catalogue
 
 
 class DocumentReader:

@@ -22,9 +22,8 @@ async def _decide_one(work: MessageWork, document: DocumentWork, services: Servi
         escalate(work, document, document.problem.reason, document.problem.detail, services)
         return
     assert work.letter is not None and work.sender is not None
-    assert document.attachment is not None and document.extraction is not None
-    planned = plan(work.letter, document.attachment, document.extraction, work.sender, services.rules(),
-                   work.message.mailbox)
+    assert document.mail_text is not None and document.extraction is not None
+    planned = plan(document.mail_text, document.extraction, work.sender, services.rules(), work.message.mailbox)
     cases: list[Case] = []
     if planned.reason is None and planned.cpr is not None:
         try:

@@ -1,9 +1,10 @@
-"""Stage 2: each pending PDF is read in an isolated parser process into an Extraction."""
+"""Stage 2: each pending PDF is read in an isolated parser process, and the mail's text around it, into findings."""
 
 from __future__ import annotations
 
 import asyncio
 
+from robot.extract.mail_text import read_mail_text
 from robot.ledger.base import DocumentState
 from robot.stages.work import MessageWork, Services
 
@@ -14,6 +15,8 @@ async def extract(work: MessageWork, services: Services) -> None:
             continue
         extraction = await asyncio.to_thread(services.reader.extract, document.attachment.data)
         document.extraction = extraction
+        assert work.letter is not None
+        document.mail_text = read_mail_text(work.letter, document.attachment, services.rules().catalogue)
         if document.stored.state is DocumentState.RECEIVED:
             blanket = extraction.blanket
             services.ledger.advance(

@@ -12,7 +12,7 @@ from robot.decisions.rulebook import Rulebook
 from robot.decisions.trust import SenderVerdict
 from robot.extract.reader import DocumentReader
 from robot.ledger.base import Ledger, StoredDocument, StoredMessage
-from robot.model import Attachment, Extraction, Letter, Limits, MailProblem, Outcome
+from robot.model import Attachment, Extraction, Letter, Limits, MailProblem, MailText, Outcome
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class DocumentWork:
     attachment: Attachment | None = None
     problem: MailProblem | None = None
     extraction: Extraction | None = None
+    mail_text: MailText | None = None  # what the mail around the PDF says about it
     decision: Decision | None = None
     outcome: Outcome | None = None
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from robot.decisions.catalogue import load_catalogue
+from robot.rules.catalogue import load_catalogue
 from robot.extract.blanket import find_blanket
 from robot.model import FormField, Reason
 from tests.content import page_text, pages

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from robot.extract.mail_text import read_mail_text
 from robot.decisions.decide import Decision, Plan, choose_case, plan
 from robot.decisions.rulebook import Rulebook, load_rulebook
 from robot.decisions.trust import judge_sender
@@ -72,7 +73,7 @@ def planned(mail: Letter | None = None, extracted: Extraction | None = None, rul
     mail = mail or letter()
     extracted = extracted or extraction(*CERTIFICATE)
     verdict = judge_sender(mail, envelope, rulebook.senders)
-    return plan(mail, mail.attachments[0], extracted, verdict, rulebook, mailbox)
+    return plan(read_mail_text(mail, mail.attachments[0], rulebook.catalogue), extracted, verdict, rulebook, mailbox)
 
 
 def decide(cases: list[Case], mail: Letter | None = None, extracted: Extraction | None = None,

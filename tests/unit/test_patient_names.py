@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from robot.decisions.names import check_names
-from robot.extract.name_match import names_match
+from robot.name_match import names_match
 from robot.extract.cpr import find_cpr
 from robot.extract.patient_name import find_patient_names
 from robot.model import Case, Evidence, FormField, PrintedName

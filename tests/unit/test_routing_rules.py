@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from robot.cli import main
-from robot.decisions.catalogue import load_catalogue
+from robot.rules.catalogue import load_catalogue
 from robot.decisions.routing import Route, load_routing, match_route
-from robot.decisions.rulefile import RuleFileError
+from robot.rules.rulefile import RuleFileError
 from robot.decisions.senders import load_senders
 from robot.decisions.templates import PLACEHOLDERS, RenderRefused, load_templates
 

@@ -11,7 +11,7 @@ import pytest
 
 from robot.decisions.holder import RulebookHolder
 from robot.decisions.routing import match_route
-from robot.decisions.rulefile import RuleFileError
+from robot.rules.rulefile import RuleFileError
 
 RULES = Path(__file__).parents[2] / "rules"
 NEW_ROUTE = """
