@@ -231,7 +231,7 @@ class _Scan:
                 header, found = header.take(found)
             if identifiers is not None:
                 identifiers, found = identifiers.take(text, found)
-            identifiers = identifiers or _IdentifierColumn.heading(text)
+            identifiers = identifiers or (None if runs else _IdentifierColumn.heading(text))  # a header has no digits
             header_text = f"{previous} {text}" if len(text.strip()) <= _CELL_FRAGMENT else text  # a wrapped cell
             if not _DIGIT.search(header_text) and (match := CPR_LABEL.search(header_text)):
                 header = _Header(Label(LabelKind.CPR, f"{match.group(0).strip()} (table header above)"))

@@ -133,10 +133,13 @@ _NAME_LABEL_HINTS = ("navn", "name", "patient", "borger", "pt", "vedr", "ang", "
                      "sikrede", "klient", "cpr", "pers")
 
 
+_NAME_LABEL_HINT = re.compile("|".join(map(re.escape, _NAME_LABEL_HINTS)))  # one scan, not one per hint
+
+
 def _labelled_names(text: str, next_line: str, page: int, number: int) -> Iterator[PrintedName]:
     """The name after each name label on the line (or on the next line when the label ends its line)."""
     lowered = text.lower()
-    if not any(hint in lowered for hint in _NAME_LABEL_HINTS):
+    if not _NAME_LABEL_HINT.search(lowered):
         return
     for match in NAME_LABEL.finditer(text):
         rest = text[match.end():]
