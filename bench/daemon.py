@@ -22,7 +22,7 @@
 
 For each backlog and phase the audit timestamps are also cut into stages (received -> document_received ->
 document_extracted -> document_decided -> document_filed -> document_notified -> finished), with the CPU seconds of
-the daemon's main process, its PDF parser processes and Dovecot. `--profile DIR` records the daemon's main process
+the daemon's main process, its parser processes and Dovecot. `--profile DIR` records the daemon's main process
 with py-spy during the first backlog (`.venv/bin/pip install py-spy`) and prints how busy its event loop was and with
 what. The summary at the end is Markdown for the README.
 
@@ -70,7 +70,7 @@ import pypdfium2  # noqa: E402
 from extraction import ceiling_read  # noqa: E402  (bench/extraction.py)
 
 from robot.rules.catalogue import load_catalogue  # noqa: E402
-from robot.extract.isolation import PdfReaderPool  # noqa: E402
+from robot.extract.isolation import ParserPool  # noqa: E402
 from robot.extract.reader import DocumentReader  # noqa: E402
 from robot.mail.parse import parse_letter  # noqa: E402
 from robot.model import Limits  # noqa: E402
@@ -428,7 +428,7 @@ def extraction_alone(pdfs: list[bytes]) -> float:
     """Documents/s of the robot's extraction step alone over these PDFs: isolated parser process (one worker, one
     document at a time, as bench/extraction.py measures "ours"), CPR and form analysis; no mail, ledger or filing."""
     catalogue = load_catalogue(ROOT / "rules" / "blankets.toml")
-    with PdfReaderPool(Limits(), workers=1) as pool:
+    with ParserPool(Limits(), workers=1) as pool:
         reader = DocumentReader(pool, lambda: catalogue)
         for data in pdfs[:50]:
             reader.extract(data)
@@ -502,7 +502,7 @@ def run_backlog(inst: Installation, mails: list[bytes], timeout: float, profile:
     cpu_after = cpu_seconds_by_group(groups)
     if spy is not None:
         stop_py_spy(spy)
-    cpu = {"daemon main process": cpu_after["daemon"], "PDF parser processes": cpu_after["daemon/children"],
+    cpu = {"daemon main process": cpu_after["daemon"], "parser processes": cpu_after["daemon/children"],
            "dovecot": cpu_after["dovecot"] + cpu_after["dovecot/children"]
            - cpu_before["dovecot"] - cpu_before["dovecot/children"]}
     if done < len(mails):
@@ -919,7 +919,7 @@ def print_backlog(result: Backlog, ceiling_rate: float) -> None:
     print(f"  ratio to the ceiling: {docs_h / ceiling_rate:.3f} from /healthz, {docs_p / ceiling_rate:.3f} from "
           f"process start (target >= {TARGET_RATIO:.2f})")
     nproc = len(os.sched_getaffinity(0))
-    print(f"  CPU per PDF: {cpu_per_document(result)} (main / PDF parsers / dovecot); the target leaves "
+    print(f"  CPU per PDF: {cpu_per_document(result)} (main / parsers / dovecot); the target leaves "
           f"{budget_ms(ceiling_rate, nproc):.2f} ms per PDF for all of them on {nproc} cores")
     for line in result.stages:
         print(line)
@@ -927,7 +927,7 @@ def print_backlog(result: Backlog, ceiling_rate: float) -> None:
 
 def cpu_per_document(result: Backlog) -> str:
     """The CPU each PDF of the backlog cost in the daemon's main process, its parsers and Dovecot, in ms."""
-    parts = [result.cpu.get(label, 0.0) for label in ("daemon main process", "PDF parser processes", "dovecot")]
+    parts = [result.cpu.get(label, 0.0) for label in ("daemon main process", "parser processes", "dovecot")]
     per = [value / max(result.pdfs, 1) * 1000 for value in parts]
     return f"{sum(per):.1f} ms = " + " + ".join(f"{value:.1f}" for value in per)
 

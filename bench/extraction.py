@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from robot.rules.catalogue import load_catalogue  # noqa: E402
-from robot.extract.isolation import PdfReaderPool  # noqa: E402
+from robot.extract.isolation import ParserPool  # noqa: E402
 from robot.extract.reader import DocumentReader  # noqa: E402
 from robot.mail.parse import parse_letter  # noqa: E402
 from robot.model import Limits  # noqa: E402
@@ -99,7 +99,7 @@ def main() -> int:
     print(f"corpus: {len(base)} distinct PDFs of 1-3 pages from {args.corpus}, {len(documents)} reads per run")
 
     catalogue = load_catalogue(ROOT / "rules" / "blankets.toml")
-    with PdfReaderPool(Limits(), workers=1) as pool:
+    with ParserPool(Limits(), workers=1) as pool:
         reader = DocumentReader(pool, lambda: catalogue)
         for data in base:  # warm up both paths
             ceiling_read(data)

@@ -21,7 +21,7 @@ from robot.archive.registry import build_archive
 from robot.decisions.factors import factor_lines
 from robot.decisions.holder import RulebookHolder
 from robot.decisions.senders import SenderRules
-from robot.extract.isolation import PdfReaderPool
+from robot.extract.isolation import ParserPool
 from robot.extract.reader import DocumentReader
 from robot.ledger.base import Ledger
 from robot.ledger.sqlite import SqliteLedger
@@ -64,7 +64,7 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
         real_archive = build_archive(settings.archive.adapter, _archive_table(settings), settings.base_dir)
         archive = DryRunArchive(real_archive) if dry_run else real_archive
         transport = None if dry_run else _transport(settings)
-        with PdfReaderPool(settings.limits, workers=settings.extract.workers) as pool:
+        with ParserPool(settings.limits, workers=settings.extract.workers) as pool:
             reader = DocumentReader(pool, lambda: rules.current().catalogue)
             retry = settings.retry
             services = Services(

@@ -26,7 +26,7 @@ from robot.commands.run import run_daemon
 from robot.commands.send import send_files
 from robot.commands.status import run_status
 from robot.decisions.rulebook import load_rulebook
-from robot.extract.isolation import PdfReaderPool
+from robot.extract.isolation import ParserPool
 from robot.extract.reader import DocumentReader
 from robot.ledger.base import LedgerError
 from robot.log import configure_logging
@@ -157,7 +157,7 @@ def _default_config() -> Path | None:
 def _extract(args: argparse.Namespace, settings: Settings, rules_dir: Path) -> int:
     catalogue = load_catalogue(rules_dir / "blankets.toml")
     workers = args.workers or settings.extract.workers
-    with PdfReaderPool(settings.limits, workers=workers) as pool:
+    with ParserPool(settings.limits, workers=workers) as pool:
         reader = DocumentReader(pool, lambda: catalogue)
         return run_extract(args.paths, reader, settings.limits, as_json=args.json, reveal_cpr=args.reveal_cpr,
                            workers=workers, out=sys.stdout, err=sys.stderr)

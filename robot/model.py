@@ -28,6 +28,8 @@ class Reason(str, enum.Enum):
     NOT_CERTIFICATE = "not_certificate"
     # the mail
     MAIL_TOO_LARGE = "mail_too_large"
+    MAIL_TIMEOUT = "mail_timeout"
+    PARSER_CRASHED = "parser_crashed"
     TOO_MANY_PARTS = "too_many_parts"
     MIME_TOO_DEEP = "mime_too_deep"
     MALFORMED_MIME = "malformed_mime"

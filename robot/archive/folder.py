@@ -42,8 +42,7 @@ from robot.model import (
 )
 from robot.privacy import mask_deep
 
-REQUIRED_COLUMNS = ("cpr", "case_id", "case_type", "status", "caseworker_email", "team")
-OPTIONAL_COLUMNS = ("title", "name")  # name: the citizen's name, which turns on the name check
+REQUIRED_COLUMNS = ("cpr", "case_id", "case_type", "status", "caseworker_email", "team")  # optional: title, name
 _CPR = re.compile(r"(\d{6})-?(\d{4})")
 _FILE_MODE = 0o640
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import io
 import logging
 import math
@@ -43,19 +44,28 @@ _MAX_TAG_BYTES = 16
 _START_SECONDS = 60.0  # a fresh worker imports pypdfium2, pypdf and pdfplumber: well under a second normally
 _CPU_MARGIN_SECONDS = 2  # RLIMIT_CPU backstop: only fires if the parent's wall-clock kill did not happen
 _MAX_RESULT_BYTES = 256 << 20
+_OUT_OF_MEMORY_EXIT = 75  # a worker's exit code when it ran out of memory answering; any other death is a crash
 
 T = TypeVar("T")
 
 
-class PdfWorkerStartError(RuntimeError):
-    """A worker process could not start; the fault is the machine's or the configuration's, not a document's."""
+class ParserStartError(RuntimeError):
+    """A parser process could not start; the fault is the machine's or the configuration's, not an input's."""
+
+
+class _Cause(enum.Enum):
+    """Why a parser process gave no answer for one input."""
+
+    TIMEOUT = "timeout"  # ran past its wall-clock or CPU limit
+    MEMORY = "memory"  # ran out of memory under its cap, and said so
+    CRASH = "crash"  # died otherwise (signal, native abort), sent no valid result, or its parser raised
 
 
 @dataclass(frozen=True)
 class _Fault:
     """Why a worker gave no answer; each request kind names it in its own terms."""
 
-    timeout: bool  # ran past its wall-clock or CPU limit
+    cause: _Cause
     detail: str
 
 
@@ -76,15 +86,16 @@ class _Request(Generic[T]):
     answer: AnswerKind[T]
 
 
-class PdfReaderPool:
-    """A fixed number of worker processes reading PDFs and parsing raw mails, one input at a time each; `read` and
+class ParserPool:
+    """A fixed number of parser processes reading PDFs and parsing raw mails, one input at a time each; `read` and
     `parse_mail` are safe from many threads.
 
     Each worker sets RLIMIT_AS (Limits.pdf_memory_mb) and RLIMIT_CORE=0 on itself before importing any parser, and
     arms RLIMIT_CPU per input as a backstop. A document that runs past Limits.pdf_seconds gets its worker
-    SIGKILLed (pdf_timeout); a worker that dies (native abort on a failed allocation, segfault) yields
-    pdf_unreadable. A mail that runs past Limits.mail_seconds, or whose worker dies, yields a Letter with one
-    mail_too_large problem. Either way a fresh worker takes its place, so later inputs are read normally.
+    SIGKILLed (pdf_timeout); a worker that runs out of memory or dies (native abort on a failed allocation,
+    segfault) yields pdf_unreadable. A mail that runs past Limits.mail_seconds yields a Letter with one
+    mail_timeout problem, one that runs out of memory mail_too_large, and one whose worker dies or sends no valid
+    result parser_crashed. Either way a fresh worker takes its place, so later inputs are read normally.
     """
 
     def __init__(self, limits: Limits, workers: int = 1) -> None:
@@ -103,7 +114,7 @@ class PdfReaderPool:
                 self._idle.put(self._start_locked())
 
     def read(self, data: bytes) -> PdfContent | PdfFailure:
-        """Read one PDF in a worker; blocks while every worker is busy. Raises PdfWorkerStartError, RuntimeError
+        """Read one PDF in a worker; blocks while every worker is busy. Raises ParserStartError, RuntimeError
         (pool closed); every problem with the document itself comes back as a PdfFailure."""
         if len(data) > self._limits.pdf_max_bytes:
             return PdfFailure(Reason.PDF_TOO_LARGE, f"{len(data)} bytes, limit {self._limits.pdf_max_bytes}")
@@ -126,7 +137,7 @@ class PdfReaderPool:
             worker.kill()
         self._idle.put(None)  # wakes one waiter, which passes it on
 
-    def __enter__(self) -> PdfReaderPool:
+    def __enter__(self) -> ParserPool:
         return self
 
     def __exit__(
@@ -158,7 +169,7 @@ class PdfReaderPool:
         worker = self._idle.get()
         if worker is None or self._closed:  # a worker still queued at close() is already dead
             self._idle.put(None)
-            raise RuntimeError("PdfReaderPool is closed")
+            raise RuntimeError("ParserPool is closed")
         return worker
 
     def _replace(self, worker: _Worker) -> _Worker | None:
@@ -183,7 +194,7 @@ class _Worker:
 
     def __init__(self, context: multiprocessing.context.SpawnContext, limits: Limits) -> None:
         self.conn, child_end = context.Pipe(duplex=True)
-        self.process = context.Process(target=_worker_main, args=(child_end, limits), name="pdf-reader", daemon=True)
+        self.process = context.Process(target=_worker_main, args=(child_end, limits), name="parser", daemon=True)
         self.process.start()
         child_end.close()
         self.ready = False
@@ -200,7 +211,7 @@ class _Worker:
             ok = False
         if not ok:
             self.process.join(1.0)
-            raise PdfWorkerStartError(f"PDF worker did not start ({self._death()})")
+            raise ParserStartError(f"parser process did not start ({self._death()})")
         self.ready = True
 
     def run(self, request: _Request[T], data: bytes) -> tuple[T | _Fault, bool]:
@@ -211,7 +222,7 @@ class _Worker:
             self.conn.send_bytes(data)
             if not self.conn.poll(max(0.0, deadline - time.monotonic())):
                 self.kill()
-                return _Fault(True, f"no result within {request.seconds:g} s"), False
+                return _Fault(_Cause.TIMEOUT, f"no result within {request.seconds:g} s"), False
             answer = self.conn.recv_bytes(_MAX_RESULT_BYTES)
         except (EOFError, OSError):  # the process is gone, or its answer was over the size limit
             return self._died(), False
@@ -219,14 +230,18 @@ class _Worker:
             return load_answer(answer, request.answer), True
         except Exception:  # a trust boundary: whatever the worker sent, it is not a result
             self.kill()
-            return _Fault(False, "parser process sent no valid result"), False
+            return _Fault(_Cause.CRASH, "parser process sent no valid result"), False
 
     def _died(self) -> _Fault:
         self.process.join(1.0)  # end of pipe: the process is on its way out
         if self.alive():
             self.kill()
-            return _Fault(False, "parser process sent no valid result")
-        return _Fault(self.process.exitcode == -signal.SIGXCPU, f"parser process died ({self._death()})")
+            return _Fault(_Cause.CRASH, "parser process sent no valid result")
+        if self.process.exitcode == -signal.SIGXCPU:
+            return _Fault(_Cause.TIMEOUT, f"parser process died ({self._death()})")
+        if self.process.exitcode == _OUT_OF_MEMORY_EXIT:
+            return _Fault(_Cause.MEMORY, "memory limit")
+        return _Fault(_Cause.CRASH, f"parser process died ({self._death()})")
 
     def _death(self) -> str:
         code = self.process.exitcode
@@ -310,12 +325,19 @@ MAIL_ANSWER = AnswerKind(_allow(Letter, Attachment, MailProblem, Reason, datetim
 
 
 def _pdf_failure(fault: _Fault) -> PdfFailure:
-    return PdfFailure(Reason.PDF_TIMEOUT if fault.timeout else Reason.PDF_UNREADABLE, fault.detail)
+    """A PDF its worker gave no answer for: pdf_timeout past the time limit, pdf_unreadable otherwise."""
+    return PdfFailure(Reason.PDF_TIMEOUT if fault.cause is _Cause.TIMEOUT else Reason.PDF_UNREADABLE, fault.detail)
 
 
 def _unread_mail(fault: _Fault) -> Letter:
-    """The Letter of a mail its worker gave no answer for: no header fields (they were never read), one problem."""
-    problem = MailProblem(Reason.MAIL_TOO_LARGE, f"the mail could not be read within the limits ({fault.detail})")
+    """The Letter of a mail its worker gave no answer for: no header fields (they were never read), one problem
+    naming the cause: mail_timeout, mail_too_large (memory) or parser_crashed."""
+    if fault.cause is _Cause.TIMEOUT:
+        problem = MailProblem(Reason.MAIL_TIMEOUT, f"the mail could not be read within the limits ({fault.detail})")
+    elif fault.cause is _Cause.MEMORY:
+        problem = MailProblem(Reason.MAIL_TOO_LARGE, f"the mail could not be read within the limits ({fault.detail})")
+    else:
+        problem = MailProblem(Reason.PARSER_CRASHED, f"the parser failed on the mail ({fault.detail})")
     return Letter(sender=None, recipients=(), subject="", message_id=None, date=None, body_text="",
                   attachments=(), problems=(problem,))
 
@@ -343,8 +365,8 @@ def _worker_main(conn: Connection, limits: Limits) -> None:
         _arm_cpu_limit(seconds)
         try:
             answer = pickle.dumps(handle(data), protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:  # no memory left even to name the failure: exit quietly, the parent names the death
-            return
+        except MemoryError:  # no memory left even to name the failure: exit with a code that tells the parent
+            raise SystemExit(_OUT_OF_MEMORY_EXIT) from None
         try:
             conn.send_bytes(answer)
         except OSError:  # the pool gave up on this input and closed its end, or the parent is gone
@@ -398,6 +420,6 @@ def _parse_one(parse: ParseMail, raw: bytes, limits: Limits) -> Letter:
     try:
         return parse(raw, limits)  # never raises by its contract, but under the cap even its own guard can fail
     except MemoryError:
-        return _unread_mail(_Fault(False, "memory limit"))
+        return _unread_mail(_Fault(_Cause.MEMORY, "memory limit"))
     except Exception as exc:  # the isolation boundary, as in _read_one
-        return _unread_mail(_Fault(False, f"unexpected {type(exc).__name__}"))
+        return _unread_mail(_Fault(_Cause.CRASH, f"unexpected {type(exc).__name__}"))

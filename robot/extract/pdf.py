@@ -69,7 +69,7 @@ def read_pdf(data: bytes, max_pages: int = 200) -> PdfContent | PdfFailure:
     read it instead. Only the first `max_pages` pages are read; `PdfContent.pages` is the document's page count.
     A document without any text is returned as content with no lines: the caller decides `no_text_layer`.
     Neither the parsers nor this function bound time or memory, and pdfium is not thread-safe: run untrusted
-    input through `robot.extract.isolation.PdfReaderPool`.
+    input through `robot.extract.isolation.ParserPool`.
     """
     if _HEADER not in data[:_HEADER_WINDOW]:
         return PdfFailure(Reason.PDF_UNREADABLE, "not a PDF")

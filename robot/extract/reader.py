@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 from robot.extract.document import analyse
-from robot.extract.isolation import PdfReaderPool
+from robot.extract.isolation import ParserPool
 from robot.model import Extraction, Letter
 from robot.rules.catalogue import Catalogue
 
@@ -15,7 +15,7 @@ class DocumentReader:
     """The parse and extraction steps: untrusted bytes in, a Letter or a checked Extraction out; never raises for
     bad input."""
 
-    def __init__(self, pool: PdfReaderPool, catalogue: Callable[[], Catalogue],
+    def __init__(self, pool: ParserPool, catalogue: Callable[[], Catalogue],
                  today: Callable[[], date] = date.today):
         self._pool = pool
         self._catalogue = catalogue  # the catalogue in force now: the rules reload

@@ -223,11 +223,6 @@ class SqliteLedger:
             raise LedgerError(f"no message {message_id}")
         return str(row["state"])
 
-    def message_by_source(self, source_ref: str) -> StoredMessage | None:
-        row = self._db.execute("SELECT * FROM messages WHERE source_ref = ? ORDER BY id DESC LIMIT 1",
-                               (source_ref,)).fetchone()
-        return _message(row) if row else None
-
     def unfinished(self, now: datetime | None = None) -> list[int]:
         moment = _iso(now or _now())
         rows = self._db.execute(

@@ -18,6 +18,8 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.AMBIGUOUS_BLANKET: "dokumentet nævner flere blanketter",
     Reason.NOT_CERTIFICATE: "dokumentet er ikke en lægeattest (anmodning, kvittering o.l.)",
     Reason.MAIL_TOO_LARGE: "mailen er større end grænsen",
+    Reason.MAIL_TIMEOUT: "mailen tog for lang tid at læse",
+    Reason.PARSER_CRASHED: "mailen fik læseprogrammet til at gå ned",
     Reason.TOO_MANY_PARTS: "mailen har for mange dele",
     Reason.MIME_TOO_DEEP: "mailen er for dybt indlejret",
     Reason.MALFORMED_MIME: "mailen er beskadiget",

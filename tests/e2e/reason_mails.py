@@ -151,6 +151,19 @@ def mail_too_large() -> bytes:
     return one_pdf(certificate(), "mail_too_large")  # a normal mail, over the test's mail_max_bytes
 
 
+def header_flooded(raw: bytes, fields: int) -> bytes:
+    """The mail behind `fields` filler header fields: about 2.5 s per million for the stdlib parser."""
+    return b"X-Fyld: v\r\n" * fields + raw
+
+
+def mail_timeout() -> bytes:
+    return header_flooded(one_pdf(certificate(), "mail_timeout"), 1_000_000)  # past the test's mail_seconds
+
+
+def parser_crashed() -> bytes:
+    return header_flooded(one_pdf(certificate(), "parser_crashed"), 2_000_000)  # long enough to be killed parsing
+
+
 def too_many_parts() -> bytes:
     pdfs = [(f"attest{n}.pdf", certificate(f"LÆ 125 Statusattest {n}")) for n in range(4)]
     return mail(*pdfs, tag="too_many_parts")  # body + 4 PDFs, over the test's mail_max_parts
@@ -270,4 +283,4 @@ def archive_rejected() -> bytes:
 
 
 def internal_error() -> bytes:
-    return one_pdf(certificate(), "internal_error")  # a good certificate; the test's PDF parser cannot start
+    return one_pdf(certificate(), "internal_error")  # a good certificate; the test's parser processes cannot start

@@ -27,7 +27,7 @@ def session_members(session: int) -> list[int]:
 
 
 def reap_session(session: int, wait: float = 10.0) -> list[int]:
-    """Children the robot left behind (PDF parser workers, resource tracker) must go by themselves; any still there
+    """Children the robot left behind (parser processes, resource tracker) must go by themselves; any still there
     after `wait` seconds are returned, then ended by pid (they are the test's own processes)."""
     deadline = time.monotonic() + wait
     while (members := session_members(session)) and time.monotonic() < deadline:

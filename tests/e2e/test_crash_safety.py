@@ -540,7 +540,7 @@ def test_no_full_cpr_in_any_output_or_notice(scenario: Scenario) -> None:
 LAUNCHER = """\
 import os, signal, sys
 {patch}
-if __name__ == "__main__":  # the PDF workers are spawned and import this file again: only the parent runs
+if __name__ == "__main__":  # the parser processes are spawned and import this file again: only the parent runs
     from robot.cli import main
     sys.exit(main(sys.argv[1:]))
 """

@@ -162,11 +162,11 @@ def check_archive(robot: ImapRobot, *, finished: bool) -> list[str]:
     return problems
 
 
-# A PDF parser process whose daemon was SIGKILLed finds its pipe gone and ends with Python's report of that: it catches
+# A parser process whose daemon was SIGKILLed finds its pipe gone and ends with Python's report of that: it catches
 # only EOFError (robot/extract/isolation.py, _worker_main), not the BrokenPipeError of its "ready" or the
 # ConnectionResetError of recv_bytes. It does end, so only the traceback is let through, in killed starts only.
 _ORPHANED_PARSER = re.compile(
-    r"Process pdf-reader:\nTraceback \(most recent call last\):\n(?:  .*\n)+"
+    r"Process parser:\nTraceback \(most recent call last\):\n(?:  .*\n)+"
     r"(?:BrokenPipeError|ConnectionResetError|EOFError)\b.*\n")
 
 

@@ -26,6 +26,7 @@ import pytest
 
 from robot.model import Reason
 from tests.e2e import reason_mails as mails
+from tests.e2e.parsers import parser_killer
 from tests.e2e.test_process import FULL_CPR, ROOT, Home, closed_port
 
 OPERATORS = "lae-robot-drift@kommune.example"  # the embedded default of notify.operators
@@ -152,6 +153,16 @@ def register_with_names(site: Site) -> None:
     site.register = out.getvalue()
 
 
+def parser_killed(site: Site) -> None:
+    """SIGKILL the robot's parser process once it is busy with the mail, as a crash of the parser would end it."""
+    killed = site.stack.enter_context(parser_killer(str(site.tmp_path)))
+    site.checks.append(lambda: _killed_once(killed))
+
+
+def _killed_once(killed: list[int]) -> None:
+    assert len(killed) == 1, killed
+
+
 # ---------------------------------------------------------------- the triggers
 
 
@@ -183,6 +194,9 @@ TRIGGERS: dict[Reason, Trigger] = {
     Reason.NOT_CERTIFICATE: Trigger(mails.not_certificate),
     # the mail
     Reason.MAIL_TOO_LARGE: Trigger(mails.mail_too_large, config="[limits]\nmail_max_bytes = 2000\n"),
+    Reason.MAIL_TIMEOUT: Trigger(mails.mail_timeout, config="[limits]\nmail_seconds = 0.2\n",
+                                 detail="no result within 0.2 s"),
+    Reason.PARSER_CRASHED: Trigger(mails.parser_crashed, install=parser_killed, detail="parser process died (SIGKILL)"),
     Reason.TOO_MANY_PARTS: Trigger(mails.too_many_parts, config="[limits]\nmail_max_parts = 3\n"),
     Reason.MIME_TOO_DEEP: Trigger(mails.mime_too_deep, config="[limits]\nmail_max_depth = 2\n"),
     Reason.MALFORMED_MIME: Trigger(mails.malformed_mime, detail="base64"),
@@ -203,11 +217,11 @@ TRIGGERS: dict[Reason, Trigger] = {
     Reason.ARCHIVE_UNAVAILABLE: Trigger(mails.archive_unavailable, install=archive_away, detail="after 1 attempts"),
     Reason.ARCHIVE_REJECTED: Trigger(mails.archive_rejected, install=archive_refuses_the_upload, detail="HTTP 400"),
     # the robot itself
-    # A fault in the robot, not in the mail: a memory cap so small that no PDF parser process can start (the settings
-    # accept any positive number). The parse stage raises PdfWorkerStartError, and robot/worker.py escalates what
+    # A fault in the robot, not in the mail: a memory cap so small that no parser process can start (the settings
+    # accept any positive number). The parse stage raises ParserStartError, and robot/worker.py escalates what
     # is not yet placed as internal_error instead of dropping the mail.
     Reason.INTERNAL_ERROR: Trigger(mails.internal_error, config="[limits]\npdf_memory_mb = 1\n",
-                                   detail="PdfWorkerStartError"),
+                                   detail="ParserStartError"),
 }
 
 

@@ -1,4 +1,4 @@
-"""PdfReaderPool against hostile PDFs: each fails with its named reason in time and the next PDF reads normally."""
+"""ParserPool against hostile PDFs: each fails with its named reason in time and the next PDF reads normally."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from robot.extract.isolation import PdfReaderPool, PdfWorkerStartError
+from robot.extract.isolation import ParserPool, ParserStartError
 from robot.extract.pdf import read_pdf
 from robot.model import Limits, PdfContent, PdfFailure, Reason
 from tests import hostile_pdfs, pdf_factory
@@ -25,20 +25,20 @@ EXPECTED = read_pdf(NORMAL)
 
 
 @pytest.fixture(scope="module")
-def pool() -> Iterator[PdfReaderPool]:
-    with PdfReaderPool(LIMITS) as shared:
+def pool() -> Iterator[ParserPool]:
+    with ParserPool(LIMITS) as shared:
         assert shared.read(NORMAL) == EXPECTED  # started (the parsers import under the 1024 MiB cap) and warm
         yield shared
 
 
-def timed_read(pool: PdfReaderPool, data: bytes) -> tuple[PdfContent | PdfFailure, float]:
+def timed_read(pool: ParserPool, data: bytes) -> tuple[PdfContent | PdfFailure, float]:
     start = time.monotonic()
     result = pool.read(data)
     return result, time.monotonic() - start
 
 
 def worker_pids() -> set[int]:
-    return {child.pid for child in multiprocessing.active_children() if child.name == "pdf-reader" and child.pid}
+    return {child.pid for child in multiprocessing.active_children() if child.name == "parser" and child.pid}
 
 
 def assert_unreadable(result: PdfContent | PdfFailure, detail: str = "") -> None:
@@ -47,7 +47,7 @@ def assert_unreadable(result: PdfContent | PdfFailure, detail: str = "") -> None
     assert detail in result.detail
 
 
-def assert_reads_normally(pool: PdfReaderPool) -> None:
+def assert_reads_normally(pool: ParserPool) -> None:
     result, seconds = timed_read(pool, NORMAL)
     assert result == EXPECTED
     assert seconds < 5  # includes waiting for a replacement worker to start
@@ -56,14 +56,14 @@ def assert_reads_normally(pool: PdfReaderPool) -> None:
 # ---------------------------------------------------------------- normal documents
 
 
-def test_the_pool_returns_what_read_pdf_returns(pool: PdfReaderPool) -> None:
+def test_the_pool_returns_what_read_pdf_returns(pool: ParserPool) -> None:
     form = pdf_factory.form_only_pdf()
     assert pool.read(NORMAL) == EXPECTED
     assert pool.read(form) == read_pdf(form)
     assert pool.read(pdf_factory.encrypted_pdf()) == read_pdf(pdf_factory.encrypted_pdf())
 
 
-def test_workers_run_with_the_memory_cap_and_no_core_dumps(pool: PdfReaderPool) -> None:
+def test_workers_run_with_the_memory_cap_and_no_core_dumps(pool: ParserPool) -> None:
     pids = worker_pids()
     assert pids
     cap = LIMITS.pdf_memory_mb << 20
@@ -77,7 +77,7 @@ def test_workers_run_with_the_memory_cap_and_no_core_dumps(pool: PdfReaderPool) 
 # ---------------------------------------------------------------- hostile documents
 
 
-def test_a_flate_bomb_hits_the_memory_cap_and_kills_only_the_worker(pool: PdfReaderPool) -> None:
+def test_a_flate_bomb_hits_the_memory_cap_and_kills_only_the_worker(pool: ParserPool) -> None:
     """4 GiB of zeros behind two Flate filters (10 KB on disk). Without a cap pdfium inflates all of it (~5 GB RSS,
     15 s); under RLIMIT_AS its allocation fails and pdfium aborts the worker process."""
     bomb = hostile_pdfs.flate_bomb_pdf(inflated_gib=4)
@@ -93,7 +93,7 @@ def test_a_flate_bomb_hits_the_memory_cap_and_kills_only_the_worker(pool: PdfRea
     assert_reads_normally(pool)
 
 
-def test_a_memory_error_inside_the_worker_is_unreadable_and_the_worker_lives_on(pool: PdfReaderPool) -> None:
+def test_a_memory_error_inside_the_worker_is_unreadable_and_the_worker_lives_on(pool: ParserPool) -> None:
     """pdfium and pypdf refuse this page tree, so pdfminer (no decompression cap) inflates the bomb: MemoryError."""
     pids_before = worker_pids()
     result, seconds = timed_read(pool, hostile_pdfs.bomb_for_pdfminer_pdf(inflated_gib=4))
@@ -106,7 +106,7 @@ def test_a_memory_error_inside_the_worker_is_unreadable_and_the_worker_lives_on(
 @pytest.mark.parametrize(
     "make", [hostile_pdfs.looping_page_tree_pdf, hostile_pdfs.deeply_nested_pdf], ids=["loop", "nesting"]
 )
-def test_loops_and_deep_nesting_are_unreadable(pool: PdfReaderPool, make: Callable[[], bytes]) -> None:
+def test_loops_and_deep_nesting_are_unreadable(pool: ParserPool, make: Callable[[], bytes]) -> None:
     result, seconds = timed_read(pool, make())
     assert_unreadable(result)
     assert seconds < LIMITS.pdf_seconds + MARGIN
@@ -119,7 +119,7 @@ def test_a_document_that_reads_too_long_times_out_and_the_worker_is_replaced() -
     big = pdf_factory.many_pages_pdf(200, lines_per_page=60)
     limits = Limits(pdf_seconds=0.05)
     others = worker_pids()  # the module's shared pool
-    with PdfReaderPool(limits) as short:
+    with ParserPool(limits) as short:
         assert_reads_normally(short)
         mine = worker_pids() - others
         result, seconds = timed_read(short, big)
@@ -129,7 +129,7 @@ def test_a_document_that_reads_too_long_times_out_and_the_worker_is_replaced() -
         assert_reads_normally(short)
 
 
-def test_a_worker_killed_while_idle_does_not_cost_the_next_document(pool: PdfReaderPool) -> None:
+def test_a_worker_killed_while_idle_does_not_cost_the_next_document(pool: ParserPool) -> None:
     for pid in worker_pids():
         os.kill(pid, signal.SIGKILL)
     time.sleep(0.05)
@@ -137,13 +137,13 @@ def test_a_worker_killed_while_idle_does_not_cost_the_next_document(pool: PdfRea
 
 
 def test_too_large_is_refused_before_any_worker() -> None:
-    with PdfReaderPool(Limits(pdf_max_bytes=1000)) as small:
+    with ParserPool(Limits(pdf_max_bytes=1000)) as small:
         result = small.read(NORMAL)
     assert isinstance(result, PdfFailure) and result.reason is Reason.PDF_TOO_LARGE
 
 
 def test_a_worker_that_cannot_start_raises_instead_of_blaming_the_document() -> None:
-    with PdfReaderPool(Limits(pdf_memory_mb=32)) as starved, pytest.raises(PdfWorkerStartError):
+    with ParserPool(Limits(pdf_memory_mb=32)) as starved, pytest.raises(ParserStartError):
         starved.read(NORMAL)  # 32 MiB is too little to import the parsers
 
 
@@ -155,14 +155,14 @@ def test_many_threads_share_the_workers() -> None:
     expected = [read_pdf(data) for data in documents]
     mismatches: list[object] = []
 
-    def reader(pool: PdfReaderPool, offset: int) -> None:
+    def reader(pool: ParserPool, offset: int) -> None:
         for n in range(40):
             index = (n + offset) % len(documents)
             result = pool.read(documents[index])
             if result != expected[index]:
                 mismatches.append(result)
 
-    with PdfReaderPool(LIMITS, workers=2) as shared:
+    with ParserPool(LIMITS, workers=2) as shared:
         threads = [threading.Thread(target=reader, args=(shared, offset)) for offset in range(4)]
         for thread in threads:
             thread.start()
@@ -173,7 +173,7 @@ def test_many_threads_share_the_workers() -> None:
 
 def test_workers_do_not_outlive_the_pool() -> None:
     before = worker_pids()
-    pool = PdfReaderPool(LIMITS, workers=2)
+    pool = ParserPool(LIMITS, workers=2)
     assert pool.read(NORMAL) == EXPECTED
     mine = worker_pids() - before
     assert len(mine) == 2

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from robot.extract.cpr import find_cpr
-from robot.extract.isolation import PdfReaderPool
+from robot.extract.isolation import ParserPool
 from robot.model import Limits, PdfContent
 from tests.lae_documents import TODAY, Document, documents
 
@@ -24,8 +24,8 @@ pytestmark = pytest.mark.skipif(not FONT.exists(), reason=f"{FONT} is missing (a
 
 
 @pytest.fixture(scope="module")
-def pool() -> Iterator[PdfReaderPool]:
-    with PdfReaderPool(Limits(), workers=1) as readers:
+def pool() -> Iterator[ParserPool]:
+    with ParserPool(Limits(), workers=1) as readers:
         yield readers
 
 
@@ -64,7 +64,7 @@ def fpdf2_pdf(content: PdfContent) -> bytes:
 
 @settings(max_examples=RENDERED_EXAMPLES)
 @given(document=documents(fields=False), seed=st.integers(0, 2**32), producer=st.sampled_from((reportlab_pdf, fpdf2_pdf)))
-def test_rendered_documents_keep_the_properties(pool: PdfReaderPool, document: Document, seed: int,
+def test_rendered_documents_keep_the_properties(pool: ParserPool, document: Document, seed: int,
                                                 producer: object) -> None:
     content = document.content(seed)
     assert not content.fields  # these producers draw text only: the field examples are for the text tests

@@ -81,13 +81,6 @@ def test_unknown_ids_are_refused(ledger: SqliteLedger) -> None:
         ledger.escalation(42)
 
 
-def test_message_by_source(ledger: SqliteLedger) -> None:
-    message_id = ledger.accept(RAW, source="imap", source_ref="INBOX:17").message_id
-    found = ledger.message_by_source("INBOX:17")
-    assert found is not None and found.id == message_id
-    assert ledger.message_by_source("INBOX:18") is None
-
-
 def test_record_document_is_idempotent_per_part(ledger: SqliteLedger) -> None:
     message_id = ledger.accept(RAW, source="file").message_id
     first = ledger.record_document(message_id, "2", "attest.pdf", PDF_SHA)
