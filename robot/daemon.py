@@ -10,16 +10,32 @@ from typing import Protocol
 
 import structlog
 
-from robot.app import Robot
+from robot.decisions.holder import RulebookHolder
 from robot.ingress.base import Received
 from robot.ledger.base import DocumentState
 from robot.notify.delivery import deliver_due
+from robot.notify.transport import NoticeTransport
 from robot.observe.http import HealthReport, ObservabilityServer
 from robot.observe.metrics import Metrics
+from robot.settings import Settings
+from robot.stages.work import Services
 from robot.worker import process_message
 
 log = structlog.get_logger(__name__)
 IMAP_STOP_SECONDS = 15.0  # for a mailbox's last moves and LOGOUT, each bounded by the ingress itself
+
+
+class Parts(Protocol):
+    """What the daemon runs on, as app.py wires it (its Robot): the daemon knows the parts, not the wiring."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def services(self) -> Services: ...
+    @property
+    def transport(self) -> NoticeTransport | None: ...
+    @property
+    def rules(self) -> RulebookHolder: ...
 
 
 class MailboxWatcher(Protocol):
@@ -44,7 +60,7 @@ class Listener(Protocol):
 class Daemon:
     """Owns the queue of ledger message ids and the tasks around it. Intake never waits for processing."""
 
-    def __init__(self, robot: Robot, metrics: Metrics):
+    def __init__(self, robot: Parts, metrics: Metrics):
         self.robot = robot
         self.metrics = metrics
         self.mailboxes: dict[str, MailboxWatcher] = {}
