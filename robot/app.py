@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.utils import parseaddr
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
 
 from robot import __version__
 from robot.archive.base import CaseArchive
-from robot.archive.config import ArchiveConfigError
 from robot.archive.dry_run import DryRunArchive
 from robot.archive.folder import RegisterError
 from robot.archive.registry import build_archive
+from robot.config_error import ConfigError
 from robot.decisions.factors import factor_lines
 from robot.decisions.holder import RulebookHolder
 from robot.decisions.senders import SenderRules
@@ -25,13 +28,15 @@ from robot.extract.isolation import ParserPool
 from robot.extract.reader import DocumentReader
 from robot.ledger.base import Ledger
 from robot.ledger.sqlite import SqliteLedger
+from robot.model import RetryPolicy
 from robot.notify.outbox import OutboxFolderTransport
-from robot.notify.smtp import SmtpConfig, SmtpTransport
+from robot.notify.smtp import SmtpTransport
 from robot.notify.transport import NoticeTransport
 from robot.privacy import mask_cpr_text
 from robot.rules.rulefile import RuleFileError
-from robot.settings import Settings, SettingsError
-from robot.stages.work import OPERATOR_CHANNEL, RetryPolicy, Services
+from robot.setting_tables import archive_table, imap_mailboxes, notice_smtp, smtp_listener
+from robot.settings import Settings
+from robot.stages.work import OPERATOR_CHANNEL, Services
 
 if TYPE_CHECKING:
     from robot.daemon import Daemon
@@ -40,6 +45,8 @@ log = structlog.get_logger(__name__)
 
 # How often the rule files are looked at for changes (a stat of each file), at most.
 RULES_CHECK_SECONDS = 1.0
+# A notice the relay could not take is tried again after this, doubling up to the cap, notify.max_attempts times.
+NOTICE_FIRST_SECONDS, NOTICE_MAX_SECONDS = 60.0, 3600.0
 
 
 @dataclass
@@ -50,18 +57,19 @@ class Robot:
     services: Services
     transport: NoticeTransport | None  # None in a dry run: nothing is sent
     rules: RulebookHolder
+    notice_backoff: RetryPolicy  # sending notices: the same doubling as the archive's, capped by notify.max_attempts
 
 
 @asynccontextmanager
 async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncIterator[Robot]:
     """Build every part from the settings; close them all on the way out, whatever happens."""
-    ledger: Ledger = SqliteLedger(":memory:" if dry_run else settings.ledger.path)
+    ledger = _open_ledger(settings, dry_run)
     archive: CaseArchive | None = None
     transport: NoticeTransport | None = None
     try:
         rules = RulebookHolder(settings.rules.dir, on_refused=lambda error: _tell_operators(ledger, settings, error),
                                check_every=RULES_CHECK_SECONDS)
-        real_archive = build_archive(settings.archive.adapter, _archive_table(settings), settings.base_dir)
+        real_archive = build_configured_archive(settings)
         archive = DryRunArchive(real_archive) if dry_run else real_archive
         transport = None if dry_run else _transport(settings)
         with ParserPool(settings.limits, workers=settings.extract.workers) as pool:
@@ -73,7 +81,9 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
                 retry=RetryPolicy(retry.first_seconds, retry.max_seconds, retry.max_attempts),
                 trusted_channels=trusted_channels(settings),
             )
-            yield Robot(settings=settings, services=services, transport=transport, rules=rules)
+            notice_backoff = RetryPolicy(NOTICE_FIRST_SECONDS, NOTICE_MAX_SECONDS, settings.notify.max_attempts)
+            yield Robot(settings=settings, services=services, transport=transport, rules=rules,
+                        notice_backoff=notice_backoff)
     finally:
         if transport is not None:
             await transport.close()
@@ -83,17 +93,22 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
 
 
 def trusted_channels(settings: Settings) -> frozenset[tuple[str, str]]:
-    """The (source, mailbox) pairs declared `trusted_channel = true`, and the operator's own `process` of bare PDFs.
-    Only the flag is read here; `run` checks the rest of each ingress table."""
-    config = str(settings.base_dir / "config")
+    """The (source, mailbox) pairs declared `trusted_channel = true`, and the operator's own `process` of bare PDFs."""
     channels = {OPERATOR_CHANNEL}
-    smtp = settings.ingress.smtp
-    if settings.ingress.smtp_enabled and _flag(smtp, "trusted_channel", "ingress.smtp", config):
-        channels.add(("smtp", str(smtp.get("name", "smtp"))))
-    for name, table in settings.ingress.imap.items():
-        if isinstance(table, dict) and _flag(table, "trusted_channel", f"ingress.imap.{name}", config):
-            channels.add(("imap", name))
+    listener = smtp_listener(settings)
+    if listener is not None and listener.trusted_channel:
+        channels.add(("smtp", listener.name))
+    channels.update(("imap", name) for name, mailbox in imap_mailboxes(settings).items() if mailbox.trusted_channel)
     return frozenset(channels)
+
+
+def build_configured_archive(settings: Settings) -> CaseArchive:
+    """The configured archive adapter; its errors name the config file and the full key (archive.folder.root)."""
+    adapter = settings.archive.adapter
+    try:
+        return build_archive(adapter, archive_table(settings), settings.base_dir)
+    except ConfigError as error:
+        raise error.located(settings.source, f"archive.{adapter}.") from None
 
 
 async def describe_factors(settings: Settings, senders: SenderRules) -> list[str]:
@@ -102,9 +117,9 @@ async def describe_factors(settings: Settings, senders: SenderRules) -> list[str
     name_source: str | None = None
     problem: str | None = None
     try:
-        archive = build_archive(settings.archive.adapter, _archive_table(settings), settings.base_dir)
+        archive = build_configured_archive(settings)
         name_source = await asyncio.to_thread(archive.name_source)
-    except (ArchiveConfigError, RegisterError) as error:
+    except (ConfigError, RegisterError) as error:
         problem = mask_cpr_text(str(error))
     finally:
         if archive is not None:
@@ -112,24 +127,34 @@ async def describe_factors(settings: Settings, senders: SenderRules) -> list[str
     return factor_lines(senders, trusted_channels(settings), name_source, problem)
 
 
-def _flag(table: dict[str, object], key: str, section: str, config: str) -> bool:
-    value = table.get(key, False)
-    if not isinstance(value, bool):
-        raise SettingsError(config, f"{section}.{key}", f"true or false, got {value!r}")
-    return value
+def _open_ledger(settings: Settings, dry_run: bool) -> Ledger:
+    """The SQLite ledger (in memory for a dry run); a path that cannot be opened is named as the setting it is."""
+    try:
+        return SqliteLedger(":memory:" if dry_run else settings.ledger.path)
+    except (sqlite3.Error, OSError) as error:
+        raise ConfigError("ledger.path", f"a writable SQLite file, {settings.ledger.path} cannot be opened "
+                                         f"({getattr(error, 'strerror', None) or error})", settings.source) from None
 
 
-def _archive_table(settings: Settings) -> dict[str, object]:
-    return settings.archive.folder if settings.archive.adapter == "folder" else settings.archive.http
+def _writable_folder(folder: Path, key: str, source: str) -> Path:
+    """`folder`, created if missing; a start-up fault (not a writable folder) is named as the setting it is."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(key, f"a writable folder, {folder} cannot be made ({error.strerror})", source) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(key, f"a writable folder, {folder} is not writable", source)
+    return folder
 
 
 def _transport(settings: Settings) -> NoticeTransport:
     notify = settings.notify
-    if notify.transport == "smtp":
-        table = {"sender": notify.sender, **notify.smtp}
-        return SmtpTransport(SmtpConfig.from_table(table, str(settings.base_dir / "config"), base_dir=settings.base_dir))
+    relay = notice_smtp(settings)
+    if notify.transport == "smtp" and relay is not None:
+        return SmtpTransport(relay)
     domain = parseaddr(notify.sender)[1].rsplit("@", 1)[-1] or "localhost"
-    return OutboxFolderTransport(notify.outbox_dir, notify.sender, domain)
+    return OutboxFolderTransport(_writable_folder(notify.outbox_dir, "notify.outbox_dir", settings.source),
+                                 notify.sender, domain)
 
 
 def _tell_operators(ledger: Ledger, settings: Settings, error: RuleFileError) -> None:
@@ -141,28 +166,13 @@ def _tell_operators(ledger: Ledger, settings: Settings, error: RuleFileError) ->
     ledger.enqueue_notice(key, "rules", settings.notify.operators, "Lægerobotten: ændrede regelfiler afvist", body)
 
 
-def attach_ingresses(daemon: Daemon, settings: Settings, config_name: str) -> None:
+def attach_ingresses(daemon: Daemon, settings: Settings) -> None:
     """The configured SMTP listener and IMAP mailboxes, handing mail to the daemon's accept callback."""
-    from robot.ingress.smtp import SmtpIngress
-    from robot.ingress.smtp_config import SmtpConfigError, SmtpListenerConfig
-
-    try:
-        if settings.ingress.smtp_enabled:
-            smtp = SmtpListenerConfig.from_table(settings.ingress.smtp, config_name, base_dir=settings.base_dir)
-            daemon.listener = SmtpIngress(smtp, daemon.accept)
-    except SmtpConfigError as error:
-        raise SettingsError(error.file, error.key, error.expected) from None
-    if settings.ingress.imap:
-        _attach_mailboxes(daemon, settings, config_name)
-
-
-def _attach_mailboxes(daemon: Daemon, settings: Settings, config_name: str) -> None:
     from robot.ingress.imap import ImapIngress
-    from robot.ingress.imap_config import ImapConfigError, ImapMailboxConfig
+    from robot.ingress.smtp import SmtpIngress
 
-    try:
-        for name, table in settings.ingress.imap.items():
-            mailbox = ImapMailboxConfig.from_table(name, table, config_name, base_dir=settings.base_dir)
-            daemon.mailboxes[name] = ImapIngress(name, mailbox, daemon.accept, daemon.outcome_of)
-    except ImapConfigError as error:
-        raise SettingsError(error.file, error.key, error.expected) from None
+    listener = smtp_listener(settings)
+    if listener is not None:
+        daemon.listener = SmtpIngress(listener, daemon.accept)
+    for name, mailbox in imap_mailboxes(settings).items():
+        daemon.mailboxes[name] = ImapIngress(name, mailbox, daemon.accept, daemon.outcome_of)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from robot import __version__
 from robot.app import describe_factors
-from robot.archive.config import ArchiveConfigError
 from robot.commands.check_rules import run_check_rules
 from robot.commands.escalations import (
     OperatorError,
@@ -25,6 +24,7 @@ from robot.commands.process import run_process
 from robot.commands.run import run_daemon
 from robot.commands.send import send_files
 from robot.commands.status import run_status
+from robot.config_error import ConfigError
 from robot.decisions.rulebook import load_rulebook
 from robot.extract.isolation import ParserPool
 from robot.extract.reader import DocumentReader
@@ -33,7 +33,7 @@ from robot.log import configure_logging
 from robot.privacy import MaskingStream
 from robot.rules.catalogue import load_catalogue
 from robot.rules.rulefile import RuleFileError
-from robot.settings import Settings, SettingsError, load_settings
+from robot.settings import Settings, load_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="ledger counts and the running daemon's health")
     status.add_argument("--json", action="store_true")
 
+    commands.add_parser("check-config", help="validate the settings file, every section (exit 2 naming the key)")
     check = commands.add_parser("check-rules", help="validate the operators' rule files")
     check.add_argument("--rules", type=Path, default=None, help="rule folder (default: from settings)")
     return parser
@@ -98,12 +99,15 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr = MaskingStream(sys.stderr)
     try:
         settings = load_settings(args.config or _default_config())
-    except SettingsError as error:
+    except ConfigError as error:
         print(f"lae-robot: configuration error: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.logging.format, settings.logging.level)
     rules_dir = getattr(args, "rules", None) or settings.rules.dir
     try:
+        if args.command == "check-config":
+            print(f"{settings.source}: valid; every section checked", file=sys.stdout)
+            return 0
         if args.command == "check-rules":
             return run_check_rules(rules_dir, sys.stdout,
                                    factors=lambda rulebook: asyncio.run(describe_factors(settings, rulebook.senders)))
@@ -114,14 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "send":
             return _send(args)
         if args.command == "run":
-            config_name = str(args.config or _default_config() or "(embedded defaults)")
-            return asyncio.run(run_daemon(settings, config_name))
+            return asyncio.run(run_daemon(settings))
         return asyncio.run(_with_robot(args, settings))
     except RuleFileError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
         return 2
-    except (SettingsError, ArchiveConfigError) as error:
+    except ConfigError as error:
         print(f"lae-robot: configuration error: {error}", file=sys.stderr)
         return 2
     except (OperatorError, LedgerError) as error:

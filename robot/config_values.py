@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ def whole_number(value: Any, fail: Fail, expected: str = "a whole number") -> in
 
 
 def seconds(value: Any, fail: Fail, expected: str = "a number of seconds") -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """A finite number (nan and inf are refused; the caller checks its own range)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise fail(expected)
     return float(value)
 

@@ -10,9 +10,11 @@ from typing import Protocol
 
 import structlog
 
+from robot.config_error import ConfigError
 from robot.decisions.holder import RulebookHolder
 from robot.ingress.base import Received
 from robot.ledger.base import DocumentState
+from robot.model import RetryPolicy
 from robot.notify.delivery import deliver_due
 from robot.notify.transport import NoticeTransport
 from robot.observe.http import HealthReport, ObservabilityServer
@@ -36,6 +38,8 @@ class Parts(Protocol):
     def transport(self) -> NoticeTransport | None: ...
     @property
     def rules(self) -> RulebookHolder: ...
+    @property
+    def notice_backoff(self) -> RetryPolicy: ...
 
 
 class MailboxWatcher(Protocol):
@@ -113,6 +117,7 @@ class Daemon:
             with suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self.stop)
         settings = self.robot.settings
+        await self._bind(observe)  # before any task starts: a port in use ends the start with one named error
         for message_id in self.robot.services.ledger.unfinished():
             self.enqueue(message_id)
         self._workers = [asyncio.create_task(self._work(), name=f"worker-{n}")
@@ -120,14 +125,28 @@ class Daemon:
         self._tasks.append(asyncio.create_task(self._deliver_outbox(), name="outbox"))
         for name, mailbox in self.mailboxes.items():
             self._tasks.append(asyncio.create_task(mailbox.run(), name=f"imap-{name}"))
-        if self.listener is not None:
-            await self.listener.start()
-        if observe is not None:
-            await observe.start()
         log.info("robot_started", mailboxes=sorted(self.mailboxes), smtp=self.listener is not None,
                  workers=settings.daemon.workers)
         await self._stopping.wait()
         await self._shutdown(observe)
+
+    async def _bind(self, observe: ObservabilityServer | None) -> None:
+        """Listen on the SMTP and observability ports; one that cannot be bound is a ConfigError naming its key."""
+        source = self.robot.settings.source
+        if self.listener is not None:
+            try:
+                await self.listener.start()
+            except OSError as error:
+                raise ConfigError("ingress.smtp.port", f"a port free to listen on ({error.strerror or error})",
+                                  source) from None
+        if observe is not None:
+            try:
+                await observe.start()
+            except OSError as error:
+                if self.listener is not None:
+                    await self.listener.stop(0.0)
+                raise ConfigError("observe.port", f"a port free to listen on ({error.strerror or error})",
+                                  source) from None
 
     def stop(self) -> None:
         log.info("robot_stopping")
@@ -202,7 +221,7 @@ class Daemon:
             return
         try:
             await deliver_due(robot.services.ledger, robot.transport, robot.services.clock,
-                              max_attempts=robot.settings.notify.max_attempts)
+                              robot.notice_backoff)
         except Exception:  # a broken transport must not stop the daemon; the notices stay queued
             log.exception("outbox_delivery_failed")
 

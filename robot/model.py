@@ -262,6 +262,19 @@ class MailText:
 
 
 @dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff (first delay, doubling up to a cap) and the attempts after which a human is told."""
+
+    first_seconds: float
+    max_seconds: float
+    max_attempts: int
+
+    def delay(self, attempt: int) -> float:
+        """The wait before attempt `attempt + 1`, after `attempt` (1 = the first) failed."""
+        return min(self.first_seconds * 2.0 ** max(0, attempt - 1), self.max_seconds)
+
+
+@dataclass(frozen=True)
 class Limits:
     """Resource limits for reading untrusted input; all configurable."""
 

@@ -9,6 +9,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from robot.daemon import Daemon
 from robot.notify.compose import LOCAL_TIME
 from robot.notify.digest import queue_digest
+from robot.setting_tables import imap_mailboxes
 
 
 def build_scheduler(daemon: Daemon) -> AsyncIOScheduler:
@@ -19,7 +20,7 @@ def build_scheduler(daemon: Daemon) -> AsyncIOScheduler:
                                                                      "misfire_grace_time": 60})
     scheduler.add_job(daemon.sweep_deferred, IntervalTrigger(seconds=schedule.sweep_seconds), id="retry-sweep")
     scheduler.add_job(daemon.reload, IntervalTrigger(seconds=schedule.reload_seconds), id="reload")
-    poll = min((float(t.get("poll_seconds", 60)) for t in settings.ingress.imap.values()), default=None)
+    poll = min((mailbox.poll_seconds for mailbox in imap_mailboxes(settings).values()), default=None)
     if poll is not None:
         scheduler.add_job(daemon.poll_mailboxes, IntervalTrigger(seconds=poll), id="imap-poll")
     hour, minute = (int(part) for part in schedule.digest_time.split(":"))

@@ -1,23 +1,55 @@
-"""Typed, frozen settings read from one TOML file; unknown keys and wrong types are errors naming file and key."""
+"""The one configuration loader: typed, frozen settings from one TOML file, every section and number checked."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from robot.config_error import ConfigError
 from robot.model import Limits
+from robot.setting_tables import check_tables
 
+EMBEDDED = "(embedded defaults)"  # the file named in errors when no config file is given
+KIB, MIB, GIB = 1024, 1024 * 1024, 1024 * 1024 * 1024
+DAY = 86400.0
 
-class SettingsError(Exception):
-    """A configuration problem, naming the file, the key and what was expected."""
+# Every number in the settings, by its full key: it must be above 0 and at most this. A value outside (or nan,
+# inf) is refused at start-up with the key named, instead of growing the daemon or timing out every PDF.
+UPPER_BOUNDS: dict[str, float] = {
+    "extract.workers": 64,
+    "limits.pdf_seconds": 3600.0,
+    "limits.pdf_memory_mb": 64 * KIB,
+    "limits.pdf_max_bytes": GIB,
+    "limits.pdf_max_pages": 100_000,
+    "limits.mail_max_bytes": GIB,
+    "limits.mail_seconds": 3600.0,
+    "limits.mail_max_parts": 100_000,
+    "limits.mail_max_depth": 100,
+    "limits.mail_max_pdfs": 10_000,
+    "limits.zip_max_members": 100_000,
+    "limits.zip_max_total_bytes": 16 * GIB,
+    "limits.zip_max_ratio": 10_000,
+    "notify.max_attempts": 1000,
+    "retry.first_seconds": DAY,
+    "retry.max_seconds": 7 * DAY,
+    "retry.max_attempts": 1000,
+    "observe.port": 65535,
+    "schedule.sweep_seconds": DAY,
+    "schedule.reload_seconds": DAY,
+    "schedule.retention_days": 36500,
+    "daemon.workers": 1000,
+    "daemon.drain_seconds": 3600.0,
+}
+# Strings with a shape, by full key: the pattern and what is expected.
+SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
+    "schedule.digest_time": (re.compile(r"([01]\d|2[0-3]):[0-5]\d"), "a time HH:MM"),
+}
 
-    def __init__(self, file: str, key: str, expected: str):
-        self.file, self.key, self.expected = file, key, expected
-        super().__init__(f"{file}: {key}: {expected}")
 
 
 @dataclass(frozen=True)
@@ -123,32 +155,38 @@ class Settings:
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     # the folder relative paths in adapter tables are taken from (the config file's)
     base_dir: Path = field(default=Path("."), compare=False)
+    source: str = field(default=EMBEDDED, compare=False)  # the file named in errors
 
 
 def load_settings(path: Path | None) -> Settings:
-    """Read `path` (None: embedded defaults). Relative paths in it are taken from the file's folder."""
+    """Read `path` (None: embedded defaults) and check every section, the adapter tables too, so every command
+    refuses a bad file alike. Relative paths in it are taken from the file's folder. Raises ConfigError."""
     if path is None:
-        return Settings()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise SettingsError(str(path), "-", f"a readable TOML file ({error.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise SettingsError(str(path), "-", f"valid TOML ({error})") from None
-    if "base_dir" in data:
-        raise SettingsError(str(path), "base_dir", "no such setting (it is the config file's folder)")
-    settings: Settings = _build(Settings, data, str(path), "", path.parent)
-    return replace(settings, base_dir=path.parent)
+        settings = Settings()
+    else:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ConfigError("-", f"a readable TOML file ({error.strerror})", str(path)) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise ConfigError("-", f"valid TOML ({error})", str(path)) from None
+        for computed in ("base_dir", "source"):
+            if computed in data:
+                raise ConfigError(computed, "no such setting (it is the config file's folder)", str(path))
+        built: Settings = _build(Settings, data, str(path), "", path.parent)
+        settings = replace(built, base_dir=path.parent, source=str(path))
+    check_tables(settings)
+    return settings
 
 
 def _build(cls: type, data: Any, file: str, prefix: str, base: Path) -> Any:
     if not isinstance(data, dict):
-        raise SettingsError(file, prefix.rstrip(".") or "-", "a table")
+        raise ConfigError(prefix.rstrip(".") or "-", "a table", file)
     hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
+    known = {f.name for f in dataclasses.fields(cls) if f.compare}
     for key in data:
         if key not in known:
-            raise SettingsError(file, f"{prefix}{key}", f"no such setting (known: {', '.join(sorted(known))})")
+            raise ConfigError(f"{prefix}{key}", f"no such setting (known: {', '.join(sorted(known))})", file)
     values = {key: _value(hints[key], data[key], file, f"{prefix}{key}", base) for key in data}
     return cls(**values)
 
@@ -159,34 +197,37 @@ def _value(hint: Any, value: Any, file: str, key: str, base: Path) -> Any:
     if typing.get_origin(hint) is Literal:
         allowed = typing.get_args(hint)
         if value not in allowed:
-            raise SettingsError(file, key, f"one of {', '.join(map(repr, allowed))}, got {value!r}")
+            raise ConfigError(key, f"one of {', '.join(map(repr, allowed))}, got {value!r}", file)
         return value
     if hint is Path:
         if not isinstance(value, str) or not value:
-            raise SettingsError(file, key, f"a path as a string, got {value!r}")
+            raise ConfigError(key, f"a path as a string, got {value!r}", file)
         return base / value
     if hint is bool:
         if not isinstance(value, bool):
-            raise SettingsError(file, key, f"true or false, got {value!r}")
+            raise ConfigError(key, f"true or false, got {value!r}", file)
         return value
     if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise SettingsError(file, key, f"a positive whole number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= UPPER_BOUNDS[key]:
+            raise ConfigError(key, f"a positive whole number up to {UPPER_BOUNDS[key]:.0f}, got {value!r}", file)
         return value
     if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise SettingsError(file, key, f"a positive number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= UPPER_BOUNDS[key]:
+            raise ConfigError(key, f"a positive number up to {UPPER_BOUNDS[key]:g}, got {value!r}", file)
         return float(value)
     if hint is str:
         if not isinstance(value, str):
-            raise SettingsError(file, key, f"a string, got {value!r}")
+            raise ConfigError(key, f"a string, got {value!r}", file)
+        shape = SHAPES.get(key)
+        if shape is not None and not shape[0].fullmatch(value):
+            raise ConfigError(key, f"{shape[1]}, got {value!r}", file)
         return value
     if typing.get_origin(hint) is dict:
         if not isinstance(value, dict):
-            raise SettingsError(file, key, "a table")
+            raise ConfigError(key, "a table", file)
         return value
     if typing.get_origin(hint) is tuple:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise SettingsError(file, key, f"a list of strings, got {value!r}")
+            raise ConfigError(key, f"a list of strings, got {value!r}", file)
         return tuple(value)
-    raise SettingsError(file, key, f"a value of type {hint}")
+    raise ConfigError(key, f"a value of type {hint}", file)

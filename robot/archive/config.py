@@ -1,4 +1,4 @@
-"""Typed reads from an archive settings table that fail with ArchiveConfigError naming the key and what was expected."""
+"""Typed reads from an archive settings table that fail with ConfigError naming the key and what was expected."""
 
 from __future__ import annotations
 
@@ -6,14 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-
-class ArchiveConfigError(Exception):
-    """An archive settings table is wrong: `key` (dotted, relative to the adapter's table) and what was expected."""
-
-    def __init__(self, key: str, expected: str) -> None:
-        self.key, self.expected = key, expected
-        super().__init__(f"{key}: expected {expected}")
-
+from robot.config_error import ConfigError
 
 _MISSING: Any = object()
 
@@ -28,7 +21,7 @@ class Table:
     @classmethod
     def of(cls, data: Any, prefix: str = "") -> Table:
         if not isinstance(data, Mapping) or not all(isinstance(key, str) for key in data):
-            raise ArchiveConfigError(prefix.rstrip(".") or "-", "a table")
+            raise ConfigError(prefix.rstrip(".") or "-", "a table")
         return cls(data, prefix)
 
     def key(self, name: str) -> str:
@@ -38,7 +31,7 @@ class Table:
         """Refuse keys that are not `names`, so a typo is an error and not a silently ignored setting."""
         for key in self.data:
             if key not in names:
-                raise ArchiveConfigError(self.key(key), f"no such key (known: {', '.join(sorted(names))})")
+                raise ConfigError(self.key(key), f"no such key (known: {', '.join(sorted(names))})")
 
     def has(self, name: str) -> bool:
         return name in self.data
@@ -46,16 +39,16 @@ class Table:
     def raw(self, name: str, default: Any = _MISSING) -> Any:
         if name not in self.data:
             if default is _MISSING:
-                raise ArchiveConfigError(self.key(name), "a value (the key is required)")
+                raise ConfigError(self.key(name), "a value (the key is required)")
             return default
         return self.data[name]
 
     def string(self, name: str, default: Any = _MISSING, *, choices: tuple[str, ...] = ()) -> str:
         value = self.raw(name, default)
         if not isinstance(value, str) or not value.strip():
-            raise ArchiveConfigError(self.key(name), f"a non-empty string, got {_shown(value)}")
+            raise ConfigError(self.key(name), f"a non-empty string, got {_shown(value)}")
         if choices and value not in choices:
-            raise ArchiveConfigError(self.key(name), f"one of {', '.join(map(repr, choices))}, got {value!r}")
+            raise ConfigError(self.key(name), f"one of {', '.join(map(repr, choices))}, got {value!r}")
         return value
 
     def optional_string(self, name: str) -> str | None:
@@ -67,32 +60,35 @@ class Table:
         """A string that may be empty (such as a dotted path meaning 'the top level')."""
         value = self.raw(name, default)
         if not isinstance(value, str):
-            raise ArchiveConfigError(self.key(name), f"a string, got {_shown(value)}")
+            raise ConfigError(self.key(name), f"a string, got {_shown(value)}")
         return value
 
-    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+    def number(self, name: str, default: float, *, minimum: float = 0.0, maximum: float = 3600.0) -> float:
+        """A number from `minimum` to `maximum` (nan and inf are refused)."""
         value = self.raw(name, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-            raise ArchiveConfigError(self.key(name), f"a number of at least {minimum:g}, got {_shown(value)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not minimum <= value <= maximum:
+            raise ConfigError(self.key(name), f"a number of at least {minimum:g} and at most {maximum:g}, "
+                                              f"got {_shown(value)}")
         return float(value)
 
-    def integer(self, name: str, default: int, *, minimum: int = 0) -> int:
+    def integer(self, name: str, default: int, *, minimum: int = 0, maximum: int = 100) -> int:
         value = self.raw(name, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ArchiveConfigError(self.key(name), f"a whole number of at least {minimum}, got {_shown(value)}")
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            raise ConfigError(self.key(name), f"a whole number of at least {minimum} and at most {maximum}, "
+                                              f"got {_shown(value)}")
         return value
 
     def integers(self, name: str, default: tuple[int, ...]) -> tuple[int, ...]:
         value = self.raw(name, list(default))
         if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            raise ArchiveConfigError(self.key(name), f"a list of whole numbers, got {_shown(value)}")
+            raise ConfigError(self.key(name), f"a list of whole numbers, got {_shown(value)}")
         return tuple(value)
 
     def scalars(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
         """A list of strings, numbers or booleans, each turned into the text a JSON value compares as."""
         value = self.raw(name, list(default))
         if not isinstance(value, list) or not value or not all(isinstance(v, (str, int, float)) for v in value):
-            raise ArchiveConfigError(self.key(name), f"a non-empty list of strings, got {_shown(value)}")
+            raise ConfigError(self.key(name), f"a non-empty list of strings, got {_shown(value)}")
         return tuple(scalar_text(v) for v in value)
 
     def sub(self, name: str) -> Table:

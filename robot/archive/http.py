@@ -18,10 +18,11 @@ import httpx
 import structlog
 
 from robot.archive.base import Health
-from robot.archive.config import ArchiveConfigError, scalar_text
+from robot.archive.config import scalar_text
 from robot.archive.http_config import BearerAuth, Call, CaseFields, HttpArchiveConfig, OAuth2Auth, PersonStep
 from robot.archive.naming import cpr_digits, document_stem, scrub, shown, verified_sha256
 from robot.archive.templates import MISSING, dig, fill_json, fill_path, fill_text
+from robot.config_error import ConfigError
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, FilingMetadata, Receipt
 
 __all__ = ["HttpArchive", "HttpArchiveConfig"]
@@ -297,7 +298,7 @@ def _secret(config: HttpArchiveConfig, environ: Mapping[str, str]) -> str:
         name, key = auth.client_secret_env, "auth.client_secret_env"
     value = environ.get(name, "")
     if not value.strip():
-        raise ArchiveConfigError(key, f"the environment variable {name} to be set")
+        raise ConfigError(key, f"the environment variable {name} to be set")
     return value.strip()
 
 

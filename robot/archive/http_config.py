@@ -8,8 +8,9 @@ from typing import Any, Literal
 
 import httpx
 
-from robot.archive.config import ArchiveConfigError, Table
+from robot.archive.config import Table
 from robot.archive.templates import placeholders
+from robot.config_error import ConfigError
 
 METHODS = ("GET", "POST", "PUT", "PATCH")
 METADATA_NAMES = frozenset({"case_id", "form", "form_title", "received", "sha256", "filename", "sender"})
@@ -106,7 +107,7 @@ class HttpArchiveConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> HttpArchiveConfig:
-        """Build from a settings table; ArchiveConfigError names the first wrong key and what was expected."""
+        """Build from a settings table; ConfigError names the first wrong key and what was expected."""
         table = Table.of(data)
         table.only(
             "base_url", "timeout_seconds", "retries", "backoff_seconds", "backoff_cap_seconds",
@@ -133,7 +134,7 @@ def _url(table: Table, name: str) -> str:
     except httpx.InvalidURL:
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
-        raise ArchiveConfigError(table.key(name), f"an http:// or https:// URL, got {value!r}")
+        raise ConfigError(table.key(name), f"an http:// or https:// URL, got {value!r}")
     return value
 
 
@@ -165,7 +166,7 @@ def _call(
     path = table.string("path")
     template = table.raw("body", None) if body_names is not None else None
     if template is not None and not isinstance(template, (Mapping, list)):
-        raise ArchiveConfigError(table.key("body"), "a JSON object or list as a table or array")
+        raise ConfigError(table.key("body"), "a JSON object or list as a table or array")
     _known_placeholders(table, "path", path, path_names)
     _known_placeholders(table, "body", template, body_names or frozenset())
     return Call(method=method, path=path, body=template)
@@ -175,7 +176,7 @@ def _known_placeholders(table: Table, name: str, template: Any, allowed: frozens
     unknown = placeholders(template) - allowed
     if unknown:
         known = ", ".join(f"{{{n}}}" for n in sorted(allowed)) or "none"
-        raise ArchiveConfigError(table.key(name), f"only the placeholders {known}, got {{{sorted(unknown)[0]}}}")
+        raise ConfigError(table.key(name), f"only the placeholders {known}, got {{{sorted(unknown)[0]}}}")
 
 
 def _lookup(table: Table) -> LookupConfig:
@@ -184,7 +185,7 @@ def _lookup(table: Table) -> LookupConfig:
     allowed = frozenset({"cpr", "person_id"} if person_table is not None else {"cpr"})
     call = _call(table, allowed, allowed, extra)
     if person_table is not None and "person_id" not in placeholders(call.path) | placeholders(call.body):
-        raise ArchiveConfigError(table.key("path"), "the placeholder {person_id} (in path or body) with a person step")
+        raise ConfigError(table.key("path"), "the placeholder {person_id} (in path or body) with a person step")
     return LookupConfig(
         call=call,
         results=table.text("results", ""),
@@ -221,7 +222,7 @@ def _upload(table: Table) -> UploadConfig:
     if mode == "json_base64":
         call = _call(table, UPLOAD_PATH_NAMES, UPLOAD_BODY_NAMES, extra)
         if call.body is None or "document_base64" not in placeholders(call.body):
-            raise ArchiveConfigError(table.key("body"), 'a body with "{document_base64}" in mode json_base64')
+            raise ConfigError(table.key("body"), 'a body with "{document_base64}" in mode json_base64')
         form_fields: tuple[tuple[str, str], ...] = ()
         file_field = "file"
     else:
@@ -229,13 +230,13 @@ def _upload(table: Table) -> UploadConfig:
         file_field = table.string("file_field", "file")
         form_fields = _form_fields(table)
     if call.method == "GET":
-        raise ArchiveConfigError(table.key("method"), "POST, PUT or PATCH for an upload")
+        raise ConfigError(table.key("method"), "POST, PUT or PATCH for an upload")
     then_table = table.optional_sub("then")
     then = _call(then_table, THEN_NAMES, THEN_NAMES) if then_table is not None else None
     document_ref = table.optional_string("document_ref")
     uses_ref = then is not None and "document_ref" in placeholders(then.path) | placeholders(then.body)
     if uses_ref and document_ref is None:
-        raise ArchiveConfigError(table.key("document_ref"), "the response path of the new document's id for then")
+        raise ConfigError(table.key("document_ref"), "the response path of the new document's id for then")
     return UploadConfig(
         call=call,
         mode="json_base64" if mode == "json_base64" else "multipart",
@@ -254,7 +255,7 @@ def _form_fields(table: Table) -> tuple[tuple[str, str], ...]:
         value = fields.string(name)
         unknown = placeholders(value) - METADATA_NAMES
         if unknown:
-            raise ArchiveConfigError(fields.key(name), f"only metadata placeholders, got {{{sorted(unknown)[0]}}}")
+            raise ConfigError(fields.key(name), f"only metadata placeholders, got {{{sorted(unknown)[0]}}}")
         result.append((name, value))
     return tuple(result)
 
@@ -264,6 +265,6 @@ def _headers(table: Table) -> tuple[tuple[str, str], ...]:
     result = []
     for name in headers.data:
         if name.strip().lower() in ("authorization", "proxy-authorization", "cookie"):
-            raise ArchiveConfigError(headers.key(name), "no credentials in headers: use the auth table")
+            raise ConfigError(headers.key(name), "no credentials in headers: use the auth table")
         result.append((name, headers.string(name)))
     return tuple(result)

@@ -3,32 +3,56 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from robot.archive.base import CaseArchive
-from robot.archive.config import ArchiveConfigError, Table
+from robot.archive.config import Table
 from robot.archive.folder import FolderArchive, RegisterError
 from robot.archive.http import HttpArchive
 from robot.archive.http_config import HttpArchiveConfig
+from robot.config_error import ConfigError
 
 Factory = Callable[[dict[str, Any], Path], CaseArchive]
 
 
-def build_folder(table: dict[str, Any], base: Path) -> CaseArchive:
-    """`root` (an existing folder) and `register` (a CSV file), both relative to `base`, the config file's folder;
-    optional `open_values`, the statuses that mean open (default ["open"])."""
+@dataclass(frozen=True)
+class FolderTable:
+    """The folder archive's table: where documents go, the case register and the statuses that mean open."""
+
+    root: Path
+    register: Path
+    open_values: tuple[str, ...]
+
+
+def read_folder_table(table: Mapping[str, Any], base: Path) -> FolderTable:
+    """`root` and `register`, both relative to `base`, the config file's folder; optional `open_values`, the
+    statuses that mean open (default ["open"]). Only the shape is checked here: the files are looked at on build."""
     settings = Table.of(table)
     settings.only("root", "register", "open_values")
-    root = base / settings.string("root")
-    register = base / settings.string("register")
-    open_values = settings.scalars("open_values", ("open",))
+    return FolderTable(base / settings.string("root"), base / settings.string("register"),
+                       settings.scalars("open_values", ("open",)))
+
+
+def build_folder(table: dict[str, Any], base: Path) -> CaseArchive:
+    """A FolderArchive on `root` (an existing folder) and `register` (a CSV file)."""
+    folder = read_folder_table(table, base)
+    root, register, open_values = folder.root, folder.register, folder.open_values
     if not root.is_dir():
-        raise ArchiveConfigError("root", f"an existing folder, got {root}")
+        raise ConfigError("root", f"an existing folder, got {root}")
     try:
         return FolderArchive(root, register, open_values=open_values)
     except RegisterError as error:
-        raise ArchiveConfigError("register", f"a usable case register ({error})") from None
+        raise ConfigError("register", f"a usable case register ({error})") from None
+
+
+def check_table(name: str, table: Mapping[str, Any], base: Path) -> None:
+    """Check the shape of adapter `name`'s table without touching files, the network or the environment."""
+    if name == "folder":
+        read_folder_table(table, base)
+    elif name == "http":
+        HttpArchiveConfig.from_dict(table)
 
 
 def build_http(table: dict[str, Any], base: Path) -> CaseArchive:
@@ -43,10 +67,10 @@ ADAPTERS: dict[str, Factory] = {"folder": build_folder, "http": build_http}
 def build_archive(
     name: str, table: Mapping[str, Any], base: Path, adapters: Mapping[str, Factory] = ADAPTERS
 ) -> CaseArchive:
-    """The adapter called `name`, built from its settings table; ArchiveConfigError(key, expected) when wrong."""
+    """The adapter called `name`, built from its settings table; ConfigError(key, expected) when wrong."""
     factory = adapters.get(name)
     if factory is None:
-        raise ArchiveConfigError("archive", f"one of {', '.join(sorted(adapters))}, got {name!r}")
+        raise ConfigError("archive", f"one of {', '.join(sorted(adapters))}, got {name!r}")
     if not isinstance(table, Mapping):
-        raise ArchiveConfigError(name, "a table")
+        raise ConfigError(name, "a table")
     return factory(dict(table), base)

@@ -148,7 +148,7 @@ async def _case_for(robot: Robot, cpr: str | None, case_id: str) -> Case:
 async def _deliver(robot: Robot) -> None:
     if robot.transport is not None:
         await deliver_due(robot.services.ledger, robot.transport, robot.services.clock,
-                          max_attempts=robot.settings.notify.max_attempts)
+                          robot.notice_backoff)
 
 
 def _summary(robot: Robot, escalation: StoredEscalation) -> dict[str, Any]:

@@ -57,7 +57,7 @@ async def run_process(paths: list[Path], robot: Robot, *, as_json: bool, pdf_sen
             print(json.dumps(record, ensure_ascii=False) if as_json else _line(record), file=out, flush=True)
     if robot.transport is not None:
         report = await deliver_due(ledger, robot.transport, robot.services.clock,
-                                   max_attempts=robot.settings.notify.max_attempts)
+                                   robot.notice_backoff)
         print(f"notices: {report.sent} sent, {report.retrying} to retry, {report.failed} failed", file=err)
     return 2 if usage_errors else 0
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import structlog
 
 from robot.app import attach_ingresses, describe_factors, open_robot
@@ -12,16 +10,13 @@ from robot.decisions.factors import placeholder_warning
 from robot.observe.http import ObservabilityServer
 from robot.observe.metrics import Metrics
 from robot.scheduler import build_scheduler
-from robot.settings import Settings, SettingsError
+from robot.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-_CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
-
-async def run_daemon(settings: Settings, config_name: str) -> int:
-    if not _CLOCK_TIME.match(settings.schedule.digest_time):
-        raise SettingsError(config_name, "schedule.digest_time", f"a time HH:MM, got {settings.schedule.digest_time!r}")
+async def run_daemon(settings: Settings) -> int:
+    """Run until a signal; the settings were checked whole when loaded, start-up faults raise ConfigError."""
     metrics = Metrics()
     async with open_robot(settings) as robot:
         warning = placeholder_warning(robot.rules.current().senders)
@@ -30,7 +25,7 @@ async def run_daemon(settings: Settings, config_name: str) -> int:
         for line in await describe_factors(settings, robot.rules.current().senders):
             log.info("safety_factor", factor=line)
         daemon = Daemon(robot, metrics)
-        attach_ingresses(daemon, settings, config_name)
+        attach_ingresses(daemon, settings)
         observe = ObservabilityServer(settings.observe.host, settings.observe.port, metrics, daemon.health)
         scheduler = build_scheduler(daemon)
         scheduler.start()

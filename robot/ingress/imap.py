@@ -12,12 +12,13 @@ from typing import Any
 
 import structlog
 
+from robot.config_error import ConfigError
 from robot.ingress.base import Accept, OutcomeOf, Received
 from robot.ingress.imap_client import ImapAuthFailed, ImapSession, Selected, folder_on_wire, quoted, sasl_xoauth2
-from robot.ingress.imap_config import ImapConfigError, ImapMailboxConfig
+from robot.ingress.imap_config import ImapMailboxConfig
 from robot.privacy import mask_cpr_text
 
-__all__ = ["ImapConfigError", "ImapIngress", "ImapMailboxConfig", "TokenCommandError"]
+__all__ = ["ImapIngress", "ImapMailboxConfig", "TokenCommandError"]
 
 log = structlog.get_logger(__name__)
 
@@ -522,7 +523,7 @@ def _password(config: ImapMailboxConfig, environ: Mapping[str, str]) -> str:
     assert config.password_env is not None
     password = environ.get(config.password_env) or None
     if password is None:
-        raise ImapConfigError(
+        raise ConfigError(
             f"{config.section}.password_env",
             f"the name of a set, non-empty environment variable; {config.password_env} is not set",
             config.source,

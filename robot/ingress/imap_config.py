@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from robot import config_values as values
+from robot.config_error import ConfigError
 from robot.loopback import is_loopback
 
 Security = Literal["tls", "plain"]
@@ -24,13 +25,6 @@ _BAD_USER = re.compile(r"[\x00-\x1f\x7f]")
 _FOLDER_KEYS = ("folder", "filed_folder", "escalated_folder")
 _REQUIRED = ("host", "username")
 
-
-class ImapConfigError(Exception):
-    """A mailbox table is wrong: the dotted `key` and what was `expected` (never a secret's value)."""
-
-    def __init__(self, key: str, expected: str, file: str = "-") -> None:
-        self.key, self.expected, self.file = key, expected, file
-        super().__init__(f"{file}: {key}: {expected}")
 
 
 @dataclass(frozen=True)
@@ -120,29 +114,29 @@ class ImapMailboxConfig:
                 "reconnect_max_seconds", f"a number of seconds of at least 1, got {self.reconnect_max_seconds!r}"
             )
 
-    def _fail(self, key: str, expected: str) -> ImapConfigError:
-        return ImapConfigError(f"{self.section}.{key}", expected, self.source)
+    def _fail(self, key: str, expected: str) -> ConfigError:
+        return ConfigError(f"{self.section}.{key}", expected, self.source)
 
     @classmethod
     def from_table(
         cls, name: str, table: Any, file_for_errors: str, *, base_dir: Path | None = None
     ) -> ImapMailboxConfig:
         """Read the `[ingress.imap.<name>]` table; unknown keys, missing keys and wrong types are
-        ImapConfigError naming the file and the key. A relative ca_file is taken from `base_dir` when given."""
+        ConfigError naming the file and the key. A relative ca_file is taken from `base_dir` when given."""
         section = f"ingress.imap.{name}"
         if not isinstance(name, str) or not _NAME.fullmatch(name):
-            raise ImapConfigError(section, "a mailbox name of letters, digits, '_', '.' or '-'", file_for_errors)
+            raise ConfigError(section, "a mailbox name of letters, digits, '_', '.' or '-'", file_for_errors)
         if not isinstance(table, dict):
-            raise ImapConfigError(section, "a table", file_for_errors)
+            raise ConfigError(section, "a table", file_for_errors)
         known = [f.name for f in fields(cls) if f.name not in ("source", "section")]
         for key in table:
             if key not in known:
-                raise ImapConfigError(
+                raise ConfigError(
                     f"{section}.{key}", f"no such setting (known: {', '.join(sorted(known))})", file_for_errors
                 )
         for key in _REQUIRED:
             if key not in table:
-                raise ImapConfigError(f"{section}.{key}", "a value (this key is required)", file_for_errors)
+                raise ConfigError(f"{section}.{key}", "a value (this key is required)", file_for_errors)
         values = {
             key: _typed(key, value, f"{section}.{key}", file_for_errors, base_dir) for key, value in table.items()
         }
@@ -150,8 +144,8 @@ class ImapMailboxConfig:
 
 
 def _typed(key: str, value: Any, dotted: str, file: str, base_dir: Path | None) -> Any:
-    def fail(expected: str) -> ImapConfigError:
-        return ImapConfigError(dotted, f"{expected}, got {value!r}", file)
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(dotted, f"{expected}, got {value!r}", file)
 
     if key in ("host", "username", "security", "auth", "password_env", *_FOLDER_KEYS):
         return values.text(value, fail)

@@ -16,11 +16,12 @@ from typing import Any
 import structlog
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, TLSSetupException, syntax
 
+from robot.config_error import ConfigError
 from robot.ingress.base import Accept, Received
-from robot.ingress.smtp_config import SmtpConfigError, SmtpListenerConfig
+from robot.ingress.smtp_config import SmtpListenerConfig
 from robot.privacy import mask_cpr_text
 
-__all__ = ["SmtpConfigError", "SmtpIngress", "SmtpListenerConfig"]
+__all__ = ["SmtpIngress", "SmtpListenerConfig"]
 
 RELAY_DENIED = "550 5.7.1 relaying denied"
 CANNOT_STORE = "451 4.3.0 cannot store the message now, try again later"
@@ -390,9 +391,9 @@ def _tls_context(config: SmtpListenerConfig) -> ssl.SSLContext | None:
         context.load_cert_chain(config.tls_cert, config.tls_key)
     except FileNotFoundError as error:
         key = "tls_cert" if not config.tls_cert.is_file() else "tls_key"
-        raise SmtpConfigError(f"{config.section}.{key}", f"a readable file ({error.strerror})", config.source) from None
+        raise ConfigError(f"{config.section}.{key}", f"a readable file ({error.strerror})", config.source) from None
     except (ssl.SSLError, OSError) as error:
-        raise SmtpConfigError(
+        raise ConfigError(
             f"{config.section}.tls_cert", f"a PEM certificate matching tls_key ({error})", config.source
         ) from None
     return context
@@ -409,10 +410,10 @@ def _users(config: SmtpListenerConfig, environ: Mapping[str, str]) -> dict[bytes
             continue
         user, colon, password = pair.partition(":")
         if not colon or not user or not password:
-            raise SmtpConfigError(key, f"'user:password' pairs in ${name}; entry {number} is not one", config.source)
+            raise ConfigError(key, f"'user:password' pairs in ${name}; entry {number} is not one", config.source)
         users[user.encode("utf-8")] = password.encode("utf-8")
     if not users:
-        raise SmtpConfigError(key, f"a set environment variable with 'user:password' pairs; ${name} has none",
+        raise ConfigError(key, f"a set environment variable with 'user:password' pairs; ${name} has none",
                               config.source)  # fmt: skip
     return users
 

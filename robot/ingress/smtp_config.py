@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from robot import config_values as values
+from robot.config_error import ConfigError
 
 MIB = 1024 * 1024
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")  # the listener's name sits in "smtp:<name>:<queue id>": no colon
@@ -15,13 +16,6 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DOMAIN = re.compile(r"(?=.{1,253}\Z)[^\s@<>()\[\],;:\"\\.]+(\.[^\s@<>()\[\],;:\"\\.]+)*")
 _LOCAL = re.compile(r"[^\s@<>()\[\],;:\"\\]+")
 
-
-class SmtpConfigError(Exception):
-    """The SMTP listener's table is wrong: the dotted `key` and what was `expected` (never a secret's value)."""
-
-    def __init__(self, key: str, expected: str, file: str = "-") -> None:
-        self.key, self.expected, self.file = key, expected, file
-        super().__init__(f"{file}: {key}: {expected}")
 
 
 @dataclass(frozen=True)
@@ -61,8 +55,8 @@ class SmtpListenerConfig:
             raise fail("name", f"letters, digits, '_', '.' or '-', got {self.name!r}")
         if self.hostname is not None and not _DOMAIN.fullmatch(self.hostname):
             raise fail("hostname", f"a DNS name, got {self.hostname!r}")
-        if self.max_message_bytes < 1024:
-            raise fail("max_message_bytes", f"a whole number of at least 1024, got {self.max_message_bytes!r}")
+        if not 1024 <= self.max_message_bytes <= 1024 * MIB:  # aiosmtpd holds a whole message in memory
+            raise fail("max_message_bytes", f"a whole number from 1024 to {1024 * MIB}, got {self.max_message_bytes!r}")
         if (self.tls_cert is None) != (self.tls_key is None):
             raise fail("tls_key" if self.tls_key is None else "tls_cert", "tls_cert and tls_key come together")
         if self.require_starttls and self.tls_cert is None:
@@ -77,30 +71,30 @@ class SmtpListenerConfig:
         if self.auth_users_env is not None and not _ENV_NAME.fullmatch(self.auth_users_env):
             raise fail("auth_users_env", f"the name of an environment variable, got {self.auth_users_env!r}")
         for key in ("max_connections_per_client", "max_connections"):
-            if getattr(self, key) < 1:
-                raise fail(key, f"a whole number of at least 1, got {getattr(self, key)!r}")
+            if not 1 <= getattr(self, key) <= 100_000:
+                raise fail(key, f"a whole number from 1 to 100000, got {getattr(self, key)!r}")
         if not self.timeout_seconds > 0:
             raise fail("timeout_seconds", f"a positive number, got {self.timeout_seconds!r}")
 
-    def _fail(self, key: str, expected: str) -> SmtpConfigError:
-        return SmtpConfigError(f"{self.section}.{key}", expected, self.source)
+    def _fail(self, key: str, expected: str) -> ConfigError:
+        return ConfigError(f"{self.section}.{key}", expected, self.source)
 
     @classmethod
     def from_table(
         cls, table: Any, file_for_errors: str, *, section: str = "ingress.smtp", base_dir: Path | None = None
     ) -> SmtpListenerConfig:
-        """Read one `[ingress.smtp]` table; unknown or missing keys and wrong types are SmtpConfigError naming
+        """Read one `[ingress.smtp]` table; unknown or missing keys and wrong types are ConfigError naming
         the file and key. Relative tls_cert/tls_key are taken from `base_dir` when given."""
         if not isinstance(table, dict):
-            raise SmtpConfigError(section, "a table", file_for_errors)
+            raise ConfigError(section, "a table", file_for_errors)
         known = sorted(f.name for f in fields(cls) if f.name not in ("source", "section"))
         for key in table:
             if key not in known:
-                raise SmtpConfigError(
+                raise ConfigError(
                     f"{section}.{key}", f"no such setting (known: {', '.join(known)})", file_for_errors
                 )
         if "accept_recipients" not in table:
-            raise SmtpConfigError(
+            raise ConfigError(
                 f"{section}.accept_recipients", "a value (this key is required: the robot is no open relay)",
                 file_for_errors,
             )  # fmt: skip
@@ -117,8 +111,8 @@ def is_recipient_entry(entry: str) -> bool:
 
 
 def _typed(key: str, value: Any, dotted: str, file: str, base_dir: Path | None) -> Any:
-    def fail(expected: str) -> SmtpConfigError:
-        return SmtpConfigError(dotted, f"{expected}, got {value!r}", file)
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(dotted, f"{expected}, got {value!r}", file)
 
     if key in ("host", "name", "hostname", "auth_users_env"):
         return values.text(value, fail)

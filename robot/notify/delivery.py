@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from robot.ledger.base import Ledger
+from robot.model import RetryPolicy
 from robot.notify.message import Notice, NoticeRefused
 from robot.notify.transport import NoticeTransport, TransportRejected, TransportUnavailable
 
@@ -23,20 +24,21 @@ class DeliveryReport:
 
 
 async def deliver_due(ledger: Ledger, transport: NoticeTransport, clock: Callable[[], datetime],
-                      max_attempts: int = 10, first_delay: float = 60.0) -> DeliveryReport:
-    """Try every due notice once. Transient failures come back later; permanent ones are marked failed."""
+                      backoff: RetryPolicy) -> DeliveryReport:
+    """Try every due notice once. Transient failures come back after `backoff`; permanent ones, and those out of
+    attempts, are marked failed."""
     sent = retrying = failed = 0
     for stored in ledger.due_notices(clock()):
         notice = Notice(key=stored.key, to=stored.recipients, subject=stored.subject, body=stored.body)
         try:
             await transport.send(notice)
         except TransportUnavailable as error:
-            if stored.attempts + 1 >= max_attempts:
+            if stored.attempts + 1 >= backoff.max_attempts:
                 ledger.notice_failed(stored.id, f"gave up: {error}", None)
                 failed += 1
                 log.error("notice_failed", notice=stored.id, error=str(error))
             else:
-                delay = min(first_delay * 2 ** stored.attempts, 3600.0)
+                delay = backoff.delay(stored.attempts + 1)
                 ledger.notice_failed(stored.id, str(error), clock() + timedelta(seconds=delay))
                 retrying += 1
                 log.warning("notice_retry", notice=stored.id, seconds=delay, error=str(error))

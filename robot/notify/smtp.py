@@ -16,11 +16,11 @@ from typing import Any, Literal
 import aiosmtplib
 
 from robot import config_values as values
+from robot.config_error import ConfigError
 from robot.loopback import is_loopback
 from robot.notify.message import Notice, build_email, is_domain, sender_address
 from robot.notify.transport import TransportRejected, TransportUnavailable
 from robot.privacy import mask_cpr_text
-from robot.settings import SettingsError
 
 Security = Literal["starttls", "tls", "none"]
 _SECURITIES: tuple[Security, ...] = ("starttls", "tls", "none")
@@ -52,8 +52,8 @@ class SmtpConfig:
     section: str = field(default="notify.smtp", repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        def fail(key: str, expected: str) -> SettingsError:
-            return SettingsError(self.source, f"{self.section}.{key}", expected)
+        def fail(key: str, expected: str) -> ConfigError:
+            return ConfigError(f"{self.section}.{key}", expected, self.source)
 
         if not self.host or any(ch.isspace() for ch in self.host):
             raise fail("host", f"a host name or address, got {self.host!r}")
@@ -99,26 +99,26 @@ class SmtpConfig:
     def from_table(
         cls, table: Any, file_for_errors: str, *, section: str = "notify.smtp", base_dir: Path | None = None
     ) -> SmtpConfig:
-        """Read the `[notify.smtp]` table; unknown keys, missing keys and wrong types are SettingsError
+        """Read the `[notify.smtp]` table; unknown keys, missing keys and wrong types are ConfigError
         naming the file and the key. A relative ca_file is taken from `base_dir` when given."""
         if not isinstance(table, dict):
-            raise SettingsError(file_for_errors, section, "a table")
+            raise ConfigError(section, "a table", file_for_errors)
         known = [f.name for f in dataclasses.fields(cls) if f.name not in ("source", "section")]
         for key in table:
             if key not in known:
-                raise SettingsError(
-                    file_for_errors, f"{section}.{key}", f"no such setting (known: {', '.join(sorted(known))})"
+                raise ConfigError(
+                    f"{section}.{key}", f"no such setting (known: {', '.join(sorted(known))})", file_for_errors
                 )
         for key in _REQUIRED:
             if key not in table:
-                raise SettingsError(file_for_errors, f"{section}.{key}", "a value (this key is required)")
+                raise ConfigError(f"{section}.{key}", "a value (this key is required)", file_for_errors)
         values = {key: _typed(key, value, file_for_errors, section, base_dir) for key, value in table.items()}
         return cls(**values, source=file_for_errors, section=section)
 
 
 def _typed(key: str, value: Any, file: str, section: str, base_dir: Path | None) -> Any:
-    def fail(expected: str) -> SettingsError:
-        return SettingsError(file, f"{section}.{key}", f"{expected}, got {value!r}")
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(f"{section}.{key}", f"{expected}, got {value!r}", file)
 
     if key in ("host", "sender", "security", "username", "password_env", "helo_name"):
         return values.text(value, fail)
@@ -149,10 +149,10 @@ class SmtpTransport:
         if config.password_env is not None:
             self._password = environ.get(config.password_env) or None
             if self._password is None:
-                raise SettingsError(
-                    config.source,
+                raise ConfigError(
                     f"{config.section}.password_env",
                     f"the name of a set, non-empty environment variable; {config.password_env} is not set",
+                    config.source,
                 )
         self._tls_context = _tls_context(config) if config.security != "none" else None
         self._where = f"SMTP {config.host}:{config.effective_port}"
@@ -221,8 +221,8 @@ def _tls_context(config: SmtpConfig) -> ssl.SSLContext:
     try:
         context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
     except (OSError, ssl.SSLError) as error:
-        raise SettingsError(
-            config.source, f"{config.section}.ca_file", f"a readable PEM file of CA certificates ({error})"
+        raise ConfigError(
+            f"{config.section}.ca_file", f"a readable PEM file of CA certificates ({error})", config.source
         ) from None
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if not config.validate_certs:

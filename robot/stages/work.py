@@ -12,20 +12,7 @@ from robot.decisions.rulebook import Rulebook
 from robot.decisions.trust import SenderVerdict
 from robot.extract.reader import DocumentReader
 from robot.ledger.base import Ledger, StoredDocument, StoredMessage
-from robot.model import Attachment, Extraction, Letter, Limits, MailProblem, MailText, Outcome
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff for an unavailable archive, with a cap after which a human is told."""
-
-    first_seconds: float = 60.0
-    max_seconds: float = 3600.0
-    max_attempts: int = 8
-
-    def delay(self, attempt: int) -> float:
-        return min(self.first_seconds * 2.0 ** max(0, attempt - 1), self.max_seconds)
-
+from robot.model import Attachment, Extraction, Letter, Limits, MailProblem, MailText, Outcome, RetryPolicy
 
 # A bare PDF that an operator hands to `lae-robot process`, wrapped in a mail from the sender they name: the
 # operator is the channel, and vouches for the sender.
@@ -75,7 +62,7 @@ class Services:
     limits: Limits
     robot_version: str
     operators: tuple[str, ...]  # who gets escalation notices
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetryPolicy  # from the settings' [retry]: the defaults live in one place, settings.py
     # (source, mailbox) of the channels only the authenticated network can deliver to: ("imap", "tunnel") ...
     trusted_channels: frozenset[tuple[str, str]] = frozenset()
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

@@ -20,10 +20,10 @@ import structlog
 from aiohttp import typedefs as web_typedefs
 from aiohttp import web
 
-from robot.archive.config import ArchiveConfigError
 from robot.archive.http import HttpArchive
 from robot.archive.http_config import HttpArchiveConfig
 from robot.archive.registry import build_archive
+from robot.config_error import ConfigError
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, FilingMetadata
 
 CITIZEN = "0101901017"
@@ -555,6 +555,9 @@ async def test_static_bearer_token_refused_is_unavailable(server: tuple[FakeCase
         (lambda c: c.pop("base_url"), "base_url", "required"),
         (lambda c: c.update(base_url="ftp://x"), "base_url", "http:// or https://"),
         (lambda c: c.update(retries=-1), "retries", "at least 0"),
+        (lambda c: c.update(retries=10**20), "retries", "at most"),
+        (lambda c: c.update(timeout_seconds=float("nan")), "timeout_seconds", "at most"),
+        (lambda c: c.update(backoff_cap_seconds=float("inf")), "backoff_cap_seconds", "at most"),
         (lambda c: c.update(timeout="3"), "timeout", "no such key"),
         (lambda c: c["auth"].update(type="ntlm"), "auth.type", "'bearer', 'oauth2'"),
         (lambda c: c["auth"].pop("client_id"), "auth.client_id", "required"),
@@ -574,14 +577,14 @@ async def test_static_bearer_token_refused_is_unavailable(server: tuple[FakeCase
 def test_config_errors_name_the_key_and_expectation(change: Any, key: str, expected: str) -> None:
     config = getorganized("http://127.0.0.1:1")
     change(config)
-    with pytest.raises(ArchiveConfigError) as raised:
+    with pytest.raises(ConfigError) as raised:
         HttpArchiveConfig.from_dict(config)
     assert raised.value.key == key and expected in raised.value.expected, str(raised.value)
 
 
 def test_missing_secret_variable_is_a_config_error() -> None:
     config = HttpArchiveConfig.from_dict(getorganized("http://127.0.0.1:1"))
-    with pytest.raises(ArchiveConfigError) as raised:
+    with pytest.raises(ConfigError) as raised:
         HttpArchive(config, environ={})
     assert raised.value.key == "auth.client_secret_env" and "GO_CLIENT_SECRET" in raised.value.expected
 

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 import structlog
 
+from robot.config_error import ConfigError
 from robot.ingress.base import Received
-from robot.ingress.imap import ImapConfigError, ImapIngress, ImapMailboxConfig
+from robot.ingress.imap import ImapIngress, ImapMailboxConfig
 from robot.ingress.imap_client import encode_folder, sasl_xoauth2
 from tests.dovecot import Account, Dovecot, running_dovecot
 
@@ -550,7 +551,7 @@ def test_example_table_reads_with_defaults(tmp_path: Path) -> None:
 def test_settings_errors_name_the_key(table: dict[str, Any], key: str, words: str) -> None:
     full = {"host": "imap.kommune.dk", "username": "lae", "password_env": "LAE_PW", **table}
     full = {name: value for name, value in full.items() if value is not None}
-    with pytest.raises(ImapConfigError) as raised:
+    with pytest.raises(ConfigError) as raised:
         ImapMailboxConfig.from_table("tunnel", full, "robot.toml")
     assert raised.value.key == key and raised.value.file == "robot.toml"
     assert words in raised.value.expected
@@ -559,6 +560,6 @@ def test_settings_errors_name_the_key(table: dict[str, Any], key: str, words: st
 
 def test_plain_is_allowed_towards_loopback_and_a_missing_password_is_named() -> None:
     plain = ImapMailboxConfig(host="127.0.0.1", username="lae", security="plain", port=143, password_env="LAE_PW")
-    with pytest.raises(ImapConfigError) as raised:
+    with pytest.raises(ConfigError) as raised:
         ImapIngress("tunnel", plain, FakeLedger().accept, FakeLedger().outcome_of, environ={})
     assert raised.value.key == "ingress.imap.password_env" and "LAE_PW is not set" in raised.value.expected

@@ -19,10 +19,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
+from robot.config_error import ConfigError
 from robot.notify.message import Notice, NoticeRefused
 from robot.notify.smtp import SmtpConfig, SmtpTransport
 from robot.notify.transport import TransportRejected, TransportUnavailable
-from robot.settings import SettingsError
 from tests.certificates import Certificate, make_certificate
 
 HOST = "localhost"  # the client's host name, the certificate's SAN and the server's EHLO name
@@ -382,7 +382,7 @@ async def test_password_is_read_from_the_named_environment_variable(
 def test_an_unset_password_variable_is_a_settings_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     settings = SmtpConfig(host="smtp.aalborg.dk", sender=SENDER, username=USER, password_env=PASSWORD_ENV)
-    with pytest.raises(SettingsError) as caught:
+    with pytest.raises(ConfigError) as caught:
         SmtpTransport(settings)
     assert caught.value.key == "notify.smtp.password_env"
     assert PASSWORD_ENV in str(caught.value)
@@ -459,7 +459,7 @@ def test_default_ports(security: str, port: int) -> None:
     ],
 )
 def test_from_table_errors_name_file_and_key(table: dict[str, Any], key: str) -> None:
-    with pytest.raises(SettingsError) as caught:
+    with pytest.raises(ConfigError) as caught:
         SmtpConfig.from_table(table, "/etc/lae-robot/config.toml")
     assert caught.value.file == "/etc/lae-robot/config.toml"
     assert caught.value.key == key
@@ -473,6 +473,6 @@ def test_security_none_is_allowed_towards_loopback(host: str) -> None:
 
 def test_a_missing_ca_file_is_a_settings_error(tmp_path: Path) -> None:
     settings = SmtpConfig(host="smtp.aalborg.dk", sender=SENDER, ca_file=tmp_path / "missing.pem")
-    with pytest.raises(SettingsError) as caught:
+    with pytest.raises(ConfigError) as caught:
         SmtpTransport(settings, environ={})
     assert caught.value.key == "notify.smtp.ca_file"

@@ -16,8 +16,9 @@ import aiosmtplib
 import pytest
 from structlog.testing import capture_logs
 
+from robot.config_error import ConfigError
 from robot.ingress.base import Received
-from robot.ingress.smtp import SmtpConfigError, SmtpIngress, SmtpListenerConfig
+from robot.ingress.smtp import SmtpIngress, SmtpListenerConfig
 from tests.certificates import Certificate, make_certificate
 
 HOST = "127.0.0.1"
@@ -585,7 +586,7 @@ def test_from_table_reads_every_key(tmp_path: Path) -> None:
     ],
 )
 def test_config_errors_name_the_file_and_key(table: dict[str, Any], key: str) -> None:
-    with pytest.raises(SmtpConfigError) as error:
+    with pytest.raises(ConfigError) as error:
         SmtpListenerConfig.from_table(table, "robot.toml")
     assert error.value.key == key
     assert error.value.file == "robot.toml"
@@ -596,18 +597,18 @@ def test_start_up_errors_name_the_key_and_never_the_password(certificate: Certif
     auth = {"tls_cert": certificate.cert_file, "tls_key": certificate.key_file,
             "auth_required": True, "auth_users_env": USERS_ENV}  # fmt: skip
     for environ in ({}, {USERS_ENV: ""}, {USERS_ENV: "region-nord:Hemmeligt, nocolon"}):
-        with pytest.raises(SmtpConfigError) as error:
+        with pytest.raises(ConfigError) as error:
             SmtpIngress(listener(**auth), Ledger().accept, environ=environ)
         assert error.value.key == "ingress.smtp.auth_users_env"
         assert "Hemmeligt" not in str(error.value)
 
     missing = {"tls_cert": tmp_path / "missing.crt", "tls_key": certificate.key_file}
-    with pytest.raises(SmtpConfigError) as error:
+    with pytest.raises(ConfigError) as error:
         SmtpIngress(listener(**missing), Ledger().accept, environ={})
     assert error.value.key == "ingress.smtp.tls_cert"
 
     mismatched = {"tls_cert": certificate.key_file, "tls_key": certificate.key_file}
-    with pytest.raises(SmtpConfigError) as error:
+    with pytest.raises(ConfigError) as error:
         SmtpIngress(listener(**mismatched), Ledger().accept, environ={})
     assert error.value.key == "ingress.smtp.tls_cert"
 

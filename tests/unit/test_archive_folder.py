@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from dataclasses import replace
 import json
 import os
 import re
@@ -12,15 +11,16 @@ import resource
 import signal
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import structlog
 
-from robot.archive.config import ArchiveConfigError
 from robot.archive.folder import FolderArchive, RegisterError
 from robot.archive.registry import build_archive
+from robot.config_error import ConfigError
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, FilingMetadata
 
 FULL_CPR = re.compile(r"\d{6}[ \-]?\d{4}")
@@ -454,6 +454,6 @@ async def test_registry_builds_folder_archive_with_relative_paths(tmp_path: Path
 def test_registry_config_errors_name_the_key(
     tmp_path: Path, register: Path, root: Path, name: str, table: dict[str, object], key: str
 ) -> None:
-    with pytest.raises(ArchiveConfigError) as raised:
+    with pytest.raises(ConfigError) as raised:
         build_archive(name, table, tmp_path)
     assert raised.value.key == key and raised.value.expected

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from robot.settings import Settings, SettingsError, load_settings
+from robot.config_error import ConfigError
+from robot.settings import Settings, load_settings
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 
@@ -31,7 +32,7 @@ def test_example_config_equals_embedded_defaults_apart_from_paths() -> None:
 def test_bad_config_names_file_key_and_expectation(tmp_path: Path, text: str, key: str, expected: str) -> None:
     path = tmp_path / "robot.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(SettingsError) as raised:
+    with pytest.raises(ConfigError) as raised:
         load_settings(path)
     assert raised.value.file == str(path) and raised.value.key == key
     assert expected in raised.value.expected

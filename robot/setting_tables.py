@@ -1,0 +1,57 @@
+"""Reads the adapter tables inside the settings into their typed configs, errors naming the file and full key."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from robot.archive.registry import check_table
+from robot.config_error import ConfigError
+from robot.ingress.imap_config import ImapMailboxConfig
+from robot.ingress.smtp_config import SmtpListenerConfig
+from robot.notify.smtp import SmtpConfig
+
+if TYPE_CHECKING:
+    from robot.settings import Settings
+
+
+def check_tables(settings: Settings) -> None:
+    """Read every adapter table once, so a wrong one fails every command that loads the settings, not only `run`."""
+    smtp_listener(settings)
+    imap_mailboxes(settings)
+    notice_smtp(settings)
+    for adapter in ("folder", "http"):
+        if adapter == settings.archive.adapter or archive_table(settings, adapter):
+            try:
+                check_table(adapter, archive_table(settings, adapter), settings.base_dir)
+            except ConfigError as error:
+                raise error.located(settings.source, f"archive.{adapter}.") from None
+
+
+def smtp_listener(settings: Settings) -> SmtpListenerConfig | None:
+    """The `[ingress.smtp]` listener, or None when `smtp_enabled = false`."""
+    if not settings.ingress.smtp_enabled:
+        return None
+    return SmtpListenerConfig.from_table(settings.ingress.smtp, settings.source, base_dir=settings.base_dir)
+
+
+def imap_mailboxes(settings: Settings) -> dict[str, ImapMailboxConfig]:
+    """Each `[ingress.imap.<name>]` mailbox by name."""
+    return {
+        name: ImapMailboxConfig.from_table(name, table, settings.source, base_dir=settings.base_dir)
+        for name, table in settings.ingress.imap.items()
+    }
+
+
+def notice_smtp(settings: Settings) -> SmtpConfig | None:
+    """The `[notify.smtp]` relay, read when notices go by SMTP or the table is given; None otherwise."""
+    notify = settings.notify
+    if notify.transport != "smtp" and not notify.smtp:
+        return None
+    table = {"sender": notify.sender, **notify.smtp}
+    return SmtpConfig.from_table(table, settings.source, base_dir=settings.base_dir)
+
+
+def archive_table(settings: Settings, adapter: str | None = None) -> dict[str, object]:
+    """The table of `adapter` (default: the configured one)."""
+    chosen = adapter or settings.archive.adapter
+    return settings.archive.folder if chosen == "folder" else settings.archive.http
