@@ -33,7 +33,8 @@ from robot.log import configure_logging
 from robot.privacy import MaskingStream
 from robot.rules.catalogue import load_catalogue
 from robot.rules.rulefile import RuleFileError
-from robot.settings import Settings, load_settings
+from robot.setting_tables import load_settings
+from robot.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:

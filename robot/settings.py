@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from robot.config_error import ConfigError
 from robot.model import Limits
-from robot.setting_tables import check_tables
 
 EMBEDDED = "(embedded defaults)"  # the file named in errors when no config file is given
 KIB, MIB, GIB = 1024, 1024 * 1024, 1024 * 1024 * 1024
@@ -158,9 +157,10 @@ class Settings:
     source: str = field(default=EMBEDDED, compare=False)  # the file named in errors
 
 
-def load_settings(path: Path | None) -> Settings:
-    """Read `path` (None: embedded defaults) and check every section, the adapter tables too, so every command
-    refuses a bad file alike. Relative paths in it are taken from the file's folder. Raises ConfigError."""
+def read_settings(path: Path | None) -> Settings:
+    """Read `path` (None: embedded defaults) into typed settings, every number within its range. Relative paths in
+    it are taken from the file's folder. Raises ConfigError. The adapter tables are checked by
+    robot.setting_tables.load_settings, which every command uses."""
     if path is None:
         settings = Settings()
     else:
@@ -175,7 +175,6 @@ def load_settings(path: Path | None) -> Settings:
                 raise ConfigError(computed, "no such setting (it is the config file's folder)", str(path))
         built: Settings = _build(Settings, data, str(path), "", path.parent)
         settings = replace(built, base_dir=path.parent, source=str(path))
-    check_tables(settings)
     return settings
 
 

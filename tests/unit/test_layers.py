@@ -17,9 +17,10 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"daemon", "scheduler"}),
     frozenset({"worker"}),
     frozenset({"stages"}),
-    frozenset({"extract", "mail", "decisions", "notify", "archive", "ingress", "observe"}),
-    frozenset({"model", "ledger", "rules", "privacy", "durable", "config_values", "settings", "log", "loopback",
-               "name_match", "__init__"}),
+    frozenset({"extract", "mail", "decisions", "notify", "archive", "ingress", "observe",
+               "setting_tables"}),  # the loader that checks the adapters' tables, with the adapters
+    frozenset({"model", "ledger", "rules", "privacy", "durable", "config_values", "config_error", "settings", "log",
+               "loopback", "name_match", "__init__"}),
 )
 
 

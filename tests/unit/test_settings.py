@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from robot.config_error import ConfigError
-from robot.settings import Settings, load_settings
+from robot.setting_tables import load_settings
+from robot.settings import Settings
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 
