@@ -12,8 +12,9 @@ import structlog
 
 from robot.config_error import ConfigError
 from robot.decisions.holder import RulebookHolder
-from robot.ingress.base import Received
+from robot.ingress.base import MailOutcome, Received
 from robot.ledger.base import DocumentState
+from robot.ledger.records import DocumentOutcome, MessageState
 from robot.model import RetryPolicy
 from robot.notify.delivery import deliver_due
 from robot.notify.transport import NoticeTransport
@@ -50,7 +51,7 @@ class MailboxWatcher(Protocol):
 
     async def run(self) -> None: ...
     async def poll_once(self) -> None: ...
-    async def settle(self, message_id: int, outcome: str) -> None: ...
+    async def settle(self, message_id: int, outcome: MailOutcome) -> None: ...
     def stop(self) -> None: ...
 
 
@@ -86,17 +87,18 @@ class Daemon:
             mailbox=received.mailbox, envelope_sender=received.envelope_sender)
         if not intake.duplicate:
             self.metrics.received(received.source)
-        if ledger.state_of(intake.message_id) != "done":
+        if ledger.state_of(intake.message_id) is not MessageState.DONE:
             self.enqueue(intake.message_id)
         return intake.message_id
 
-    async def outcome_of(self, message_id: int) -> str | None:
-        """'filed' when every document of a finished message was filed, 'escalated' when any was not."""
+    async def outcome_of(self, message_id: int) -> MailOutcome | None:
+        """Filed when every document of a finished message was filed, escalated when any was not."""
         ledger = self.robot.services.ledger
-        if ledger.state_of(message_id) != "done":
+        if ledger.state_of(message_id) is not MessageState.DONE:
             return None
         outcomes = {d.outcome for d in ledger.documents(message_id)}
-        return "filed" if outcomes and outcomes <= {"filed", "duplicate"} else "escalated"
+        filed = outcomes and outcomes <= {DocumentOutcome.FILED, DocumentOutcome.DUPLICATE}
+        return MailOutcome.FILED if filed else MailOutcome.ESCALATED
 
     def wake_outbox(self) -> None:
         """Send the outbox now rather than at the next sweep."""
@@ -192,12 +194,12 @@ class Daemon:
         services = self.robot.services
         work = await process_message(message_id, services)
         message = services.ledger.message(message_id)
-        if message.state != "done":
+        if message.state is not MessageState.DONE:
             self.metrics.retried()
             return
         seconds = max(0.0, (services.clock() - message.received_at).total_seconds())
         for document in services.ledger.documents(message_id):
-            if document.outcome in ("filed", "duplicate"):
+            if document.outcome in (DocumentOutcome.FILED, DocumentOutcome.DUPLICATE):
                 self.metrics.filed(seconds)
             elif document.state in (DocumentState.ESCALATED, DocumentState.NOTIFIED):
                 self.metrics.escalated(document.reason or "unknown", seconds)
@@ -206,7 +208,8 @@ class Daemon:
         mailbox = self.mailboxes.get(message.mailbox or "") if message.source == "imap" else None
         if mailbox is not None and outcome is not None:
             await mailbox.settle(message_id, outcome)
-        log.debug("message_settled", message=message_id, outcome=outcome, documents=len(work.documents))
+        log.debug("message_settled", message=message_id, outcome=outcome.value if outcome else None,
+                  documents=len(work.documents))
 
     async def _deliver_outbox(self) -> None:
         while True:

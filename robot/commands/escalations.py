@@ -6,14 +6,14 @@ import json
 from typing import Any, TextIO
 
 from robot.app import Robot
-from robot.ledger.base import DocumentState, StoredEscalation
+from robot.decisions.by_hand import decided_by_hand
+from robot.ledger.base import StoredEscalation
+from robot.ledger.records import DocumentOutcome
 from robot.mail.names import shown_visibly
-from robot.mail.parse import parse_letter
-from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Filed, FilingMetadata, Reason
+from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Reason, Retry
 from robot.notify.delivery import deliver_due
 from robot.privacy import mask_cpr, mask_cpr_text, mask_deep
-from robot.stages.notify import notify
-from robot.stages.work import DocumentWork, MessageWork
+from robot.worker import process_message
 
 
 class OperatorError(Exception):
@@ -40,7 +40,8 @@ def show_escalation(robot: Robot, escalation_id: int, out: TextIO) -> int:
     escalation = ledger.escalation(escalation_id)
     message = ledger.message(escalation.message_id)
     record = _summary(robot, escalation)
-    letter = parse_letter(message.raw, robot.settings.limits) if message.raw is not None else None
+    # untrusted bytes: parsed in the capped parser processes, as the daemon parses them
+    letter = robot.services.reader.read_mail(message.raw) if message.raw is not None else None
     record["mail"] = {
         "from": shown_visibly(letter.sender) if letter and letter.sender else None,
         "subject": mask_cpr_text(letter.subject) if letter else None,
@@ -52,7 +53,7 @@ def show_escalation(robot: Robot, escalation_id: int, out: TextIO) -> int:
         record["document"] = {
             "name": document.name, "part": document.part, "sha256": document.sha256, "state": document.state.value,
             "cpr": mask_cpr(document.cpr) if document.cpr else None, "blanket": document.blanket,
-            "kind": document.kind, "decision": document.decision,
+            "kind": document.kind, "decision": document.decision.to_json() if document.decision else None,
         }
     record["audit"] = [{"at": a.at.isoformat(), "actor": a.actor, "event": a.event}
                        for a in ledger.audit_trail(escalation.message_id)]
@@ -63,55 +64,42 @@ def show_escalation(robot: Robot, escalation_id: int, out: TextIO) -> int:
 
 
 async def resolve_escalation(robot: Robot, escalation_id: int, case_id: str, operator: str, out: TextIO) -> int:
-    """File the escalated document into the case the operator names, and notify as an automatic filing would."""
+    """The operator's decision: the escalated document goes into the case they name. The decision is committed,
+    and the message takes the daemon's road again (process_message): the file and notify stages place the document
+    and tell the caseworker as for any decision, each step audited."""
     services = robot.services
     ledger = services.ledger
     escalation = _open(ledger.escalation(escalation_id))
     if escalation.document_id is None:
         raise OperatorError("this escalation concerns the mail as a whole; there is no document to file")
     stored = ledger.document(escalation.document_id)
-    message = ledger.message(escalation.message_id)
-    if message.raw is None:
+    if ledger.message(escalation.message_id).raw is None:
         raise OperatorError("the raw mail is no longer kept; the document cannot be filed from here")
-    letter = parse_letter(message.raw, services.limits)
-    attachment = next((a for a in letter.attachments if a.part == stored.part), None)
-    if attachment is None:
+    if stored.sha256 is None:
         raise OperatorError(f"escalation {escalation_id} concerns {Reason(escalation.reason).value} of MIME part "
                             f"{stored.part or '(the mail)'}, which holds no readable PDF to file")
     case = await _case_for(robot, stored.cpr, case_id)
-    earlier = ledger.filing_of(case.case_id, attachment.sha256)
+    earlier = ledger.filing_of(case.case_id, stored.sha256)
     if earlier is not None:
         raise OperatorError(f"this document is already filed in case {case.case_id} (document {earlier.id}); "
                             f"close the escalation with: lae-robot escalations reject {escalation_id} --note ...")
-    form = stored.blanket or "ukendt blanket"
-    catalogue = services.rules().catalogue
-    title = catalogue.blankets[form[3:]].title if form.startswith("LÆ ") and form[3:] in catalogue.blankets else ""
-    metadata = FilingMetadata(
-        received=message.received_at, sender=letter.sender, message_id=letter.message_id, form=form,
-        form_title=title, document_sha256=attachment.sha256, attachment_name=attachment.name,
-        rule=f"manual:{operator}", evidence={"escalation": escalation_id, "operator": operator},
-        robot_version=services.robot_version)
-    try:
-        receipt = await services.archive.file(case, attachment.data, metadata)
-    except (ArchiveUnavailable, ArchiveRejected) as error:
-        raise OperatorError(f"the archive did not take the document: {error}") from None
-    recipients = tuple(filter(None, (case.caseworker_email,))) or services.operators
-    organisation = services.rules().senders.organisation_for(letter.sender_domain or "")
-    decision = {"form": form, "form_title": title, "organisation": organisation.name if organisation else
-                (letter.sender or ""), "notify_to": list(recipients), "explanation": [f"filed by {operator}"]}
-    with ledger.transaction():
-        ledger.close_escalation(escalation_id, "resolved", actor=operator, case_id=case.case_id)
-        ledger.advance(stored.id, DocumentState.FILED, actor=operator, outcome="filed", case_id=case.case_id,
-                       document_ref=receipt.document_ref, decision={**(stored.decision or {}), **decision})
-    work = MessageWork(message=message, letter=letter)
-    document = DocumentWork(ledger.document(stored.id), attachment=attachment,
-                            outcome=Filed(case.case_id, receipt.document_ref))
-    work.documents.append(document)
-    await notify(work, services)
-    print(f"escalation {escalation_id} resolved by {operator}: filed in case {case.case_id} "
-          f"({receipt.document_ref})", file=out)
+    decision = decided_by_hand(stored, case, operator, services.rules().catalogue)
+    message_id = ledger.decide_by_hand(escalation_id, decision, actor=operator)
+    work = await process_message(message_id, services)
     await _deliver(robot)
-    return 0
+    placed = ledger.document(stored.id)
+    if placed.outcome is DocumentOutcome.FILED:
+        print(f"escalation {escalation_id} resolved by {operator}: filed in case {case.case_id} "
+              f"({placed.document_ref})", file=out)
+        return 0
+    retry = next((d.outcome for d in work.documents if d.stored.id == stored.id and isinstance(d.outcome, Retry)),
+                 None)
+    if retry is not None:  # the archive is away: the message is deferred and the robot files it later
+        raise OperatorError(f"the archive did not take the document now ({mask_cpr_text(retry.detail)}); the "
+                            "decision stands and the robot files it when the archive answers")
+    if placed.outcome is DocumentOutcome.ESCALATED:
+        raise OperatorError(f"the archive did not take the document: {placed.detail}; a new escalation is open")
+    raise OperatorError(f"the document was not filed: it is {placed.state.value} in the ledger")
 
 
 async def reject_escalation(robot: Robot, escalation_id: int, note: str, operator: str, out: TextIO) -> int:

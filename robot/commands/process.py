@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from robot.app import Robot
 from robot.commands.extract import MAIL_SUFFIXES, expand
 from robot.ledger.base import StoredDocument
+from robot.ledger.records import DocumentOutcome, MessageState
 from robot.notify.delivery import deliver_due
 from robot.privacy import mask_cpr, mask_cpr_text
 from robot.stages.work import OPERATOR_CHANNEL
@@ -48,10 +49,10 @@ async def run_process(paths: list[Path], robot: Robot, *, as_json: bool, pdf_sen
         else:
             source, mailbox = "file", None
         intake = ledger.accept(raw, source=source, source_ref=str(path), mailbox=mailbox)
-        repeat = intake.duplicate and ledger.message(intake.message_id).state == "done"
+        repeat = intake.duplicate and ledger.message(intake.message_id).state is MessageState.DONE
         if not repeat:
             await process_message(intake.message_id, robot.services)
-        deferred = ledger.message(intake.message_id).state != "done"
+        deferred = ledger.message(intake.message_id).state is not MessageState.DONE
         for document in ledger.documents(intake.message_id):
             record = outcome_record(str(path), document, repeat=repeat, deferred=deferred)
             print(json.dumps(record, ensure_ascii=False) if as_json else _line(record), file=out, flush=True)
@@ -64,8 +65,8 @@ async def run_process(paths: list[Path], robot: Robot, *, as_json: bool, pdf_sen
 
 def outcome_record(file: str, document: StoredDocument, *, repeat: bool, deferred: bool) -> dict[str, Any]:
     """One document's outcome as the operator reads it; CPR masked."""
-    outcome = document.outcome or ("retry" if deferred else "unfinished")
-    decision = document.decision or {}
+    outcome = document.outcome.value if document.outcome else ("retry" if deferred else "unfinished")
+    decision = document.decision
     return {
         "file": mask_cpr_text(file),
         "attachment": mask_cpr_text(document.name) if document.name else None,
@@ -74,13 +75,13 @@ def outcome_record(file: str, document: StoredDocument, *, repeat: bool, deferre
         "document": document.id,
         "outcome": outcome,
         "case_id": document.case_id,
-        "reason": document.reason if outcome == "escalated" else None,
+        "reason": document.reason if document.outcome is DocumentOutcome.ESCALATED else None,
         "rule": document.rule,
         "cpr": mask_cpr(document.cpr) if document.cpr else None,
         "blanket": document.blanket,
         "kind": document.kind,
         "detail": mask_cpr_text(document.detail or ""),
-        "explanation": [mask_cpr_text(str(line)) for line in decision.get("explanation", [])],
+        "explanation": [mask_cpr_text(line) for line in decision.explanation] if decision else [],
         "repeat": repeat,
     }
 

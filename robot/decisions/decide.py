@@ -12,6 +12,8 @@ from robot.decisions.names import check_names
 from robot.decisions.routing import Route, match_route
 from robot.decisions.rulebook import Rulebook
 from robot.decisions.trust import SenderVerdict
+from robot.form import Form, form_of
+from robot.ledger.records import Action, DecisionRecord
 from robot.model import Case, Extraction, MailText, PdfContent, PrintedName, Reason
 from robot.privacy import mask_cpr, mask_cpr_text
 from robot.rules.catalogue import CERTIFICATE_KINDS
@@ -26,7 +28,7 @@ class Plan:
 
     route: Route | None
     cpr: str | None
-    form: str | None  # "125"
+    form: Form | None
     form_title: str | None
     kind: str | None
     organisation: str | None
@@ -50,24 +52,20 @@ class Decision:
     def files(self) -> bool:
         return self.reason is None and self.case is not None
 
+    def stored(self) -> DecisionRecord:
+        """The decision as the ledger keeps it; CPR masked."""
+        return DecisionRecord(
+            action=Action.FILE if self.files else Action.ESCALATE, reason=self.reason,
+            rule=self.plan.route.name if self.plan.route else None, organisation=self.plan.organisation,
+            cpr=mask_cpr(self.plan.cpr) if self.plan.cpr else None, form=self.plan.form,
+            form_title=self.plan.form_title, kind=self.plan.kind,
+            case_id=self.case.case_id if self.case else None, case_type=self.case.case_type if self.case else None,
+            notify_to=self.notify_to, explanation=tuple(mask_cpr_text(line) for line in self.explanation),
+            routes_passed_over=self.plan.passed_over, cases_rejected=self.rejected_cases)
+
     def record(self) -> dict[str, Any]:
-        """The decision as JSON for the ledger and the CLI; CPR masked."""
-        return {
-            "action": "file" if self.files else "escalate",
-            "reason": self.reason.value if self.reason else None,
-            "rule": self.plan.route.name if self.plan.route else None,
-            "organisation": self.plan.organisation,
-            "cpr": mask_cpr(self.plan.cpr) if self.plan.cpr else None,
-            "form": f"LÆ {self.plan.form}" if self.plan.form else None,
-            "form_title": self.plan.form_title,
-            "kind": self.plan.kind,
-            "case_id": self.case.case_id if self.case else None,
-            "case_type": self.case.case_type if self.case else None,
-            "notify_to": list(self.notify_to),
-            "explanation": [mask_cpr_text(line) for line in self.explanation],
-            "routes_passed_over": [{"route": name, "why": why} for name, why in self.plan.passed_over],
-            "cases_rejected": [{"case_id": case_id, "why": why} for case_id, why in self.rejected_cases],
-        }
+        """The decision as JSON for the CLI and the sidecar; CPR masked."""
+        return self.stored().to_json()
 
 
 def plan(mail_text: MailText, extraction: Extraction, sender: SenderVerdict, rulebook: Rulebook,
@@ -79,7 +77,7 @@ def plan(mail_text: MailText, extraction: Extraction, sender: SenderVerdict, rul
         return _escalate(Reason.UNTRUSTED_SENDER, why, organisation)
     cpr = extraction.cpr.cpr if extraction.cpr else None
     blanket = extraction.blanket
-    form, kind = (blanket.code, blanket.kind) if blanket else (None, None)
+    form, kind = (form_of(blanket.code), blanket.kind) if blanket else (None, None)
     form_title = blanket.title if blanket else None
     why.append(f"extraction: {extraction.status} ({extraction.detail})")
     form_stands_in = False
@@ -87,7 +85,7 @@ def plan(mail_text: MailText, extraction: Extraction, sender: SenderVerdict, rul
         form, kind, form_title, source = _form_from_mail(mail_text, rulebook)
         if form is None:
             return _escalate(Reason.NO_BLANKET, why, organisation)
-        why.append(f"form LÆ {form} taken from the {source}, as the PDF names none")
+        why.append(f"form {form} taken from the {source}, as the PDF names none")
         form_stands_in = True
     elif extraction.reason is not None and extraction.reason is not _ROUTABLE_NON_CERTIFICATE:
         return _escalate(extraction.reason, why, organisation)
@@ -97,7 +95,7 @@ def plan(mail_text: MailText, extraction: Extraction, sender: SenderVerdict, rul
     if conflict:
         why.append(conflict)
         return _escalate(Reason.CPR_CONFLICT, why, organisation)
-    matched = match_route(rulebook.routes, form, kind, organisation, mailbox)
+    matched = match_route(rulebook.routes, form.code if form else None, kind, organisation, mailbox)
     if matched.route is None:
         why.append("no route matches")
         reason = Reason.NOT_CERTIFICATE if extraction.reason is _ROUTABLE_NON_CERTIFICATE else Reason.NO_ROUTE
@@ -179,7 +177,7 @@ def _escalate(reason: Reason, why: list[str], organisation: str | None) -> Plan:
     return Plan(None, None, None, None, None, organisation, reason, tuple(why))
 
 
-def _form_from_mail(mail_text: MailText, rulebook: Rulebook) -> tuple[str | None, str | None, str | None, str]:
+def _form_from_mail(mail_text: MailText, rulebook: Rulebook) -> tuple[Form | None, str | None, str | None, str]:
     """The one known form code the subject, else the file name, names."""
     for source, named in (("subject", mail_text.subject_forms), ("file name", mail_text.file_name_forms)):
         codes = set(named)
@@ -187,7 +185,7 @@ def _form_from_mail(mail_text: MailText, rulebook: Rulebook) -> tuple[str | None
             code = codes.pop()
             blanket = rulebook.catalogue.blankets.get(code)
             if blanket is not None:
-                return code, blanket.kind, blanket.title, source
+                return Form(code), blanket.kind, blanket.title, source
     return None, None, None, ""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -21,5 +22,12 @@ class Received:
 # An ingress answers its source (SMTP 250) only after this returned.
 Accept = Callable[[Received], Awaitable[int]]
 
-# The outcome of a ledger message once it is finished ("filed" | "escalated"), None while it is not.
-OutcomeOf = Callable[[int], Awaitable[str | None]]
+class MailOutcome(enum.StrEnum):
+    """Where a finished mail goes in its mailbox: every document filed, or at least one for a human."""
+
+    FILED = "filed"
+    ESCALATED = "escalated"
+
+
+# The outcome of a ledger message once it is finished, None while it is not.
+OutcomeOf = Callable[[int], Awaitable[MailOutcome | None]]

@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 
 from robot.config_error import ConfigError
-from robot.ingress.base import Accept, OutcomeOf, Received
+from robot.ingress.base import Accept, MailOutcome, OutcomeOf, Received
 from robot.ingress.imap_client import ImapAuthFailed, ImapSession, Selected, folder_on_wire, quoted, sasl_xoauth2
 from robot.ingress.imap_config import ImapMailboxConfig
 from robot.privacy import mask_cpr_text
@@ -22,7 +22,7 @@ __all__ = ["ImapIngress", "ImapMailboxConfig", "TokenCommandError"]
 
 log = structlog.get_logger(__name__)
 
-OUTCOMES = ("filed", "escalated")
+OUTCOMES = tuple(MailOutcome)
 BACKOFF_FIRST_SECONDS = 1.0
 MIN_TRANSFER_RATE = 64 * 1024  # bytes/s: a mail of n bytes may take timeout_seconds + n / rate to arrive
 FETCH_BATCH_MAILS = 50  # new mails fetched in one command at most ...
@@ -73,7 +73,7 @@ class ImapIngress:
         self._message_of: dict[tuple[int, int], int] = {}  # (uidvalidity, uid) -> ledger message id
         self._uids_of: dict[int, set[tuple[int, int]]] = {}  # message id -> the UIDs that carry it
         # message id -> its committed outcome, for mails not moved yet; always a key of _uids_of
-        self._pending: dict[int, str] = {}
+        self._pending: dict[int, MailOutcome] = {}
         self._uidnext: int | None = None  # every UID below it has been looked at by a sweep; None: unknown
         self._running = False
         self._idling = False
@@ -151,7 +151,7 @@ class ImapIngress:
         except Exception as error:  # the next poll or run()'s reconnect tries again
             self._failed(error, "imap_poll_failed")
 
-    async def settle(self, message_id: int, outcome: str) -> None:
+    async def settle(self, message_id: int, outcome: MailOutcome) -> None:
         """Have the mail(s) that carried `message_id` moved to the filed or escalated folder, now that its
         outcome is committed. While run() watches, this only notes it: run() moves whatever is noted in one
         batch, promptly. Without run(), the batch is moved here. Only UIDs read under the current UIDVALIDITY
@@ -162,7 +162,7 @@ class ImapIngress:
         if message_id not in self._uids_of:
             self._log.debug("imap_settle_not_here", message=message_id)
             return
-        self._pending[message_id] = outcome
+        self._pending[message_id] = MailOutcome(outcome)
         self._flush_due.set()
         if self._running:
             return
@@ -401,7 +401,7 @@ class ImapIngress:
             self._callback_failed(error, "imap_outcome_failed", uid=uid, message=message_id)
             return False
         if outcome in OUTCOMES:
-            self._pending[message_id] = outcome
+            self._pending[message_id] = MailOutcome(outcome)
         return True
 
     async def _flush_if_connected(self) -> None:
@@ -431,18 +431,19 @@ class ImapIngress:
         """Whether the folder may hold mail no sweep has looked at (unknown counts as yes)."""
         return selected.uidnext is None or self._uidnext is None or selected.uidnext > self._uidnext
 
-    def _noted_moves(self, uidvalidity: int) -> dict[str, dict[int, list[int]]]:
+    def _noted_moves(self, uidvalidity: int) -> dict[MailOutcome, dict[int, list[int]]]:
         """outcome -> message id -> the UIDs carrying it under `uidvalidity`."""
-        moves: dict[str, dict[int, list[int]]] = {}
+        moves: dict[MailOutcome, dict[int, list[int]]] = {}
         for message_id, outcome in self._pending.items():
             uids = sorted(uid for valid, uid in self._uids_of.get(message_id, ()) if valid == uidvalidity)
             if uids:
                 moves.setdefault(outcome, {})[message_id] = uids
         return moves
 
-    async def _move(self, session: ImapSession, uidvalidity: int, outcome: str, carriers: dict[int, list[int]]) -> None:
+    async def _move(self, session: ImapSession, uidvalidity: int, outcome: MailOutcome,
+                    carriers: dict[int, list[int]]) -> None:
         """One move of every mail in `carriers` (message id -> its UIDs) to the folder for `outcome`."""
-        folder = self._config.filed_folder if outcome == "filed" else self._config.escalated_folder
+        folder = self._config.filed_folder if outcome is MailOutcome.FILED else self._config.escalated_folder
         await session.move([uid for uids in carriers.values() for uid in uids], folder_on_wire(folder, self._delimiter))
         for message_id, uids in carriers.items():
             self._pending.pop(message_id, None)
@@ -450,7 +451,7 @@ class ImapIngress:
                 self._forget((uidvalidity, uid))
             # one line per message (tests and operators follow a message id through the log), each naming its batch
             self._log.info("imap_mail_moved", message=message_id, uids=uids, uidvalidity=uidvalidity,
-                           outcome=outcome, folder=folder, batch=len(carriers))  # fmt: skip
+                           outcome=outcome.value, folder=folder, batch=len(carriers))  # fmt: skip
 
     def _remember(self, uidvalidity: int, uid: int, message_id: int) -> None:
         self._message_of[(uidvalidity, uid)] = message_id

@@ -6,7 +6,10 @@ import enum
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
+
+from robot.form import Form
+from robot.ledger.records import DecisionRecord, DocumentOutcome, MessageState
 
 
 class DocumentState(str, enum.Enum):
@@ -54,7 +57,7 @@ class StoredMessage:
     mailbox: str | None
     envelope_sender: str | None
     received_at: datetime
-    state: str  # "received" | "done"
+    state: MessageState
     attempts: int
     next_attempt_at: datetime | None
 
@@ -67,15 +70,15 @@ class StoredDocument:
     name: str | None
     sha256: str | None
     state: DocumentState
-    outcome: str | None  # "filed" | "escalated" | "duplicate"
+    outcome: DocumentOutcome | None
     cpr: str | None  # full CPR: the ledger is the audit store and may hold it
-    blanket: str | None
+    blanket: Form | None
     kind: str | None
     case_id: str | None
     reason: str | None
     detail: str | None
     rule: str | None
-    decision: dict[str, Any] | None
+    decision: DecisionRecord | None
     document_ref: str | None
     updated_at: datetime
 
@@ -121,6 +124,21 @@ class AuditEntry:
     detail: dict[str, Any]
 
 
+class DocumentChange(TypedDict, total=False):
+    """The document fields a state change may set, each with its one type."""
+
+    outcome: DocumentOutcome | None
+    cpr: str | None
+    blanket: Form | None
+    kind: str | None
+    case_id: str | None
+    reason: str | None
+    detail: str | None
+    rule: str | None
+    decision: DecisionRecord | None
+    document_ref: str | None
+
+
 class Ledger(Protocol):
     """The robot's memory. Every method that changes something has committed it when it returns, so a crash of
     the process loses nothing. A change behind a promise to the outside is also on disk when it returns, with
@@ -135,7 +153,7 @@ class Ledger(Protocol):
     def accept(self, raw: bytes, *, source: str, source_ref: str | None = None, mailbox: str | None = None,
                envelope_sender: str | None = None, actor: str = "robot") -> Intake: ...
     def message(self, message_id: int) -> StoredMessage: ...
-    def state_of(self, message_id: int) -> str: ...
+    def state_of(self, message_id: int) -> MessageState: ...
     def unfinished(self, now: datetime | None = None) -> list[int]: ...
     def defer(self, message_id: int, until: datetime, detail: str) -> int: ...
     def finish(self, message_id: int) -> None: ...
@@ -144,7 +162,8 @@ class Ledger(Protocol):
     def record_document(self, message_id: int, part: str, name: str | None, sha256: str | None) -> StoredDocument: ...
     def documents(self, message_id: int) -> list[StoredDocument]: ...
     def document(self, document_id: int) -> StoredDocument: ...
-    def advance(self, document_id: int, state: DocumentState, *, actor: str = "robot", **fields: Any) -> None: ...
+    def advance(self, document_id: int, state: DocumentState, *, actor: str = "robot",
+                **fields: Unpack[DocumentChange]) -> None: ...
     def filing_of(self, case_id: str, sha256: str) -> StoredDocument | None: ...
 
     # escalations
@@ -153,6 +172,11 @@ class Ledger(Protocol):
     def escalation(self, escalation_id: int) -> StoredEscalation: ...
     def close_escalation(self, escalation_id: int, state: str, *, actor: str, note: str | None = None,
                          case_id: str | None = None) -> None: ...
+    def decide_by_hand(self, escalation_id: int, decision: DecisionRecord, *, actor: str) -> int:
+        """A person's decision on an open escalation about one document: the escalation closes as resolved, the
+        document is decided (from escalated or notified) and its message goes back to the stages; one durable
+        commit. Returns the message id."""
+        ...
 
     # outbox
     def enqueue_notice(self, key: str, kind: str, recipients: tuple[str, ...], subject: str, body: str) -> int: ...

@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
+from robot.form import Form
 from robot.ledger.base import (
     ALLOWED_TRANSITIONS,
     AuditEntry,
+    DocumentChange,
     DocumentState,
     Intake,
     LedgerError,
@@ -23,6 +25,14 @@ from robot.ledger.base import (
     StoredEscalation,
     StoredMessage,
     StoredNotice,
+)
+from robot.ledger.records import (
+    DecisionRecord,
+    DocumentOutcome,
+    MessageState,
+    RecordError,
+    decode_decision,
+    encode_decision,
 )
 
 SCHEMA_VERSION = 1
@@ -100,6 +110,10 @@ CREATE INDEX IF NOT EXISTS audit_message ON audit(message_id);
 
 _DOCUMENT_FIELDS = ("outcome", "cpr", "blanket", "kind", "case_id", "reason", "detail", "rule", "decision",
                     "document_ref")
+
+# The outcome a state implies: moving there records it, so the state and the outcome never disagree.
+_IMPLIED_OUTCOME = {DocumentState.FILED: DocumentOutcome.FILED, DocumentState.ESCALATED: DocumentOutcome.ESCALATED,
+                    DocumentState.DUPLICATE: DocumentOutcome.DUPLICATE}
 
 
 def _now() -> datetime:
@@ -216,12 +230,12 @@ class SqliteLedger:
             raise LedgerError(f"no message {message_id}")
         return _message(row)
 
-    def state_of(self, message_id: int) -> str:
+    def state_of(self, message_id: int) -> MessageState:
         """The message's state without reading its raw bytes."""
         row = self._db.execute("SELECT state FROM messages WHERE id = ?", (message_id,)).fetchone()
         if row is None:
             raise LedgerError(f"no message {message_id}")
-        return str(row["state"])
+        return MessageState(row["state"])
 
     def unfinished(self, now: datetime | None = None) -> list[int]:
         moment = _iso(now or _now())
@@ -270,25 +284,23 @@ class SqliteLedger:
             raise LedgerError(f"no document {document_id}")
         return _document(row)
 
-    def advance(self, document_id: int, state: DocumentState, *, actor: str = "robot", **fields: Any) -> None:
-        unknown = set(fields) - set(_DOCUMENT_FIELDS)
-        if unknown:
-            raise LedgerError(f"unknown document fields {sorted(unknown)}")
+    def advance(self, document_id: int, state: DocumentState, *, actor: str = "robot",
+                **fields: Unpack[DocumentChange]) -> None:
+        columns = _columns(state, dict(fields))
         # the archive holds the document now: that must not be forgotten, or it would be filed again
         with self.transaction(durable=state in (DocumentState.FILED, DocumentState.DUPLICATE)):
             current = self.document(document_id)
             if state is not current.state and state not in ALLOWED_TRANSITIONS[current.state]:
                 raise LedgerError(f"document {document_id}: {current.state.value} -> {state.value} is not allowed")
-            if state is DocumentState.FILED and current.outcome in ("filed", "duplicate") and current.state is not state:
-                raise LedgerError(f"document {document_id} was already {current.outcome}; only an escalation is "
+            if state is DocumentState.FILED and current.outcome in (DocumentOutcome.FILED, DocumentOutcome.DUPLICATE) \
+                    and current.state is not state:
+                raise LedgerError(f"document {document_id} was already {current.outcome.value}; only an escalation is "
                                   "filed by hand")
-            if "decision" in fields and fields["decision"] is not None:
-                fields["decision"] = json.dumps(fields["decision"], ensure_ascii=False, sort_keys=True)
-            assignments = ", ".join(f"{name} = ?" for name in fields)
+            assignments = ", ".join(f"{name} = ?" for name in columns)
             self._db.execute(
                 f"UPDATE documents SET state = ?, updated_at = ?{', ' + assignments if assignments else ''}"
-                " WHERE id = ?", (state.value, _iso(_now()), *fields.values(), document_id))
-            audited = {k: v for k, v in fields.items() if k in ("outcome", "blanket", "case_id", "reason", "rule")}
+                " WHERE id = ?", (state.value, _iso(_now()), *columns.values(), document_id))
+            audited = {k: v for k, v in columns.items() if k in ("outcome", "blanket", "case_id", "reason", "rule")}
             self.audit(f"document_{state.value}", actor=actor, message_id=current.message_id,
                        document_id=document_id, **audited)
 
@@ -339,6 +351,30 @@ class SqliteLedger:
                              " WHERE id = ?", (state, _iso(_now()), actor, note, case_id, escalation_id))
             self.audit(f"escalation_{state}", actor=actor, message_id=current.message_id,
                        document_id=current.document_id, escalation_id=escalation_id, case_id=case_id, note=note)
+
+    def decide_by_hand(self, escalation_id: int, decision: DecisionRecord, *, actor: str) -> int:
+        with self.transaction(durable=True):
+            escalation = self.escalation(escalation_id)
+            if escalation.state != "open":
+                raise LedgerError(f"escalation {escalation_id} is already {escalation.state}")
+            if escalation.document_id is None:
+                raise LedgerError(f"escalation {escalation_id} concerns the mail as a whole, not one document")
+            current = self.document(escalation.document_id)
+            if current.state not in (DocumentState.ESCALATED, DocumentState.NOTIFIED) or \
+                    current.outcome is not DocumentOutcome.ESCALATED:
+                raise LedgerError(f"document {current.id} is {current.state.value}, not escalated")
+            self.close_escalation(escalation_id, "resolved", actor=actor, case_id=decision.case_id)
+            self._db.execute("UPDATE documents SET state = ?, outcome = NULL, rule = ?, case_id = ?, decision = ?,"
+                             " updated_at = ? WHERE id = ?",
+                             (DocumentState.DECIDED.value, decision.rule, decision.case_id, encode_decision(decision),
+                              _iso(_now()), current.id))
+            self.audit("document_decided", actor=actor, message_id=current.message_id, document_id=current.id,
+                       escalation_id=escalation_id, case_id=decision.case_id, rule=decision.rule)
+            # back to the stages, with a fresh set of attempts: the decision is new
+            self._db.execute("UPDATE messages SET state = ?, attempts = 0, next_attempt_at = NULL, finished_at = NULL"
+                             " WHERE id = ?", (MessageState.RECEIVED.value, current.message_id))
+            self.audit("reopened", actor=actor, message_id=current.message_id, escalation_id=escalation_id)
+        return current.message_id
 
     # ------------------------------------------------------------ outbox
 
@@ -414,17 +450,49 @@ class SqliteLedger:
 def _message(row: sqlite3.Row) -> StoredMessage:
     return StoredMessage(id=row["id"], sha256=row["sha256"], raw=row["raw"], source=row["source"],
                          source_ref=row["source_ref"], mailbox=row["mailbox"], envelope_sender=row["envelope_sender"],
-                         received_at=_time(row["received_at"]) or _now(), state=row["state"],
+                         received_at=_time(row["received_at"]) or _now(), state=MessageState(row["state"]),
                          attempts=row["attempts"], next_attempt_at=_time(row["next_attempt_at"]))
 
 
 def _document(row: sqlite3.Row) -> StoredDocument:
     return StoredDocument(
         id=row["id"], message_id=row["message_id"], part=row["part"], name=row["name"], sha256=row["sha256"],
-        state=DocumentState(row["state"]), outcome=row["outcome"], cpr=row["cpr"], blanket=row["blanket"],
+        state=DocumentState(row["state"]), outcome=DocumentOutcome(row["outcome"]) if row["outcome"] else None,
+        cpr=row["cpr"], blanket=Form(row["blanket"]) if row["blanket"] else None,
         kind=row["kind"], case_id=row["case_id"], reason=row["reason"], detail=row["detail"], rule=row["rule"],
-        decision=json.loads(row["decision"]) if row["decision"] else None, document_ref=row["document_ref"],
-        updated_at=_time(row["updated_at"]) or _now())
+        decision=_decision(row), document_ref=row["document_ref"], updated_at=_time(row["updated_at"]) or _now())
+
+
+def _decision(row: sqlite3.Row) -> DecisionRecord | None:
+    if not row["decision"]:
+        return None
+    try:
+        return decode_decision(row["decision"])
+    except (RecordError, ValueError) as error:
+        raise LedgerError(f"document {row['id']}: {error}") from None
+
+
+def _columns(state: DocumentState, fields: dict[str, Any]) -> dict[str, Any]:
+    """The column values for a state change: each field checked for its one type and serialised; the outcome the
+    state implies is recorded with it."""
+    unknown = set(fields) - set(_DOCUMENT_FIELDS)
+    if unknown:
+        raise LedgerError(f"unknown document fields {sorted(unknown)}")
+    implied = _IMPLIED_OUTCOME.get(state)
+    outcome = fields.get("outcome")
+    if outcome is not None and DocumentOutcome(outcome) is not implied:
+        raise LedgerError(f"a document moving to {state.value} cannot have the outcome {outcome}")
+    columns = dict(fields)
+    if implied is not None:
+        columns["outcome"] = implied.value
+    if columns.get("blanket") is not None:
+        columns["blanket"] = str(Form(columns["blanket"]))
+    decision = columns.get("decision")
+    if decision is not None:
+        if not isinstance(decision, DecisionRecord):
+            raise LedgerError(f"a decision is a DecisionRecord, not {type(decision).__name__}")
+        columns["decision"] = encode_decision(decision)
+    return columns
 
 
 def _escalation(row: sqlite3.Row) -> StoredEscalation:

@@ -39,5 +39,6 @@ async def _decide_one(work: MessageWork, document: DocumentWork, services: Servi
     if decision.reason is not None:
         escalate(work, document, decision.reason, decision.explanation[-1], services, decision)
         return
-    services.ledger.advance(document.stored.id, DocumentState.DECIDED, rule=decision.record()["rule"],
-                            case_id=decision.case.case_id if decision.case else None, decision=decision.record())
+    stored = decision.stored()
+    services.ledger.advance(document.stored.id, DocumentState.DECIDED, rule=stored.rule, case_id=stored.case_id,
+                            decision=stored)

@@ -17,8 +17,10 @@ def escalate(work: MessageWork, document: DocumentWork, reason: Reason, detail: 
     with ledger.transaction():
         escalation_id = ledger.open_escalation(work.message.id, document.stored.id, reason.value, detail)
         current = ledger.document(document.stored.id).state
-        if current is not DocumentState.ESCALATED:
-            extra = {"rule": decision.record()["rule"], "decision": decision.record()} if decision else {}
-            ledger.advance(document.stored.id, DocumentState.ESCALATED, outcome="escalated", reason=reason.value,
-                           detail=detail, **extra)
+        if current is not DocumentState.ESCALATED and decision is not None:
+            stored = decision.stored()
+            ledger.advance(document.stored.id, DocumentState.ESCALATED, reason=reason.value, detail=detail,
+                           rule=stored.rule, decision=stored)
+        elif current is not DocumentState.ESCALATED:
+            ledger.advance(document.stored.id, DocumentState.ESCALATED, reason=reason.value, detail=detail)
     document.outcome = Escalated(reason, detail, escalation_id)

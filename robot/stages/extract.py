@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from robot.extract.mail_text import read_mail_text
+from robot.form import form_of
 from robot.ledger.base import DocumentState
 from robot.stages.work import MessageWork, Services
 
@@ -22,7 +23,7 @@ async def extract(work: MessageWork, services: Services) -> None:
             services.ledger.advance(
                 document.stored.id, DocumentState.EXTRACTED,
                 cpr=extraction.cpr.cpr if extraction.cpr else None,
-                blanket=f"LÆ {blanket.code}" if blanket and blanket.code else None,
+                blanket=form_of(blanket.code) if blanket else None,
                 kind=blanket.kind if blanket else None,
                 reason=extraction.reason.value if extraction.reason else None,
             )

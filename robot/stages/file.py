@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from robot.extract.record import extraction_record
-from robot.ledger.base import DocumentState, StoredDocument
+from robot.ledger.base import DocumentState, LedgerError, StoredDocument
+from robot.ledger.records import DecisionRecord
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Filed, FilingMetadata, Reason
 from robot.stages.escalation import escalate
 from robot.stages.retry import retry_or_give_up
@@ -20,20 +21,21 @@ async def file(work: MessageWork, services: Services) -> None:
 
 
 async def _file_one(work: MessageWork, document: DocumentWork, stored: StoredDocument, services: Services) -> None:
-    attachment = document.attachment
+    attachment, decided = document.attachment, stored.decision
     assert attachment is not None and stored.case_id is not None
-    decided = stored.decision or {}
-    case = Case(case_id=stored.case_id, case_type=str(decided.get("case_type") or ""), status="open")
+    if decided is None:
+        raise LedgerError(f"document {stored.id} is decided without a decision record")
+    case = Case(case_id=stored.case_id, case_type=decided.case_type or "", status="open")
     earlier = services.ledger.filing_of(case.case_id, attachment.sha256)
     if earlier is not None and earlier.id != stored.id:
-        services.ledger.advance(stored.id, DocumentState.DUPLICATE, outcome="duplicate", case_id=case.case_id,
+        services.ledger.advance(stored.id, DocumentState.DUPLICATE, case_id=case.case_id,
                                 document_ref=earlier.document_ref)
         document.outcome = Filed(case.case_id, earlier.document_ref or "", duplicate=True)
         return
     metadata = FilingMetadata(
         received=work.message.received_at, sender=work.letter.sender if work.letter else None,
         message_id=work.letter.message_id if work.letter else None,
-        form=str(decided.get("form") or ""), form_title=str(decided.get("form_title") or ""),
+        form=str(decided.form or ""), form_title=decided.form_title or "",
         document_sha256=attachment.sha256, attachment_name=attachment.name, rule=stored.rule or "",
         evidence=_evidence(document, decided), robot_version=services.robot_version,
     )
@@ -49,18 +51,18 @@ async def _file_one(work: MessageWork, document: DocumentWork, stored: StoredDoc
     with services.ledger.transaction():  # no await inside: another worker cannot record the same filing meanwhile
         earlier = services.ledger.filing_of(case.case_id, attachment.sha256)
         if earlier is not None and earlier.id != stored.id:  # the same certificate, filed by another worker
-            services.ledger.advance(stored.id, DocumentState.DUPLICATE, outcome="duplicate", case_id=case.case_id,
+            services.ledger.advance(stored.id, DocumentState.DUPLICATE, case_id=case.case_id,
                                     document_ref=earlier.document_ref)
             document.outcome = Filed(case.case_id, earlier.document_ref or "", duplicate=True)
             return
-        services.ledger.advance(stored.id, DocumentState.FILED, outcome="filed", case_id=case.case_id,
+        services.ledger.advance(stored.id, DocumentState.FILED, case_id=case.case_id,
                                 document_ref=receipt.document_ref)
     document.outcome = Filed(case.case_id, receipt.document_ref)
 
 
-def _evidence(document: DocumentWork, decided: dict[str, object]) -> dict[str, object]:
+def _evidence(document: DocumentWork, decided: DecisionRecord) -> dict[str, object]:
     """Why the robot filed it where it did, for the sidecar: the decision and where the CPR and form were read."""
-    evidence: dict[str, object] = {"decision": decided}
+    evidence: dict[str, object] = {"decision": decided.to_json()}
     if document.extraction is not None:
         evidence["extraction"] = extraction_record("", document.stored.name, document.extraction,
                                                    reveal_cpr=False)["evidence"]

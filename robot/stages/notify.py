@@ -33,13 +33,15 @@ def _queue(services: Services, document: DocumentWork, key: str, kind: str, reci
 def _filed_notice(work: MessageWork, document: DocumentWork,
                   services: Services) -> tuple[str, str, tuple[str, ...], str, str]:
     stored = services.ledger.document(document.stored.id)
-    decision = stored.decision or {}
-    recipients = tuple(decision.get("notify_to") or ()) or services.operators
+    decision = stored.decision
+    recipients = (decision.notify_to if decision else ()) or services.operators
+    # a decision by hand may concern an untrusted sender: then the notice names the sender's address
+    organisation = (decision.organisation if decision else None) or _sender_organisation(work, services)
     templates = services.rules().templates
     try:
         subject, body = caseworker_notice(
-            templates["caseworker_notice"], case_id=stored.case_id or "", form=decision.get("form") or "",
-            form_title=decision.get("form_title") or "", organisation=decision.get("organisation") or "",
+            templates["caseworker_notice"], case_id=stored.case_id or "", form=str(decision.form or "") if decision else "",
+            form_title=(decision.form_title if decision else None) or "", organisation=organisation or "",
             received=work.message.received_at, document_ref=stored.document_ref or "", team=None)
     except RenderRefused as error:
         log.error("notice_refused", document=stored.id, error=str(error))
@@ -66,3 +68,11 @@ def _escalation_notice(work: MessageWork, document: DocumentWork,
         subject = f"Lægerobotten: eskalering {escalation_id} ({Reason(outcome.reason).value})"
         body = f"Se: lae-robot escalations show {escalation_id}\n"
     return f"escalation:{escalation_id}", "escalation", services.operators, subject, body
+
+
+def _sender_organisation(work: MessageWork, services: Services) -> str | None:
+    """The sender's organisation by the sender rules, else its address (a decision by hand may lack one)."""
+    if work.letter is None:
+        return None
+    known = services.rules().senders.organisation_for(work.letter.sender_domain or "")
+    return known.name if known else work.letter.sender

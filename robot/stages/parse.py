@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from robot.decisions.trust import judge_sender
-from robot.ledger.base import DocumentState, StoredDocument
+from robot.ledger.base import StoredDocument
+from robot.ledger.records import DocumentOutcome
 from robot.model import Escalated, Filed, MailProblem, Outcome, Reason
 from robot.stages.work import DocumentWork, MessageWork, Services, arrived_through_trusted_channel
 
@@ -31,11 +32,12 @@ async def parse(work: MessageWork, services: Services) -> None:
 
 
 def _recorded(stored: StoredDocument) -> Outcome | None:
-    """The outcome an earlier run already committed, so a resumed message repeats nothing."""
-    if stored.state is DocumentState.DUPLICATE or stored.outcome == "duplicate":
+    """The outcome an earlier run already committed (the state that records it implies it), so a resumed message
+    repeats nothing."""
+    if stored.outcome is DocumentOutcome.DUPLICATE:
         return Filed(stored.case_id or "", stored.document_ref or "", duplicate=True)
-    if stored.state is DocumentState.FILED or stored.outcome == "filed":
+    if stored.outcome is DocumentOutcome.FILED:
         return Filed(stored.case_id or "", stored.document_ref or "")
-    if stored.state is DocumentState.ESCALATED or stored.outcome == "escalated":
+    if stored.outcome is DocumentOutcome.ESCALATED:
         return Escalated(Reason(stored.reason or Reason.INTERNAL_ERROR.value), stored.detail or "")
     return None

@@ -310,7 +310,7 @@ def test_a_route_with_form_from_subject_files_with_the_subjects_form(tmp_path: P
     decision = decide([case("SAG-1")], mail=letter(subject="Statusattest LÆ 125"), extracted=extraction(*NO_FORM),
                       rulebook=rulebook)
     assert decision.files and decision.case is not None and decision.case.case_id == "SAG-1"
-    assert decision.plan.form == "125" and decision.plan.form_title == "Statusattest"
+    assert decision.plan.form == "LÆ 125" and decision.plan.form_title == "Statusattest"
     assert "form LÆ 125 taken from the subject, as the PDF names none" in decision.explanation
     assert decision.record()["form"] == "LÆ 125"
 
@@ -319,7 +319,7 @@ def test_a_route_with_form_from_subject_takes_the_file_name_when_the_subject_nam
     rulebook = rules_with_routing(tmp_path, FORM_FROM_SUBJECT)
     decision = decide([case("SAG-1")], mail=letter(subject="Lægeattest", filename="LAE_285_attest.pdf"),
                       extracted=extraction(*NO_FORM), rulebook=rulebook)
-    assert decision.files and decision.plan.form == "285"
+    assert decision.files and decision.plan.form == "LÆ 285" and decision.plan.form.code == "285"
 
 
 def test_a_subject_naming_two_forms_does_not_stand_in(tmp_path: Path) -> None:

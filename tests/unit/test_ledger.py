@@ -4,6 +4,7 @@ escalations, the outbox, retention and the audit trail."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from robot.ledger.base import ALLOWED_TRANSITIONS, DocumentState, LedgerError
+from robot.form import Form
+from robot.ledger.records import DECISION_VERSION, Action, DecisionRecord, DocumentOutcome, MessageState
 from robot.ledger.sqlite import SCHEMA_VERSION, SqliteLedger
 
 RAW = b"From: psyk@rn.dk\r\nSubject: LAE 125\r\n\r\nHermed attesten.\r\n"
@@ -97,12 +100,13 @@ def test_record_document_is_idempotent_per_part(ledger: SqliteLedger) -> None:
 def test_the_happy_path_received_extracted_decided_filed_notified(ledger: SqliteLedger) -> None:
     document_id = document(ledger)
     ledger.advance(document_id, S.EXTRACTED, cpr="0101901017", blanket="125", kind="attest")
-    ledger.advance(document_id, S.DECIDED, rule="r", case_id="SAG-1", decision={"action": "file", "cpr": "010190-xxxx"})
+    ledger.advance(document_id, S.DECIDED, rule="r", case_id="SAG-1",
+                   decision=DecisionRecord(Action.FILE, cpr="010190-xxxx"))
     ledger.advance(document_id, S.FILED, outcome="filed", document_ref="SAG-1/attest.pdf")
     ledger.advance(document_id, S.NOTIFIED)
     stored = ledger.document(document_id)
     assert stored.state is S.NOTIFIED and stored.outcome == "filed" and stored.case_id == "SAG-1"
-    assert stored.cpr == "0101901017" and stored.decision == {"action": "file", "cpr": "010190-xxxx"}
+    assert stored.cpr == "0101901017" and stored.decision == DecisionRecord(Action.FILE, cpr="010190-xxxx")
     trail = events(ledger, stored.message_id)
     assert trail[-4:] == ["document_extracted", "document_decided", "document_filed", "document_notified"]
 
@@ -365,7 +369,8 @@ def test_everything_survives_closing_and_reopening(path: Path) -> None:
     message_id = ledger.accept(RAW, source="smtp", mailbox="attester@kommune.example").message_id
     document_id = ledger.record_document(message_id, "2", "a.pdf", PDF_SHA).id
     walk(ledger, document_id, S.EXTRACTED, S.DECIDED)
-    ledger.advance(document_id, S.FILED, outcome="filed", case_id="SAG-1", decision={"rule": "r"})
+    ledger.advance(document_id, S.FILED, outcome="filed", case_id="SAG-1",
+                   decision=DecisionRecord(Action.FILE, rule="r"))
     escalation_id = ledger.open_escalation(message_id, None, "no_pdf", "x")
     ledger.enqueue_notice("k", "filed", ("a@kommune.example",), "S", "B")
     trail = ledger.audit_trail()
@@ -375,7 +380,7 @@ def test_everything_survives_closing_and_reopening(path: Path) -> None:
     assert reopened.message(message_id).raw == RAW
     assert reopened.accept(RAW, source="smtp").duplicate is True
     stored = reopened.document(document_id)
-    assert (stored.state, stored.case_id, stored.decision) == (S.FILED, "SAG-1", {"rule": "r"})
+    assert (stored.state, stored.case_id, stored.decision) == (S.FILED, "SAG-1", DecisionRecord(Action.FILE, rule="r"))
     assert reopened.filing_of("SAG-1", PDF_SHA) is not None
     assert reopened.escalation(escalation_id).state == "open"
     assert [n.key for n in reopened.due_notices(now() + timedelta(seconds=1))] == ["k"]
@@ -458,3 +463,58 @@ def test_relaxed_commits_survive_the_process(path: Path) -> None:
     finally:
         second.close()
         first.close()
+
+
+# ---------------------------------------------------------------- typed records, and ledgers written before them
+
+
+def test_an_old_format_row_without_a_version_reads_as_a_typed_record(path: Path) -> None:
+    """Ledgers on disk hold decisions written as unversioned dicts, outcomes and forms as plain text: they read."""
+    ledger = SqliteLedger(path)
+    document_id = document(ledger)
+    walk(ledger, document_id, S.EXTRACTED, S.DECIDED)
+    ledger.close()
+    old = ('{"action": "file", "case_id": "SAG-1", "case_type": "sygedagpenge", "cases_rejected": '
+           '[{"case_id": "SAG-2", "why": "status closed"}], "cpr": "010190-xxxx", "explanation": ["sender: ok"], '
+           '"form": "LÆ 125", "form_title": "Statusattest", "kind": "attest", "notify_to": ["anna@kommune.example"], '
+           '"organisation": "Region Nordjylland", "reason": null, "routes_passed_over": [{"route": "a", "why": "b"}], '
+           '"rule": "sygedagpenge"}')
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE documents SET state = 'notified', outcome = 'filed', blanket = 'LÆ 125', decision = ?"
+                   " WHERE id = ?", (old, document_id))
+    reopened = SqliteLedger(path)
+    stored = reopened.document(document_id)
+    reopened.close()
+    assert stored.outcome is DocumentOutcome.FILED and stored.blanket == Form("125") and stored.blanket.code == "125"
+    assert stored.decision == DecisionRecord(
+        Action.FILE, rule="sygedagpenge", organisation="Region Nordjylland", cpr="010190-xxxx", form=Form("125"),
+        form_title="Statusattest", kind="attest", case_id="SAG-1", case_type="sygedagpenge",
+        notify_to=("anna@kommune.example",), explanation=("sender: ok",), routes_passed_over=(("a", "b"),),
+        cases_rejected=(("SAG-2", "status closed"),))
+    assert stored.decision.version == DECISION_VERSION
+    assert json.loads(old) == {k: v for k, v in stored.decision.to_json().items()}  # nothing lost or added
+
+
+def test_decisions_are_stored_with_their_version_and_a_newer_one_is_refused(ledger: SqliteLedger, path: Path) -> None:
+    document_id = document(ledger)
+    walk(ledger, document_id, S.EXTRACTED)
+    ledger.advance(document_id, S.DECIDED, case_id="SAG-1", decision=DecisionRecord(Action.FILE, case_id="SAG-1"))
+    with sqlite3.connect(path) as db:
+        (text,) = db.execute("SELECT decision FROM documents WHERE id = ?", (document_id,)).fetchone()
+        assert json.loads(text)["version"] == DECISION_VERSION
+        db.execute("UPDATE documents SET decision = ? WHERE id = ?",
+                   (json.dumps({"version": DECISION_VERSION + 1, "action": "file"}), document_id))
+    with pytest.raises(LedgerError, match="newer than this robot"):
+        ledger.document(document_id)
+
+
+def test_a_decision_must_be_a_typed_record_and_the_outcome_follows_the_state(ledger: SqliteLedger) -> None:
+    document_id = document(ledger)
+    walk(ledger, document_id, S.EXTRACTED)
+    with pytest.raises(LedgerError, match="DecisionRecord"):
+        ledger.advance(document_id, S.DECIDED, decision={"action": "file"})  # type: ignore[typeddict-item]
+    with pytest.raises(LedgerError, match="cannot have the outcome"):
+        ledger.advance(document_id, S.ESCALATED, outcome=DocumentOutcome.FILED)
+    ledger.advance(document_id, S.ESCALATED, reason="no_case")
+    assert ledger.document(document_id).outcome is DocumentOutcome.ESCALATED
+    assert ledger.state_of(ledger.document(document_id).message_id) is MessageState.RECEIVED

@@ -1,0 +1,131 @@
+"""The typed, versioned records the ledger stores and returns: message state, document outcome and decision."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from robot.form import Form, form_of
+from robot.model import Reason
+
+DECISION_VERSION = 1
+"""The decision's JSON format. Version 0 is the unversioned dict written before records were typed: the same keys,
+no "version"; it reads as version 1 with the keys it lacks at their defaults."""
+
+
+class MessageState(enum.StrEnum):
+    """A ledger message: waiting for (or between) runs of the stages, or finished."""
+
+    RECEIVED = "received"
+    DONE = "done"
+
+
+class DocumentOutcome(enum.StrEnum):
+    """What became of a document; kept after its state moves on to notified."""
+
+    FILED = "filed"
+    ESCALATED = "escalated"
+    DUPLICATE = "duplicate"  # the same bytes were already filed into the same case
+
+
+class Action(enum.StrEnum):
+    """What a decision says to do with the document."""
+
+    FILE = "file"
+    ESCALATE = "escalate"
+
+
+class RecordError(ValueError):
+    """A stored record this robot cannot read (a newer format, or a value of the wrong type)."""
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """A decision as the ledger keeps it: where the document goes, or why a human must place it, and the reasoning;
+    CPR masked. `decided_by` names the person for a decision made by hand (None: the robot's rules)."""
+
+    action: Action
+    reason: Reason | None = None
+    rule: str | None = None
+    organisation: str | None = None
+    cpr: str | None = None  # masked: DDMMYY-xxxx
+    form: Form | None = None
+    form_title: str | None = None
+    kind: str | None = None
+    case_id: str | None = None
+    case_type: str | None = None
+    notify_to: tuple[str, ...] = ()
+    explanation: tuple[str, ...] = ()
+    routes_passed_over: tuple[tuple[str, str], ...] = ()  # (route, why not)
+    cases_rejected: tuple[tuple[str, str], ...] = ()  # (case id, why not)
+    decided_by: str | None = None
+    version: int = DECISION_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        """The decision for the CLI and the sidecar (the ledger adds its format version)."""
+        record: dict[str, Any] = {
+            "action": self.action.value,
+            "reason": self.reason.value if self.reason else None,
+            "rule": self.rule,
+            "organisation": self.organisation,
+            "cpr": self.cpr,
+            "form": str(self.form) if self.form else None,
+            "form_title": self.form_title,
+            "kind": self.kind,
+            "case_id": self.case_id,
+            "case_type": self.case_type,
+            "notify_to": list(self.notify_to),
+            "explanation": list(self.explanation),
+            "routes_passed_over": [{"route": name, "why": why} for name, why in self.routes_passed_over],
+            "cases_rejected": [{"case_id": case_id, "why": why} for case_id, why in self.cases_rejected],
+        }
+        if self.decided_by is not None:
+            record["decided_by"] = self.decided_by
+        return record
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DecisionRecord:
+        """Any stored version up to this robot's, upgraded to the current record."""
+        version = data.get("version", 0)
+        if not isinstance(version, int) or version > DECISION_VERSION:
+            raise RecordError(f"decision format {version!r} is newer than this robot ({DECISION_VERSION})")
+        try:
+            return cls(
+                action=Action(data.get("action") or Action.ESCALATE.value),
+                reason=Reason(data["reason"]) if data.get("reason") else None,
+                rule=_text(data, "rule"), organisation=_text(data, "organisation"), cpr=_text(data, "cpr"),
+                form=form_of(_text(data, "form")), form_title=_text(data, "form_title"), kind=_text(data, "kind"),
+                case_id=_text(data, "case_id"), case_type=_text(data, "case_type"),
+                notify_to=tuple(str(address) for address in data.get("notify_to") or ()),
+                explanation=tuple(str(line) for line in data.get("explanation") or ()),
+                routes_passed_over=tuple((str(p["route"]), str(p["why"])) for p in data.get("routes_passed_over") or ()),
+                cases_rejected=tuple((str(c["case_id"]), str(c["why"])) for c in data.get("cases_rejected") or ()),
+                decided_by=_text(data, "decided_by"),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise RecordError(f"unreadable decision record: {error}") from None
+
+
+def encode_decision(record: DecisionRecord) -> str:
+    """The JSON kept in the ledger's decision column, with its format version."""
+    return json.dumps({"version": DECISION_VERSION, **record.to_json()}, ensure_ascii=False, sort_keys=True)
+
+
+def decode_decision(text: str) -> DecisionRecord:
+    """A decision column's JSON, of any version up to this robot's."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise RecordError("a decision record is a JSON object")
+    return DecisionRecord.from_json(data)
+
+
+def _text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"decision field {key!r} holds {type(value).__name__}, not text")
+    return value
