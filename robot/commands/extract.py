@@ -11,7 +11,6 @@ from typing import Any, TextIO
 
 from robot.extract.reader import DocumentReader
 from robot.extract.record import extraction_record, problem_record
-from robot.mail.parse import parse_letter
 from robot.model import Limits, MailProblem, Reason
 
 MAIL_SUFFIXES = {".eml", ".msg", ".mail"}
@@ -38,8 +37,9 @@ def expand(paths: list[Path]) -> list[Path]:
     return found
 
 
-def jobs_for(path: Path, limits: Limits) -> Iterator[Job]:
-    """The documents in one input file: the file itself if it is a PDF, the PDFs inside it if it is a mail."""
+def jobs_for(path: Path, limits: Limits, reader: DocumentReader) -> Iterator[Job]:
+    """The documents in one input file: the file itself if it is a PDF, the PDFs inside it if it is a mail (parsed
+    in the reader's capped parser processes, as the daemon parses mail)."""
     name = str(path)
     size = path.stat().st_size
     is_mail = path.suffix.lower() in MAIL_SUFFIXES or (path.suffix.lower() != ".pdf" and not _looks_like_pdf(path))
@@ -52,7 +52,7 @@ def jobs_for(path: Path, limits: Limits) -> Iterator[Job]:
     if size > limits.mail_max_bytes:
         yield Job(name, None, problem=MailProblem(Reason.MAIL_TOO_LARGE, f"{size} bytes over {limits.mail_max_bytes}"))
         return
-    letter = parse_letter(path.read_bytes(), limits)
+    letter = reader.read_mail(path.read_bytes())
     for attachment in letter.attachments:
         yield Job(name, attachment.name, data=attachment.data)
     for problem in letter.problems:
@@ -72,7 +72,7 @@ def run_extract(paths: list[Path], reader: DocumentReader, limits: Limits, *, as
     usage_errors = 0
     for path in expand(paths):
         try:
-            jobs.extend(jobs_for(path, limits))
+            jobs.extend(jobs_for(path, limits, reader))
         except OSError as error:
             print(f"lae-robot extract: cannot read {path}: {error.strerror}", file=err)
             usage_errors += 1
