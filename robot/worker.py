@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import structlog
 
-from robot.model import Reason, Retry
+from robot.ledger.records import DocumentOutcome
+from robot.model import Escalated, Filed, Outcome, Reason, Retry
 from robot.stages import STAGES
 from robot.stages.escalation import escalate
 from robot.stages.work import DocumentWork, MessageWork, Services
@@ -51,5 +52,15 @@ def _settle(work: MessageWork, services: Services) -> None:
         return
     services.ledger.finish(work.message.id)
     for document in work.documents:
-        log.info("document_done", document=document.stored.id, outcome=type(document.outcome).__name__,
-                 reason=getattr(document.outcome, "reason", None))
+        outcome = document.outcome
+        log.info("document_done", document=document.stored.id, outcome=logged_outcome(outcome),
+                 reason=outcome.reason.value if isinstance(outcome, Escalated) else None)
+
+
+def logged_outcome(outcome: Outcome | None) -> str:
+    """A document's outcome as a log value: the ledger's word for it, never a class name."""
+    if isinstance(outcome, Filed):
+        return (DocumentOutcome.DUPLICATE if outcome.duplicate else DocumentOutcome.FILED).value
+    if isinstance(outcome, Escalated):
+        return DocumentOutcome.ESCALATED.value
+    return "retry" if isinstance(outcome, Retry) else "unfinished"

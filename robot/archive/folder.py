@@ -241,7 +241,7 @@ class FolderArchive:
         async with lock:
             receipt = await asyncio.to_thread(self._file, case_id, document, sha256, stem, sidecar)
         self._log.info(
-            "document filed", archive=self.name, document=receipt.document_ref, already_filed=receipt.already_filed
+            "document filed", archive=self.name, document_ref=receipt.document_ref, already_filed=receipt.already_filed
         )
         return receipt
 

@@ -107,13 +107,13 @@ class HttpArchive:
                                     **self._upload_content(document, values))  # fmt: skip
         if response.status_code in upload.exists_status:
             ref = self._document_ref(response, required=False) or filename
-            self._log.info("document already in archive", archive=self.name, case_id=case_id, document=ref)
+            self._log.info("document already in archive", archive=self.name, case_id=case_id, document_ref=ref)
             return Receipt(case_id=case_id, document_ref=ref, sha256=sha256, already_filed=True)
         _check(what, response)
         ref = self._document_ref(response, required=True) or filename
         if upload.then is not None:
             await self._then(upload.then, {**values, "document_ref": ref})
-        self._log.info("document filed", archive=self.name, case_id=case_id, document=ref)
+        self._log.info("document filed", archive=self.name, case_id=case_id, document_ref=ref)
         return Receipt(case_id=case_id, document_ref=ref, sha256=sha256)
 
     async def health(self) -> Health:
