@@ -518,3 +518,41 @@ def test_a_decision_must_be_a_typed_record_and_the_outcome_follows_the_state(led
     ledger.advance(document_id, S.ESCALATED, reason="no_case")
     assert ledger.document(document_id).outcome is DocumentOutcome.ESCALATED
     assert ledger.state_of(ledger.document(document_id).message_id) is MessageState.RECEIVED
+
+
+def test_a_decision_by_hand_resolves_the_escalation_and_sends_the_message_back_to_the_stages(
+        ledger: SqliteLedger) -> None:
+    document_id = document(ledger)
+    message_id = ledger.document(document_id).message_id
+    walk(ledger, document_id, S.EXTRACTED)
+    ledger.advance(document_id, S.ESCALATED, reason="ambiguous_case", detail="to sager")
+    escalation_id = ledger.open_escalation(message_id, document_id, "ambiguous_case", "to sager")
+    ledger.advance(document_id, S.NOTIFIED)
+    ledger.defer(message_id, now(), "x")
+    ledger.finish(message_id)
+    decision = DecisionRecord(Action.FILE, rule="manual:jens", case_id="SAG-1", decided_by="jens")
+    assert ledger.decide_by_hand(escalation_id, decision, actor="jens") == message_id
+    stored = ledger.document(document_id)
+    assert (stored.state, stored.outcome, stored.case_id, stored.rule) == (S.DECIDED, None, "SAG-1", "manual:jens")
+    assert stored.decision == decision
+    assert ledger.escalation(escalation_id).state == "resolved" and ledger.escalation(escalation_id).case_id == "SAG-1"
+    assert ledger.state_of(message_id) is MessageState.RECEIVED and ledger.message(message_id).attempts == 0
+    assert message_id in ledger.unfinished()
+    trail = [(e.event, e.actor) for e in ledger.audit_trail(message_id)][-3:]
+    assert trail == [("escalation_resolved", "jens"), ("document_decided", "jens"), ("reopened", "jens")]
+    with pytest.raises(LedgerError, match="already resolved"):
+        ledger.decide_by_hand(escalation_id, decision, actor="jens")
+
+
+def test_a_decision_by_hand_needs_an_open_escalation_about_an_escalated_document(ledger: SqliteLedger) -> None:
+    document_id = document(ledger)
+    message_id = ledger.document(document_id).message_id
+    whole_mail = ledger.open_escalation(message_id, None, "no_pdf", "ingen PDF")
+    decision = DecisionRecord(Action.FILE, case_id="SAG-1", decided_by="jens")
+    with pytest.raises(LedgerError, match="the mail as a whole"):
+        ledger.decide_by_hand(whole_mail, decision, actor="jens")
+    walk(ledger, document_id, S.EXTRACTED, S.DECIDED)
+    not_escalated = ledger.open_escalation(message_id, document_id, "archive_rejected", "x")
+    with pytest.raises(LedgerError, match="not escalated"):
+        ledger.decide_by_hand(not_escalated, decision, actor="jens")
+    assert ledger.escalation(not_escalated).state == "open" and ledger.document(document_id).state is S.DECIDED
