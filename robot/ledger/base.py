@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
+import functools
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypedDict, Unpack
 
 from robot.form import Form
-from robot.ledger.records import DecisionRecord, DocumentOutcome, MessageState
+from robot.ledger.records import DecisionRecord, DocumentOutcome, MessageState, decode_decision
 
 
 class DocumentState(str, enum.Enum):
@@ -78,9 +79,19 @@ class StoredDocument:
     reason: str | None
     detail: str | None
     rule: str | None
-    decision: DecisionRecord | None
+    decision_json: str | None = field(repr=False)  # as stored; read through `decision`
     document_ref: str | None
     updated_at: datetime
+
+    @functools.cached_property
+    def decision(self) -> DecisionRecord | None:
+        """The decision record, read when first asked for (most reads of a document only need its state)."""
+        if self.decision_json is None:
+            return None
+        try:
+            return decode_decision(self.decision_json)
+        except ValueError as error:  # RecordError, or JSON that is no JSON
+            raise LedgerError(f"document {self.id}: {error}") from None
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,6 @@ from robot.ledger.records import (
     DecisionRecord,
     DocumentOutcome,
     MessageState,
-    RecordError,
-    decode_decision,
     encode_decision,
 )
 
@@ -460,16 +458,8 @@ def _document(row: sqlite3.Row) -> StoredDocument:
         state=DocumentState(row["state"]), outcome=DocumentOutcome(row["outcome"]) if row["outcome"] else None,
         cpr=row["cpr"], blanket=Form(row["blanket"]) if row["blanket"] else None,
         kind=row["kind"], case_id=row["case_id"], reason=row["reason"], detail=row["detail"], rule=row["rule"],
-        decision=_decision(row), document_ref=row["document_ref"], updated_at=_time(row["updated_at"]) or _now())
-
-
-def _decision(row: sqlite3.Row) -> DecisionRecord | None:
-    if not row["decision"]:
-        return None
-    try:
-        return decode_decision(row["decision"])
-    except (RecordError, ValueError) as error:
-        raise LedgerError(f"document {row['id']}: {error}") from None
+        decision_json=row["decision"] or None, document_ref=row["document_ref"],
+        updated_at=_time(row["updated_at"]) or _now())
 
 
 def _columns(state: DocumentState, fields: dict[str, Any]) -> dict[str, Any]:

@@ -505,7 +505,7 @@ def test_decisions_are_stored_with_their_version_and_a_newer_one_is_refused(ledg
         db.execute("UPDATE documents SET decision = ? WHERE id = ?",
                    (json.dumps({"version": DECISION_VERSION + 1, "action": "file"}), document_id))
     with pytest.raises(LedgerError, match="newer than this robot"):
-        ledger.document(document_id)
+        ledger.document(document_id).decision
 
 
 def test_a_decision_must_be_a_typed_record_and_the_outcome_follows_the_state(ledger: SqliteLedger) -> None:
