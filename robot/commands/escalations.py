@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any, TextIO
 
 from robot.app import Robot
@@ -14,6 +15,10 @@ from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Reason, Retry
 from robot.notify.delivery import deliver_due
 from robot.privacy import mask_cpr, mask_cpr_text, mask_deep
 from robot.worker import process_message
+
+# How long a running daemon leaves a resolved message to the command that resolved it (which runs the stages on
+# it at once); if the command dies before it is done, the daemon takes the message after this.
+HOLD_SECONDS = 600.0
 
 
 class OperatorError(Exception):
@@ -84,7 +89,8 @@ async def resolve_escalation(robot: Robot, escalation_id: int, case_id: str, ope
         raise OperatorError(f"this document is already filed in case {case.case_id} (document {earlier.id}); "
                             f"close the escalation with: lae-robot escalations reject {escalation_id} --note ...")
     decision = decided_by_hand(stored, case, operator, services.rules().catalogue)
-    message_id = ledger.decide_by_hand(escalation_id, decision, actor=operator)
+    held_until = services.clock() + timedelta(seconds=HOLD_SECONDS)  # a running daemon leaves it to us meanwhile
+    message_id = ledger.decide_by_hand(escalation_id, decision, actor=operator, held_until=held_until)
     work = await process_message(message_id, services)
     await _deliver(robot)
     placed = ledger.document(stored.id)

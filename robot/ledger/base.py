@@ -154,7 +154,8 @@ class Ledger(Protocol):
     """The robot's memory. Every method that changes something has committed it when it returns, so a crash of
     the process loses nothing. A change behind a promise to the outside is also on disk when it returns, with
     everything committed before it: accept (before the sender hears OK), finish (before the mail is moved in
-    its mailbox), advance to filed or duplicate (the archive holds it), defer, close_escalation, purge_raw.
+    its mailbox), advance to filed or duplicate (the archive holds it), defer, close_escalation, decide_by_hand,
+    purge_raw.
     The other changes may be lost by a power failure after the last such commit; they are recomputed.
     `transaction()` groups several changes into one commit, fsynced when `durable` or a durable change is inside."""
 
@@ -183,10 +184,12 @@ class Ledger(Protocol):
     def escalation(self, escalation_id: int) -> StoredEscalation: ...
     def close_escalation(self, escalation_id: int, state: str, *, actor: str, note: str | None = None,
                          case_id: str | None = None) -> None: ...
-    def decide_by_hand(self, escalation_id: int, decision: DecisionRecord, *, actor: str) -> int:
+    def decide_by_hand(self, escalation_id: int, decision: DecisionRecord, *, actor: str,
+                       held_until: datetime | None = None) -> int:
         """A person's decision on an open escalation about one document: the escalation closes as resolved, the
         document is decided (from escalated or notified) and its message goes back to the stages; one durable
-        commit. Returns the message id."""
+        commit. Until `held_until` a running daemon leaves the message to the caller, who runs the stages on it
+        at once; should the caller die first, the daemon takes it then. Returns the message id."""
         ...
 
     # outbox

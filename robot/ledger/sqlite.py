@@ -350,7 +350,8 @@ class SqliteLedger:
             self.audit(f"escalation_{state}", actor=actor, message_id=current.message_id,
                        document_id=current.document_id, escalation_id=escalation_id, case_id=case_id, note=note)
 
-    def decide_by_hand(self, escalation_id: int, decision: DecisionRecord, *, actor: str) -> int:
+    def decide_by_hand(self, escalation_id: int, decision: DecisionRecord, *, actor: str,
+                       held_until: datetime | None = None) -> int:
         with self.transaction(durable=True):
             escalation = self.escalation(escalation_id)
             if escalation.state != "open":
@@ -369,8 +370,8 @@ class SqliteLedger:
             self.audit("document_decided", actor=actor, message_id=current.message_id, document_id=current.id,
                        escalation_id=escalation_id, case_id=decision.case_id, rule=decision.rule)
             # back to the stages, with a fresh set of attempts: the decision is new
-            self._db.execute("UPDATE messages SET state = ?, attempts = 0, next_attempt_at = NULL, finished_at = NULL"
-                             " WHERE id = ?", (MessageState.RECEIVED.value, current.message_id))
+            self._db.execute("UPDATE messages SET state = ?, attempts = 0, next_attempt_at = ?, finished_at = NULL"
+                             " WHERE id = ?", (MessageState.RECEIVED.value, _iso(held_until), current.message_id))
             self.audit("reopened", actor=actor, message_id=current.message_id, escalation_id=escalation_id)
         return current.message_id
 

@@ -556,3 +556,17 @@ def test_a_decision_by_hand_needs_an_open_escalation_about_an_escalated_document
     with pytest.raises(LedgerError, match="not escalated"):
         ledger.decide_by_hand(not_escalated, decision, actor="jens")
     assert ledger.escalation(not_escalated).state == "open" and ledger.document(document_id).state is S.DECIDED
+
+
+def test_a_message_decided_by_hand_is_held_for_the_deciding_command_then_left_to_the_daemon(
+        ledger: SqliteLedger) -> None:
+    document_id = document(ledger)
+    message_id = ledger.document(document_id).message_id
+    walk(ledger, document_id, S.EXTRACTED)
+    ledger.advance(document_id, S.ESCALATED, reason="no_case")
+    escalation_id = ledger.open_escalation(message_id, document_id, "no_case", "ingen sag")
+    ledger.finish(message_id)
+    decision = DecisionRecord(Action.FILE, case_id="SAG-1", decided_by="jens")
+    ledger.decide_by_hand(escalation_id, decision, actor="jens", held_until=now() + timedelta(minutes=10))
+    assert message_id not in ledger.unfinished(now())
+    assert message_id in ledger.unfinished(now() + timedelta(minutes=11))
