@@ -19,8 +19,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"stages"}),
     frozenset({"extract", "mail", "decisions", "notify", "archive", "ingress", "observe",
                "setting_tables"}),  # the loader that checks the adapters' tables, with the adapters
-    frozenset({"model", "ledger", "rules", "privacy", "durable", "config_values", "config_error", "settings", "log",
-               "loopback", "name_match", "__init__"}),
+    frozenset({"model", "form", "ledger", "rules", "privacy", "durable", "config_values", "config_error", "settings",
+               "log", "loopback", "name_match", "__init__"}),
 )
 
 
