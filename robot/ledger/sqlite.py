@@ -79,8 +79,10 @@ CREATE TABLE IF NOT EXISTS escalations (
     created_at TEXT NOT NULL,
     closed_at TEXT, closed_by TEXT, note TEXT, case_id TEXT
 );
-CREATE UNIQUE INDEX IF NOT EXISTS one_escalation_per_cause
-    ON escalations(message_id, IFNULL(document_id, 0), reason);
+-- one OPEN escalation per cause: a cause closed by a person (a manual filing the archive then refuses) may open again
+DROP INDEX IF EXISTS one_escalation_per_cause;
+CREATE UNIQUE INDEX IF NOT EXISTS one_open_escalation_per_cause
+    ON escalations(message_id, IFNULL(document_id, 0), reason) WHERE state = 'open';
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY,
     key TEXT NOT NULL UNIQUE,
@@ -312,7 +314,8 @@ class SqliteLedger:
     def open_escalation(self, message_id: int, document_id: int | None, reason: str, detail: str) -> int:
         with self.transaction():
             row = self._db.execute(
-                "SELECT id FROM escalations WHERE message_id = ? AND IFNULL(document_id, 0) = ? AND reason = ?",
+                "SELECT id FROM escalations WHERE message_id = ? AND IFNULL(document_id, 0) = ? AND reason = ?"
+                " AND state = 'open'",
                 (message_id, document_id or 0, reason)).fetchone()
             if row is not None:
                 return int(row["id"])

@@ -227,6 +227,34 @@ def test_open_escalation_is_idempotent_per_message_document_and_reason(ledger: S
     assert events(ledger, message_id).count("escalation_opened") == 3
 
 
+def test_a_cause_a_person_closed_opens_a_new_escalation_when_it_happens_again(ledger: SqliteLedger, path: Path) -> None:
+    # a manual filing the archive refuses again: the desk must show a new open escalation, not the closed one
+    document_id = document(ledger)
+    message_id = ledger.document(document_id).message_id
+    first = ledger.open_escalation(message_id, document_id, "archive_rejected", "afvist")
+    ledger.close_escalation(first, "resolved", actor="operator:mette", case_id="SAG-1")
+    again = ledger.open_escalation(message_id, document_id, "archive_rejected", "afvist igen")
+    assert again != first and [e.id for e in ledger.escalations()] == [again]
+    assert ledger.open_escalation(message_id, document_id, "archive_rejected", "afvist igen") == again
+
+
+def test_a_ledger_made_before_the_open_only_index_takes_a_reopened_cause(path: Path) -> None:
+    old = SqliteLedger(path)
+    old._db.execute("DROP INDEX one_open_escalation_per_cause")  # as a ledger written by the previous version
+    old._db.execute("CREATE UNIQUE INDEX one_escalation_per_cause ON escalations(message_id, IFNULL(document_id, 0),"
+                    " reason)")
+    old.close()
+    ledger = SqliteLedger(path)
+    try:
+        document_id = document(ledger)
+        message_id = ledger.document(document_id).message_id
+        first = ledger.open_escalation(message_id, document_id, "archive_rejected", "afvist")
+        ledger.close_escalation(first, "resolved", actor="operator:mette", case_id="SAG-1")
+        assert ledger.open_escalation(message_id, document_id, "archive_rejected", "afvist igen") != first
+    finally:
+        ledger.close()
+
+
 @pytest.mark.parametrize("state", ["resolved", "rejected"])
 def test_closing_an_escalation_records_the_actor_and_refuses_a_second_close(ledger: SqliteLedger, state: str) -> None:
     document_id = document(ledger)
