@@ -230,9 +230,11 @@ class Daemon:
 
     # ------------------------------------------------------------ scheduled jobs
 
-    def sweep_deferred(self) -> None:
-        """Messages whose retry time has come go back on the queue."""
-        for message_id in self.robot.services.ledger.unfinished(self.robot.services.clock()):
+    async def sweep_deferred(self) -> None:
+        """Messages whose retry time has come go back on the queue: the ledger read off the event loop, the queue
+        (not thread-safe) touched on it. A coroutine, so the scheduler runs it on the loop, not in a thread."""
+        services = self.robot.services
+        for message_id in await asyncio.to_thread(services.ledger.unfinished, services.clock()):
             self.enqueue(message_id)
 
     async def poll_mailboxes(self) -> None:

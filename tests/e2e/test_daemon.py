@@ -71,9 +71,16 @@ class Daemon:
         except OSError:
             return 0, {}
 
-    def metrics(self) -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.observe_port}/metrics", timeout=2) as answer:
-            return answer.read().decode()
+    def metrics(self, *expected: str, timeout: float = 5.0) -> str:
+        """/metrics, once it shows every `expected` line: a worker counts a message just after its ledger commit
+        (made off the event loop), so a scrape right after the ledger says done may be a moment early."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.observe_port}/metrics", timeout=2) as answer:
+                text = answer.read().decode()
+            if all(line in text for line in expected) or time.monotonic() > deadline:
+                return text
+            time.sleep(0.1)
 
     def send(self, *files: str, rcpt: str = "lae-robot@localhost") -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "robot", "send", "--to", f"127.0.0.1:{self.smtp_port}",
@@ -119,7 +126,7 @@ def test_mails_sent_by_smtp_are_filed_or_escalated_and_ctrl_c_stops_cleanly(daem
     assert len(list((daemon.folder / "var" / "archive").rglob("*.pdf"))) == filed
     status, health = daemon.health()
     assert status == 200 and health["status"] == "ok"
-    metrics = daemon.metrics()
+    metrics = daemon.metrics(f"lae_filed_total {float(filed)}")
     assert f'lae_received_total{{source="smtp"}} {float(len(MAILS))}' in metrics
     assert f"lae_filed_total {float(filed)}" in metrics
     assert 'lae_escalated_total{reason="untrusted_sender"}' in metrics

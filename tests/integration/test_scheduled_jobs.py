@@ -78,8 +78,8 @@ async def test_retry_sweep_requeues_deferred_messages_when_due(tmp_path: Path) -
         intake = services.ledger.accept((MAIL / "01_tunnel_rn_en_pdf.eml").read_bytes(), source="file")
         services.ledger.defer(intake.message_id, datetime.now(timezone.utc) + timedelta(seconds=60), "archive away")
         daemon = Daemon(robot, Metrics())
-        daemon.sweep_deferred()
+        await daemon.sweep_deferred()
         assert daemon._queue.qsize() == 0
         object.__setattr__(services, "clock", lambda: datetime.now(timezone.utc) + timedelta(seconds=61))
-        daemon.sweep_deferred()
+        await daemon.sweep_deferred()
         assert daemon._queue.qsize() == 1
