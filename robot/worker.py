@@ -19,8 +19,7 @@ log = structlog.get_logger(__name__)
 async def process_message(message_id: int, services: Services) -> MessageWork:
     """Every document ends filed or escalated, or the whole message is deferred when the archive is away.
     A crash inside the robot's own code escalates the documents not yet placed (internal_error)."""
-    # ledger work runs off the event loop (the raw mail read here, the fsynced settle below): intake and IMAP go on
-    work = MessageWork(message=await asyncio.to_thread(services.ledger.message, message_id))
+    work = MessageWork(message=services.ledger.message(message_id))
     with structlog.contextvars.bound_contextvars(message=message_id):
         try:
             for stage in STAGES:
@@ -32,7 +31,7 @@ async def process_message(message_id: int, services: Services) -> MessageWork:
                 await STAGES[-1](work, services)
             except Exception:  # the escalations are committed; their notices wait for the next run
                 log.exception("notify_failed_after_stage_failure")
-        await asyncio.to_thread(_settle, work, services)
+        await asyncio.to_thread(_settle, work, services)  # its fsync off the event loop: intake and IMAP go on
     return work
 
 

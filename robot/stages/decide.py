@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from robot.decisions.decide import choose_case, plan
 from robot.ledger.base import DocumentState
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Reason
@@ -42,5 +40,5 @@ async def _decide_one(work: MessageWork, document: DocumentWork, services: Servi
         escalate(work, document, decision.reason, decision.explanation[-1], services, decision)
         return
     stored = decision.stored()
-    await asyncio.to_thread(services.ledger.advance, document.stored.id, DocumentState.DECIDED, rule=stored.rule,
-                            case_id=stored.case_id, decision=stored)
+    services.ledger.advance(document.stored.id, DocumentState.DECIDED, rule=stored.rule, case_id=stored.case_id,
+                            decision=stored)

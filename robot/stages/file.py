@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from robot.extract.record import extraction_record
 from robot.ledger.base import DocumentState, LedgerError, StoredDocument
 from robot.ledger.records import DecisionRecord
@@ -50,21 +48,16 @@ async def _file_one(work: MessageWork, document: DocumentWork, stored: StoredDoc
         escalate(work, document, Reason.ARCHIVE_REJECTED, f"the archive refused the document: {error}", services,
                  document.decision)
         return
-    document.outcome = await asyncio.to_thread(_record_filing, services, stored.id, case.case_id, attachment.sha256,
-                                               receipt.document_ref)
-
-
-def _record_filing(services: Services, document_id: int, case_id: str, sha256: str, document_ref: str) -> Filed:
-    """The filing recorded in one transaction (the ledger's lock holds it whole, in whichever thread): another
-    worker cannot record the same certificate in the same case meanwhile."""
-    with services.ledger.transaction():
-        earlier = services.ledger.filing_of(case_id, sha256)
-        if earlier is not None and earlier.id != document_id:  # the same certificate, filed by another worker
-            services.ledger.advance(document_id, DocumentState.DUPLICATE, case_id=case_id,
+    with services.ledger.transaction():  # no await inside: another worker cannot record the same filing meanwhile
+        earlier = services.ledger.filing_of(case.case_id, attachment.sha256)
+        if earlier is not None and earlier.id != stored.id:  # the same certificate, filed by another worker
+            services.ledger.advance(stored.id, DocumentState.DUPLICATE, case_id=case.case_id,
                                     document_ref=earlier.document_ref)
-            return Filed(case_id, earlier.document_ref or "", duplicate=True)
-        services.ledger.advance(document_id, DocumentState.FILED, case_id=case_id, document_ref=document_ref)
-    return Filed(case_id, document_ref)
+            document.outcome = Filed(case.case_id, earlier.document_ref or "", duplicate=True)
+            return
+        services.ledger.advance(stored.id, DocumentState.FILED, case_id=case.case_id,
+                                document_ref=receipt.document_ref)
+    document.outcome = Filed(case.case_id, receipt.document_ref)
 
 
 def _evidence(document: DocumentWork, decided: DecisionRecord) -> dict[str, object]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import structlog
 
 from robot.decisions.templates import RenderRefused
@@ -17,10 +15,6 @@ log = structlog.get_logger(__name__)
 
 
 async def notify(work: MessageWork, services: Services) -> None:
-    await asyncio.to_thread(_notify_all, work, services)  # templates and ledger commits, off the event loop
-
-
-def _notify_all(work: MessageWork, services: Services) -> None:
     for document in work.documents:
         state = services.ledger.document(document.stored.id).state
         if isinstance(document.outcome, Filed) and not document.outcome.duplicate and state is DocumentState.FILED:

@@ -7,7 +7,7 @@ import asyncio
 from robot.decisions.trust import judge_sender
 from robot.ledger.base import StoredDocument
 from robot.ledger.records import DocumentOutcome
-from robot.model import Escalated, Filed, Letter, MailProblem, Outcome, Reason
+from robot.model import Escalated, Filed, MailProblem, Outcome, Reason
 from robot.stages.work import DocumentWork, MessageWork, Services, arrived_through_trusted_channel
 
 
@@ -22,20 +22,13 @@ async def parse(work: MessageWork, services: Services) -> None:
     work.letter = letter
     work.sender = judge_sender(letter, work.message.envelope_sender, services.rules().senders,
                                trusted_channel=arrived_through_trusted_channel(work.message, services))
-    work.documents.extend(await asyncio.to_thread(_record_documents, work.message.id, letter, services))
-
-
-def _record_documents(message_id: int, letter: Letter, services: Services) -> list[DocumentWork]:
-    """Every PDF and every part refused in its place, recorded in the ledger (off the event loop)."""
-    documents = []
     for attachment in letter.attachments:
-        stored = services.ledger.record_document(message_id, attachment.part, attachment.name, attachment.sha256)
-        documents.append(DocumentWork(stored, attachment=attachment, outcome=_recorded(stored)))
+        stored = services.ledger.record_document(work.message.id, attachment.part, attachment.name, attachment.sha256)
+        work.documents.append(DocumentWork(stored, attachment=attachment, outcome=_recorded(stored)))
     for problem in letter.problems:
         if problem.lost:
-            stored = services.ledger.record_document(message_id, problem.part or "", None, None)
-            documents.append(DocumentWork(stored, problem=problem, outcome=_recorded(stored)))
-    return documents
+            stored = services.ledger.record_document(work.message.id, problem.part or "", None, None)
+            work.documents.append(DocumentWork(stored, problem=problem, outcome=_recorded(stored)))
 
 
 def _recorded(stored: StoredDocument) -> Outcome | None:
