@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import structlog
@@ -31,7 +30,8 @@ async def process_message(message_id: int, services: Services) -> MessageWork:
                 await STAGES[-1](work, services)
             except Exception:  # the escalations are committed; their notices wait for the next run
                 log.exception("notify_failed_after_stage_failure")
-        await asyncio.to_thread(_settle, work, services)  # its fsync off the event loop: intake and IMAP go on
+        _settle(work, services)  # committed here, fsynced below with any other message settling meanwhile
+        await services.settled.synced(services.ledger)  # durable before anyone acts on it (the IMAP move)
     return work
 
 
@@ -48,10 +48,11 @@ def _settle(work: MessageWork, services: Services) -> None:
     retries = [d.outcome for d in work.documents if isinstance(d.outcome, Retry)]
     if retries:
         after = min(r.after for r in retries)
-        services.ledger.defer(work.message.id, services.clock() + timedelta(seconds=after), retries[0].detail)
+        services.ledger.defer(work.message.id, services.clock() + timedelta(seconds=after), retries[0].detail,
+                              durable=False)
         log.warning("message_deferred", seconds=after, detail=retries[0].detail)
         return
-    services.ledger.finish(work.message.id)
+    services.ledger.finish(work.message.id, durable=False)
     for document in work.documents:
         outcome = document.outcome
         log.info("document_done", document=document.stored.id, outcome=logged_outcome(outcome),

@@ -189,6 +189,10 @@ class SqliteLedger:
                     self._sync_at_commit = False
                     self._sync_log()
 
+    def sync(self) -> None:
+        """fsync every commit made so far (those made without `durable`, too)."""
+        self._sync_log()
+
     def _sync_log(self) -> None:
         """fsync the write-ahead log: the commit just made, and every one before it, is on disk. (This is what
         synchronous=FULL does at every commit.) Without a log file the last checkpoint has synced everything."""
@@ -244,8 +248,8 @@ class SqliteLedger:
             " ORDER BY id", (moment,)).fetchall()
         return [row["id"] for row in rows]
 
-    def defer(self, message_id: int, until: datetime, detail: str) -> int:
-        with self.transaction(durable=True):
+    def defer(self, message_id: int, until: datetime, detail: str, *, durable: bool = True) -> int:
+        with self.transaction(durable=durable):
             self._db.execute("UPDATE messages SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
                              (_iso(until), message_id))
             attempts = int(self._db.execute("SELECT attempts FROM messages WHERE id = ?",
@@ -253,8 +257,8 @@ class SqliteLedger:
             self.audit("deferred", message_id=message_id, until=_iso(until), attempts=attempts, detail=detail)
         return attempts
 
-    def finish(self, message_id: int) -> None:
-        with self.transaction(durable=True):
+    def finish(self, message_id: int, *, durable: bool = True) -> None:
+        with self.transaction(durable=durable):
             self._db.execute("UPDATE messages SET state = 'done', finished_at = ?, next_attempt_at = NULL"
                              " WHERE id = ?", (_iso(_now()), message_id))
             self.audit("finished", message_id=message_id)

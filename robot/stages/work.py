@@ -12,6 +12,7 @@ from robot.decisions.rulebook import Rulebook
 from robot.decisions.trust import SenderVerdict
 from robot.extract.reader import DocumentReader
 from robot.ledger.base import Ledger, StoredDocument, StoredMessage
+from robot.ledger.group_sync import GroupSync
 from robot.model import Attachment, Extraction, Letter, Limits, MailProblem, MailText, Outcome, RetryPolicy
 
 # A bare PDF that an operator hands to `lae-robot process`, wrapped in a mail from the sender they name: the
@@ -66,3 +67,4 @@ class Services:
     # (source, mailbox) of the channels only the authenticated network can deliver to: ("imap", "tunnel") ...
     trusted_channels: frozenset[tuple[str, str]] = frozenset()
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    settled: GroupSync = field(default_factory=GroupSync)  # the fsyncs that make settled messages durable
