@@ -34,7 +34,7 @@ from robot.privacy import MaskingStream
 from robot.rules.catalogue import load_catalogue
 from robot.rules.rulefile import RuleFileError
 from robot.setting_tables import load_settings
-from robot.settings import Settings
+from robot.settings import UPPER_BOUNDS, Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--json", action="store_true", help="one JSON object per document per line")
     extract.add_argument("--reveal-cpr", action="store_true", help="print full CPR numbers (default: DDMMYY-xxxx)")
     extract.add_argument("--rules", type=Path, default=None, help="rule folder (default: from settings)")
-    extract.add_argument("--workers", type=int, default=None, help="parser processes (default: from settings)")
+    extract.add_argument("--workers", type=_parser_processes, default=None,
+                         help=f"parser processes, 1 to {int(UPPER_BOUNDS['extract.workers'])} (default: from settings)")
 
     process = commands.add_parser("process", help="run mails (or PDFs) through the whole pipeline: file or escalate")
     process.add_argument("paths", nargs="+", type=Path, metavar="FILE")
@@ -90,6 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-rules", help="validate the operators' rule files")
     check.add_argument("--rules", type=Path, default=None, help="rule folder (default: from settings)")
     return parser
+
+
+def _parser_processes(text: str) -> int:
+    """--workers: a whole number within the range the settings allow for extract.workers."""
+    top = int(UPPER_BOUNDS["extract.workers"])
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {top}, got {text!r}") from None
+    if not 1 <= value <= top:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {top}, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

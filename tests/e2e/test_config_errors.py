@@ -137,3 +137,12 @@ def test_a_port_in_use(tmp_path: Path, taken: str) -> None:
             tmp_path, f'[observe]\nport = {ports["observe.port"]}\n[ingress]\nsmtp = {{ host = "127.0.0.1", '
                       f'port = {ports["ingress.smtp.port"]}, accept_recipients = ["@localhost"] }}\n')
         assert_one_named_line(lae_robot(folder, "run"), folder, taken, "a port free to listen on")
+
+
+@pytest.mark.parametrize("workers", ["100000000000000000000", "0", "two"])
+def test_extract_refuses_a_parser_count_outside_the_settings_range(tmp_path: Path, workers: str) -> None:
+    folder = installation(tmp_path, "")
+    done = lae_robot(folder, "extract", "--workers", workers, MAIL)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert f"argument --workers: a whole number from 1 to {int(UPPER_BOUNDS['extract.workers'])}" in done.stderr
+    assert "Traceback" not in done.stderr
