@@ -29,6 +29,11 @@ PATIENT_WORD = re.compile(
     re.IGNORECASE,
 )
 
+# The labels of a date or a time ("Taget: 141125 1030", "Modtaget i lab.: 160226 0745", "Udskrevet 060226 1412"):
+# the number after them is no person's, and a column of them explains no ten-digit number ("Dato  Analyse").
+_DATE_TIME_WORDS = (r"(?:pr(?:ø|oe)ve)?taget|modtaget|dato\w*|\w*tidspunkt\w*|\w*tid|udskrevet|udskrift\w*|printet"
+                    r"|oprettet|kl")
+_DATE_TIME_LABEL = re.compile(_DATE_TIME_WORDS, re.IGNORECASE)
 # Labels of numbers that look like a CPR number and are something else. Besides the known kinds, any word ending in
 # "nr"/"nummer" and any "ID" label ("Dokument-ID", "Henv.-ID", "Sag nr.") names an identifier, not a person.
 OTHER_LABEL = re.compile(
@@ -37,13 +42,9 @@ OTHER_LABEL = re.compile(
     r"|bank(?:konto|nr|forbindelse|oplysning)\w*|bank(?=\s*:)"  # not the surname Bank
     rf"|journal\w*|j\.?\s?nr|sag(?:s\w*)?|rekv\w*|ordre\w*|faktura\w*|l{_OE}be\w*|dokument\w*|bilag\w*|kunde\w*"
     r"|autorisation\w*|henv\w*|reference\w*|ref|brev\w*|kvittering\w*|stregkode\w*|barcode|accession\w*"
-    # a date and a time ("Taget: 141125 1030", "Modtaget i lab.: 160226 0745", "Udskrevet 060226 1412")
-    r"|(?:pr(?:ø|oe)ve)?taget|modtaget|dato\w*|\w*tidspunkt\w*|\w*tid|udskrevet|udskrift\w*|printet|oprettet|kl)\b\.?",
+    rf"|{_DATE_TIME_WORDS})\b\.?",
     re.IGNORECASE,
 )
-# The labels of a date or a time: a column of them explains no ten-digit number ("Dato  Analyse  Resultat").
-_DATE_TIME_LABEL = re.compile(r"(?:pr(?:ø|oe)ve)?taget|modtaget|dato\w*|\w*tidspunkt\w*|\w*tid|udskrevet|udskrift\w*"
-                              r"|printet|oprettet|kl", re.IGNORECASE)
 # Any other identifier's label: "ID", "nr.", a word ending in "nr"/"nummer" ("Dok.nr.", "Forløbsnummer"). It says
 # the number is not a CPR, but not whose it is: where the document names another person, it does not clear it.
 # "id" only as its own word or after a hyphen, space or dot, or as a capitalised suffix ("DokumentID"): names end in
