@@ -12,6 +12,9 @@ from typing import Any, TextIO
 _BETWEEN = (" \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000.\\-/|\u2010-\u2015\u2212\ufe63\uff0d\u2043"
             "\u00ad\u200b-\u200d\u2060\ufeff")
 _CPR_SHAPED = re.compile(rf"(?<!\d)(?=(\d(?:[{_BETWEEN}]{{0,3}}\d){{9}})(?!\d))")
+# Every form below (labelled, full year, CPR-shaped) holds ten digits with at most three of these between any two:
+# a text without such a run has nothing to mask, and most texts (log fields, sidecar values) are that.
+_TEN_DIGITS_CLOSE = re.compile(rf"\d(?:[{_BETWEEN}]{{0,3}}\d){{9}}")
 _DIGIT_GROUP = re.compile(r"\d+")
 _BETWEEN_GROUPS = re.compile(r"(?<=\d)\D+(?=\d)")
 # The date printed with a four-digit year: "DD.MM.YYYY-SSSS" (the CPR reader takes it when the year agrees).
@@ -35,7 +38,7 @@ _LABELLED = re.compile(rf"(?i)(?:\bc\.?\s?p\.?\s?r|\bpers(?:on)?\w*)[\w.\-/ ]{{0
 
 
 def _mask_once(text: str) -> str:
-    if not any(ch.isdigit() for ch in text):
+    if _TEN_DIGITS_CLOSE.search(text) is None:
         return text
     text = _LABELLED.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + f"{re.sub(r'[^0-9]', '', m.group(1))[:6]}-xxxx",
                          text)
