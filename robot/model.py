@@ -64,6 +64,8 @@ class Attachment:
     content_type: str
     data: bytes
     part: str  # where in the mail: MIME part path such as "2" or "3.1/zip:a.pdf"
+    # the numbers the mail's subject, body and this file's name name that may be a person's (read with the mail)
+    mentioned_cprs: frozenset[str] = frozenset()
 
     @property
     def sha256(self) -> str:
@@ -204,6 +206,23 @@ class PrintedName:
 
     text: str
     evidence: Evidence
+
+
+@dataclass(frozen=True)
+class PersonFindings:
+    """Whom a PDF's text is about: its one CPR (or why there is not one) and the patient names printed beside it."""
+
+    cpr: CprResult
+    names: tuple[PrintedName, ...]
+
+
+@dataclass(frozen=True)
+class DocumentReading:
+    """One PDF as a parser process reads it: its content (or why it could not be read) and, when it has text, whom
+    it is about."""
+
+    content: PdfContent | PdfFailure
+    people: PersonFindings | None = None
 
 
 @dataclass(frozen=True)

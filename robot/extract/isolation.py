@@ -16,29 +16,38 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Generic, TypeGuard, TypeVar
 
 from robot.model import (
     Attachment,
+    CprCandidate,
+    CprResult,
+    CprVerdict,
+    DocumentReading,
+    Evidence,
     FormField,
     Letter,
     Limits,
     MailProblem,
     PdfContent,
     PdfFailure,
+    PersonFindings,
+    PrintedName,
     Reason,
     TextLine,
 )
 
 ReadPdf = Callable[[bytes, int], "PdfContent | PdfFailure"]
+ReadPeople = Callable[[PdfContent], PersonFindings]
 ParseMail = Callable[[bytes, Limits], Letter]
 Handler = tuple[float, Callable[[bytes], object]]  # inside a worker: the request's seconds, and its work
 
 _READY = b"ready"
 _PDF = b"pdf"  # request tags: the parent sends a tag, then the input's bytes
+_DOCUMENT = b"document"  # a PDF read, and whom its text is about
 _MAIL = b"mail"
 _MAX_TAG_BYTES = 16
 _START_SECONDS = 60.0  # a fresh worker imports pypdfium2, pypdf and pdfplumber: well under a second normally
@@ -103,6 +112,7 @@ class ParserPool:
             raise ValueError("workers must be at least 1")
         self._limits = limits
         self._pdf = _Request(_PDF, limits.pdf_seconds, PDF_ANSWER)
+        self._document = _Request(_DOCUMENT, limits.pdf_seconds, DOCUMENT_ANSWER)
         self._mail = _Request(_MAIL, limits.mail_seconds, MAIL_ANSWER)
         self._context = multiprocessing.get_context("spawn")  # no fork: the daemon runs threads and asyncio
         self._lock = threading.Lock()
@@ -120,6 +130,15 @@ class ParserPool:
             return PdfFailure(Reason.PDF_TOO_LARGE, f"{len(data)} bytes, limit {self._limits.pdf_max_bytes}")
         answer = self._run(self._pdf, data)
         return _pdf_failure(answer) if isinstance(answer, _Fault) else answer
+
+    def read_document(self, data: bytes) -> DocumentReading:
+        """Read one PDF and, when it has text, whom it is about (its CPR and printed patient names) in a worker,
+        under the same limits as `read`: reading untrusted text is a parser's work, not the daemon's."""
+        if len(data) > self._limits.pdf_max_bytes:
+            return DocumentReading(PdfFailure(Reason.PDF_TOO_LARGE,
+                                              f"{len(data)} bytes, limit {self._limits.pdf_max_bytes}"))
+        answer = self._run(self._document, data)
+        return DocumentReading(_pdf_failure(answer)) if isinstance(answer, _Fault) else answer
 
     def parse_mail(self, raw: bytes) -> Letter:
         """Parse one raw mail (RFC 5322 bytes) into a Letter in a worker, under the pool's Limits; blocks while
@@ -289,6 +308,19 @@ def _is_pdf_result(value: object) -> TypeGuard[PdfContent | PdfFailure]:
     return isinstance(value, (PdfContent, PdfFailure))
 
 
+def _is_document_reading(value: object) -> TypeGuard[DocumentReading]:
+    """A reading whose content is a PDF result, with people exactly when the content has text."""
+    if type(value) is not DocumentReading or not _is_pdf_result(value.content):
+        return False
+    if isinstance(value.content, PdfFailure) or not value.content.has_text:
+        return value.people is None
+    people = value.people
+    return (type(people) is PersonFindings and type(people.cpr) is CprResult
+            and _optional(people.cpr.cpr, str) and type(people.cpr.candidates) is tuple
+            and all(type(candidate) is CprCandidate for candidate in people.cpr.candidates)
+            and type(people.names) is tuple and all(type(name) is PrintedName for name in people.names))
+
+
 def _is_letter(value: object) -> TypeGuard[Letter]:
     """A Letter whose every field holds what the stages expect, down to its attachments and problems."""
     return (
@@ -303,7 +335,8 @@ def _is_letter(value: object) -> TypeGuard[Letter]:
 
 def _is_attachment(value: object) -> bool:
     return (type(value) is Attachment and _optional(value.name, str) and type(value.content_type) is str
-            and type(value.data) is bytes and type(value.part) is str)
+            and type(value.data) is bytes and type(value.part) is str
+            and type(value.mentioned_cprs) is frozenset and all(type(cpr) is str for cpr in value.mentioned_cprs))
 
 
 def _is_problem(value: object) -> bool:
@@ -321,6 +354,10 @@ def _strings(value: object) -> bool:
 
 # What each kind of answer may hold, and nothing else: records of robot.model, and the date of a mail.
 PDF_ANSWER = AnswerKind(_allow(PdfContent, PdfFailure, TextLine, FormField, Reason), _is_pdf_result)
+DOCUMENT_ANSWER = AnswerKind(
+    _allow(DocumentReading, PdfContent, PdfFailure, TextLine, FormField, Reason, PersonFindings, CprResult,
+           CprCandidate, CprVerdict, Evidence, PrintedName, date),
+    _is_document_reading)
 MAIL_ANSWER = AnswerKind(_allow(Letter, Attachment, MailProblem, Reason, datetime, timezone, timedelta), _is_letter)
 
 
@@ -398,12 +435,14 @@ def _load_handlers(limits: Limits) -> dict[bytes, Handler]:
     """Each request tag's limit and work; the parsers are loaded now, under the cap, not during a timed request."""
     import pdfplumber  # noqa: F401  (the last fallback of read_pdf)
 
+    from robot.extract.document import read_people
+    from robot.extract.mail_text import read_letter
     from robot.extract.pdf import read_pdf
-    from robot.mail.parse import parse_letter
 
     return {
         _PDF: (limits.pdf_seconds, lambda data: _read_one(read_pdf, data, limits.pdf_max_pages)),
-        _MAIL: (limits.mail_seconds, lambda raw: _parse_one(parse_letter, raw, limits)),
+        _DOCUMENT: (limits.pdf_seconds, lambda data: _read_document(read_pdf, read_people, data, limits.pdf_max_pages)),
+        _MAIL: (limits.mail_seconds, lambda raw: _parse_one(read_letter, raw, limits)),
     }
 
 
@@ -414,6 +453,18 @@ def _read_one(read: ReadPdf, data: bytes, max_pages: int) -> PdfContent | PdfFai
         return PdfFailure(Reason.PDF_UNREADABLE, "memory limit")
     except Exception as exc:  # the isolation boundary: a parser bug must not take the worker down with it
         return PdfFailure(Reason.PDF_UNREADABLE, f"unexpected {type(exc).__name__}")
+
+
+def _read_document(read: ReadPdf, people: ReadPeople, data: bytes, max_pages: int) -> DocumentReading:
+    content = _read_one(read, data, max_pages)
+    if isinstance(content, PdfFailure) or not content.has_text:
+        return DocumentReading(content)
+    try:
+        return DocumentReading(content, people(content))
+    except MemoryError:
+        return DocumentReading(PdfFailure(Reason.PDF_UNREADABLE, "memory limit"))
+    except Exception as exc:  # the isolation boundary, as in _read_one
+        return DocumentReading(PdfFailure(Reason.PDF_UNREADABLE, f"unexpected {type(exc).__name__} reading the text"))
 
 
 def _parse_one(parse: ParseMail, raw: bytes, limits: Limits) -> Letter:

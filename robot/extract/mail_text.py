@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from robot.extract.blanket import codes_in
 from robot.extract.cpr import find_cpr_in_text
-from robot.model import Attachment, CprVerdict, Letter, MailText
+from robot.mail.parse import parse_letter
+from robot.model import Attachment, CprVerdict, Letter, Limits, MailText
 from robot.rules.catalogue import Catalogue
 
 # File names join their words with underscores and plus signs: "LAE125_1203651038.pdf".
 _FILE_NAME_PARTS = re.compile(r"[_+]")
 
 
-def read_mail_text(letter: Letter, attachment: Attachment, catalogue: Catalogue) -> MailText:
-    """Every number in the subject, body lines and file name parts that may be a person's (the CPR reader's rules:
-    only what it rejects outright is left out), and the known form codes of the subject and of the file name."""
-    name = attachment.name or ""
-    texts = [letter.subject, *_FILE_NAME_PARTS.split(name), *letter.body_text.splitlines()]
+def read_letter(raw: bytes, limits: Limits) -> Letter:
+    """A raw mail parsed, each attachment with the numbers its mail names (in a parser process: untrusted text)."""
+    return with_mentioned_cprs(parse_letter(raw, limits))
+
+
+def with_mentioned_cprs(letter: Letter) -> Letter:
+    """The letter with each attachment's `mentioned_cprs`: every number in the subject, body lines and the file
+    name's parts that may be a person's (the CPR reader's rules: only what it rejects outright is left out)."""
+    attachments = tuple(replace(attachment, mentioned_cprs=_mentioned_cprs(letter, attachment))
+                        for attachment in letter.attachments)
+    return replace(letter, attachments=attachments)
+
+
+def _mentioned_cprs(letter: Letter, attachment: Attachment) -> frozenset[str]:
+    texts = [letter.subject, *_FILE_NAME_PARTS.split(attachment.name or ""), *letter.body_text.splitlines()]
     found = find_cpr_in_text(texts)
-    cprs = frozenset(c.digits for c in found.candidates if c.verdict is not CprVerdict.REJECTED)
-    return MailText(cprs=cprs, subject_forms=tuple(codes_in(letter.subject, catalogue)),
+    return frozenset(c.digits for c in found.candidates if c.verdict is not CprVerdict.REJECTED)
+
+
+def read_mail_text(letter: Letter, attachment: Attachment, catalogue: Catalogue) -> MailText:
+    """What the mail says about one attachment: the numbers read with the mail, and the known form codes of the
+    subject and of the file name (by the catalogue in force now)."""
+    name = attachment.name or ""
+    return MailText(cprs=attachment.mentioned_cprs, subject_forms=tuple(codes_in(letter.subject, catalogue)),
                     file_name_forms=tuple(codes_in(name, catalogue)))

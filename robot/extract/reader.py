@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
-from robot.extract.document import analyse
+from robot.extract.document import combine
 from robot.extract.isolation import ParserPool
 from robot.model import Extraction, Letter
 from robot.rules.catalogue import Catalogue
@@ -15,15 +14,15 @@ class DocumentReader:
     """The parse and extraction steps: untrusted bytes in, a Letter or a checked Extraction out; never raises for
     bad input."""
 
-    def __init__(self, pool: ParserPool, catalogue: Callable[[], Catalogue],
-                 today: Callable[[], date] = date.today):
+    def __init__(self, pool: ParserPool, catalogue: Callable[[], Catalogue]):
         self._pool = pool
         self._catalogue = catalogue  # the catalogue in force now: the rules reload
-        self._today = today
 
     def read_mail(self, raw: bytes) -> Letter:
         """The mail parsed in a worker under the pool's Limits; a mail past its limits is a Letter naming that."""
         return self._pool.parse_mail(raw)
 
     def extract(self, data: bytes) -> Extraction:
-        return analyse(self._pool.read(data), self._catalogue(), self._today())
+        """The PDF and whom it is about read in a worker; its form read here, by the catalogue in force now."""
+        reading = self._pool.read_document(data)
+        return combine(reading.content, reading.people, self._catalogue())

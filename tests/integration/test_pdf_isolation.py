@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from robot.extract.document import read_people
 from robot.extract.isolation import ParserPool, ParserStartError
 from robot.extract.pdf import read_pdf
 from robot.model import Limits, PdfContent, PdfFailure, Reason
@@ -61,6 +62,19 @@ def test_the_pool_returns_what_read_pdf_returns(pool: ParserPool) -> None:
     assert pool.read(NORMAL) == EXPECTED
     assert pool.read(form) == read_pdf(form)
     assert pool.read(pdf_factory.encrypted_pdf()) == read_pdf(pdf_factory.encrypted_pdf())
+
+
+def test_a_document_is_read_with_whom_it_is_about_in_the_worker(pool: ParserPool) -> None:
+    """The CPR and the patient's name are read from untrusted text in the parser process, under its limits, and
+    come back as the daemon would have read them itself."""
+    reading = pool.read_document(NORMAL)
+    assert reading.content == EXPECTED
+    assert reading.people == read_people(EXPECTED)
+    assert reading.people is not None and reading.people.cpr.cpr is not None
+    garbage = pool.read_document(pdf_factory.garbage_pdf())
+    assert isinstance(garbage.content, PdfFailure) and garbage.people is None
+    too_large = pool.read_document(b"%PDF-" + b"0" * LIMITS.pdf_max_bytes)
+    assert isinstance(too_large.content, PdfFailure) and too_large.content.reason is Reason.PDF_TOO_LARGE
 
 
 def test_workers_run_with_the_memory_cap_and_no_core_dumps(pool: ParserPool) -> None:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from robot.extract.mail_text import read_mail_text
 from robot.decisions.decide import Decision, Plan, choose_case, plan
 from robot.decisions.rulebook import Rulebook, load_rulebook
 from robot.decisions.trust import judge_sender
 from robot.extract.document import analyse
+from robot.extract.mail_text import read_mail_text, with_mentioned_cprs
 from robot.mail.parse import parse_letter
 from robot.model import Case, Extraction, FormField, Letter, Limits, Reason
 from tests.content import pages
@@ -73,6 +73,7 @@ def planned(mail: Letter | None = None, extracted: Extraction | None = None, rul
     mail = mail or letter()
     extracted = extracted or extraction(*CERTIFICATE)
     verdict = judge_sender(mail, envelope, rulebook.senders)
+    mail = with_mentioned_cprs(mail)  # as the parser process reads it
     return plan(read_mail_text(mail, mail.attachments[0], rulebook.catalogue), extracted, verdict, rulebook, mailbox)
 
 

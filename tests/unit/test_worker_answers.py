@@ -4,22 +4,32 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from robot.extract.isolation import MAIL_ANSWER, PDF_ANSWER, load_answer
+from robot.extract.document import read_people
+from robot.extract.isolation import DOCUMENT_ANSWER, MAIL_ANSWER, PDF_ANSWER, load_answer
+from robot.extract.mail_text import with_mentioned_cprs
 from robot.mail.parse import parse_letter
 from robot.model import (
     Attachment,
+    CprResult,
+    DocumentReading,
     Extraction,
     Letter,
     Limits,
     PdfContent,
+    PdfFailure,
+    PersonFindings,
     Reason,
     TextLine,
 )
+from tests.content import pages
 from tests.mail_factory import mail_with_pdfs
+
+CERTIFICATE_LINES = ("Lægeattest LÆ 125", "Patientens navn: Jens Hansen", "CPR-nr.: 030365-1038")
 
 SAMPLES = sorted((Path(__file__).parents[2] / "samples" / "mail").glob("*.eml"))
 LETTER = parse_letter(mail_with_pdfs("attest.pdf"), Limits())
@@ -90,3 +100,33 @@ def test_the_pdf_answer_still_loads_its_records() -> None:
     content = PdfContent(pages=1, lines=(TextLine(1, 1, "Statusattest LÆ 125"),))
     assert load_answer(dumped(content), PDF_ANSWER) == content
     assert isinstance(LETTER.attachments[0], Attachment)
+
+
+def test_a_document_reading_comes_back_with_whom_it_is_about() -> None:
+    content = pages(list(CERTIFICATE_LINES))
+    reading = DocumentReading(content, read_people(content, date(2026, 12, 6)))
+    assert reading.people is not None and reading.people.cpr.cpr is not None  # the test document names a patient
+    assert load_answer(dumped(reading), DOCUMENT_ANSWER) == reading
+    failed = DocumentReading(PdfFailure(Reason.PDF_UNREADABLE, "broken"))
+    assert load_answer(dumped(failed), DOCUMENT_ANSWER) == failed
+
+
+@pytest.mark.parametrize("value", [
+    DocumentReading(pages(list(CERTIFICATE_LINES))),  # text without its people: an absence is not a finding
+    DocumentReading(PdfFailure(Reason.PDF_UNREADABLE, "broken"),
+                    PersonFindings(CprResult(None, Reason.NO_CPR, ()), ())),  # people for a PDF never read
+    PdfContent(pages=1, lines=()),  # a bare PDF answer where a document reading belongs
+    LETTER,
+], ids=["text-without-people", "people-without-text", "pdf-answer", "letter"])
+def test_a_document_reading_that_does_not_hold_together_is_refused(value: object) -> None:
+    with pytest.raises(pickle.UnpicklingError):
+        load_answer(dumped(value), DOCUMENT_ANSWER)
+
+
+def test_a_mail_answer_carries_the_numbers_its_text_names_per_attachment() -> None:
+    letter = with_mentioned_cprs(replace(LETTER, subject="Vedr. CPR 030365-1038"))
+    assert letter.attachments[0].mentioned_cprs == frozenset({"0303651038"})
+    assert load_answer(dumped(letter), MAIL_ANSWER) == letter
+    smuggled = replace(letter, attachments=(replace(letter.attachments[0], mentioned_cprs=frozenset({1})),))
+    with pytest.raises(pickle.UnpicklingError):
+        load_answer(dumped(smuggled), MAIL_ANSWER)
