@@ -27,6 +27,7 @@ from robot.decisions.senders import SenderRules
 from robot.extract.isolation import ParserPool
 from robot.extract.reader import DocumentReader
 from robot.ledger.base import Ledger
+from robot.ledger.records import NoticeKind
 from robot.ledger.sqlite import SqliteLedger
 from robot.model import RetryPolicy
 from robot.notify.outbox import OutboxFolderTransport
@@ -163,7 +164,7 @@ def _tell_operators(ledger: Ledger, settings: Settings, error: RuleFileError) ->
     key = "rules-refused:" + hashlib.sha256(problems.encode()).hexdigest()[:16]
     body = ("Lægerobotten har afvist en ændring af regelfilerne. De hidtidige regler gælder stadig.\n\n"
             f"{problems}\n\nRet filerne og kontrollér dem med: lae-robot check-rules\n")
-    ledger.enqueue_notice(key, "rules", settings.notify.operators, "Lægerobotten: ændrede regelfiler afvist", body)
+    ledger.enqueue_notice(key, NoticeKind.RULES, settings.notify.operators, "Lægerobotten: ændrede regelfiler afvist", body)
 
 
 def attach_ingresses(daemon: Daemon, settings: Settings) -> None:

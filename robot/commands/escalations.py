@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from robot.app import Robot
 from robot.decisions.by_hand import decided_by_hand
 from robot.ledger.base import StoredEscalation
-from robot.ledger.records import DocumentOutcome
+from robot.ledger.records import DocumentOutcome, EscalationState
 from robot.mail.names import shown_visibly
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Reason, Retry
 from robot.notify.delivery import deliver_due
@@ -27,7 +27,7 @@ class OperatorError(Exception):
 
 def list_escalations(robot: Robot, *, show_all: bool, as_json: bool, out: TextIO) -> int:
     ledger = robot.services.ledger
-    rows = ledger.escalations(None if show_all else "open")
+    rows = ledger.escalations(None if show_all else EscalationState.OPEN)
     for escalation in rows:
         record = mask_deep(_summary(robot, escalation))
         if as_json:
@@ -113,13 +113,13 @@ async def reject_escalation(robot: Robot, escalation_id: int, note: str, operato
         raise OperatorError("a rejection needs a --note saying why")
     ledger = robot.services.ledger
     _open(ledger.escalation(escalation_id))
-    ledger.close_escalation(escalation_id, "rejected", actor=operator, note=mask_cpr_text(note))
+    ledger.close_escalation(escalation_id, EscalationState.REJECTED, actor=operator, note=mask_cpr_text(note))
     print(f"escalation {escalation_id} rejected by {operator}", file=out)
     return 0
 
 
 def _open(escalation: StoredEscalation) -> StoredEscalation:
-    if escalation.state != "open":
+    if escalation.state is not EscalationState.OPEN:
         raise OperatorError(f"escalation {escalation.id} is already {escalation.state}")
     return escalation
 

@@ -10,7 +10,15 @@ from datetime import datetime
 from typing import Any, Protocol, TypedDict, Unpack
 
 from robot.form import Form
-from robot.ledger.records import DecisionRecord, DocumentOutcome, MessageState, decode_decision
+from robot.ledger.records import (
+    DecisionRecord,
+    DocumentOutcome,
+    EscalationState,
+    MessageState,
+    NoticeKind,
+    NoticeState,
+    decode_decision,
+)
 
 
 class DocumentState(str, enum.Enum):
@@ -101,7 +109,7 @@ class StoredEscalation:
     document_id: int | None
     reason: str
     detail: str
-    state: str  # "open" | "resolved" | "rejected"
+    state: EscalationState
     created_at: datetime
     closed_at: datetime | None
     closed_by: str | None
@@ -113,11 +121,11 @@ class StoredEscalation:
 class StoredNotice:
     id: int
     key: str
-    kind: str  # "filed" | "escalation" | "digest"
+    kind: NoticeKind
     recipients: tuple[str, ...]
     subject: str
     body: str
-    state: str  # "pending" | "sent" | "failed"
+    state: NoticeState
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
@@ -182,9 +190,9 @@ class Ledger(Protocol):
 
     # escalations
     def open_escalation(self, message_id: int, document_id: int | None, reason: str, detail: str) -> int: ...
-    def escalations(self, state: str | None = "open") -> list[StoredEscalation]: ...
+    def escalations(self, state: EscalationState | None = EscalationState.OPEN) -> list[StoredEscalation]: ...
     def escalation(self, escalation_id: int) -> StoredEscalation: ...
-    def close_escalation(self, escalation_id: int, state: str, *, actor: str, note: str | None = None,
+    def close_escalation(self, escalation_id: int, state: EscalationState, *, actor: str, note: str | None = None,
                          case_id: str | None = None) -> None: ...
     def decide_by_hand(self, escalation_id: int, decision: DecisionRecord, *, actor: str,
                        held_until: datetime | None = None) -> int:
@@ -195,7 +203,7 @@ class Ledger(Protocol):
         ...
 
     # outbox
-    def enqueue_notice(self, key: str, kind: str, recipients: tuple[str, ...], subject: str, body: str) -> int: ...
+    def enqueue_notice(self, key: str, kind: NoticeKind, recipients: tuple[str, ...], subject: str, body: str) -> int: ...
     def due_notices(self, now: datetime | None = None) -> list[StoredNotice]: ...
     def notice_sent(self, notice_id: int) -> None: ...
     def notice_failed(self, notice_id: int, error: str, retry_at: datetime | None) -> None: ...

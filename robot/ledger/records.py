@@ -31,6 +31,31 @@ class DocumentOutcome(enum.StrEnum):
     DUPLICATE = "duplicate"  # the same bytes were already filed into the same case
 
 
+class EscalationState(enum.StrEnum):
+    """An escalation: waiting for a person, or closed by one (placed by hand, or turned down)."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    REJECTED = "rejected"
+
+
+class NoticeKind(enum.StrEnum):
+    """What a queued notice is about."""
+
+    FILED = "filed"  # to the caseworker: a certificate was filed into their case
+    ESCALATION = "escalation"  # to the operators: a mail or document waits for a person
+    DIGEST = "digest"  # to the operators: the daily list of open escalations
+    RULES = "rules"  # to the operators: changed rule files were refused
+
+
+class NoticeState(enum.StrEnum):
+    """A queued notice: still to be sent (perhaps again), sent, or given up after its attempts."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class Action(enum.StrEnum):
     """What a decision says to do with the document."""
 

@@ -29,7 +29,10 @@ from robot.ledger.base import (
 from robot.ledger.records import (
     DecisionRecord,
     DocumentOutcome,
+    EscalationState,
     MessageState,
+    NoticeKind,
+    NoticeState,
     encode_decision,
 )
 
@@ -319,8 +322,8 @@ class SqliteLedger:
         with self.transaction():
             row = self._db.execute(
                 "SELECT id FROM escalations WHERE message_id = ? AND IFNULL(document_id, 0) = ? AND reason = ?"
-                " AND state = 'open'",
-                (message_id, document_id or 0, reason)).fetchone()
+                " AND state = ?",
+                (message_id, document_id or 0, reason, EscalationState.OPEN)).fetchone()
             if row is not None:
                 return int(row["id"])
             cursor = self._db.execute(
@@ -331,7 +334,7 @@ class SqliteLedger:
                        escalation_id=escalation_id, reason=reason)
         return escalation_id
 
-    def escalations(self, state: str | None = "open") -> list[StoredEscalation]:
+    def escalations(self, state: EscalationState | None = EscalationState.OPEN) -> list[StoredEscalation]:
         if state is None:
             rows = self._db.execute("SELECT * FROM escalations ORDER BY id").fetchall()
         else:
@@ -344,13 +347,13 @@ class SqliteLedger:
             raise LedgerError(f"no escalation {escalation_id}")
         return _escalation(row)
 
-    def close_escalation(self, escalation_id: int, state: str, *, actor: str, note: str | None = None,
+    def close_escalation(self, escalation_id: int, state: EscalationState, *, actor: str, note: str | None = None,
                          case_id: str | None = None) -> None:
-        if state not in ("resolved", "rejected"):
+        if state not in (EscalationState.RESOLVED, EscalationState.REJECTED):
             raise LedgerError(f"an escalation closes as resolved or rejected, not {state}")
         with self.transaction(durable=True):
             current = self.escalation(escalation_id)
-            if current.state != "open":
+            if current.state is not EscalationState.OPEN:
                 raise LedgerError(f"escalation {escalation_id} is already {current.state}")
             self._db.execute("UPDATE escalations SET state = ?, closed_at = ?, closed_by = ?, note = ?, case_id = ?"
                              " WHERE id = ?", (state, _iso(_now()), actor, note, case_id, escalation_id))
@@ -361,7 +364,7 @@ class SqliteLedger:
                        held_until: datetime | None = None) -> int:
         with self.transaction(durable=True):
             escalation = self.escalation(escalation_id)
-            if escalation.state != "open":
+            if escalation.state is not EscalationState.OPEN:
                 raise LedgerError(f"escalation {escalation_id} is already {escalation.state}")
             if escalation.document_id is None:
                 raise LedgerError(f"escalation {escalation_id} concerns the mail as a whole, not one document")
@@ -369,7 +372,7 @@ class SqliteLedger:
             if current.state not in (DocumentState.ESCALATED, DocumentState.NOTIFIED) or \
                     current.outcome is not DocumentOutcome.ESCALATED:
                 raise LedgerError(f"document {current.id} is {current.state.value}, not escalated")
-            self.close_escalation(escalation_id, "resolved", actor=actor, case_id=decision.case_id)
+            self.close_escalation(escalation_id, EscalationState.RESOLVED, actor=actor, case_id=decision.case_id)
             self._db.execute("UPDATE documents SET state = ?, outcome = NULL, rule = ?, case_id = ?, decision = ?,"
                              " updated_at = ? WHERE id = ?",
                              (DocumentState.DECIDED.value, decision.rule, decision.case_id, encode_decision(decision),
@@ -384,7 +387,7 @@ class SqliteLedger:
 
     # ------------------------------------------------------------ outbox
 
-    def enqueue_notice(self, key: str, kind: str, recipients: tuple[str, ...], subject: str, body: str) -> int:
+    def enqueue_notice(self, key: str, kind: NoticeKind, recipients: tuple[str, ...], subject: str, body: str) -> int:
         with self.transaction():
             row = self._db.execute("SELECT id FROM outbox WHERE key = ?", (key,)).fetchone()
             if row is not None:
@@ -398,21 +401,21 @@ class SqliteLedger:
         return notice_id
 
     def due_notices(self, now: datetime | None = None) -> list[StoredNotice]:
-        rows = self._db.execute("SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id",
-                                (_iso(now or _now()),)).fetchall()
+        rows = self._db.execute("SELECT * FROM outbox WHERE state = ? AND next_attempt_at <= ? ORDER BY id",
+                                (NoticeState.PENDING, _iso(now or _now()))).fetchall()
         return [_notice(row) for row in rows]
 
     def notice_sent(self, notice_id: int) -> None:
         with self.transaction():
-            self._db.execute("UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
-                             (_iso(_now()), notice_id))
+            self._db.execute("UPDATE outbox SET state = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+                             (NoticeState.SENT, _iso(_now()), notice_id))
             self.audit("notice_sent", notice_id=notice_id)
 
     def notice_failed(self, notice_id: int, error: str, retry_at: datetime | None) -> None:
         with self.transaction():
             if retry_at is None:
-                self._db.execute("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?"
-                                 " WHERE id = ?", (error, notice_id))
+                self._db.execute("UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ?"
+                                 " WHERE id = ?", (NoticeState.FAILED, error, notice_id))
             else:
                 self._db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
                                  " WHERE id = ?", (error, _iso(retry_at), notice_id))
@@ -495,12 +498,13 @@ def _columns(state: DocumentState, fields: dict[str, Any]) -> dict[str, Any]:
 
 def _escalation(row: sqlite3.Row) -> StoredEscalation:
     return StoredEscalation(id=row["id"], message_id=row["message_id"], document_id=row["document_id"],
-                            reason=row["reason"], detail=row["detail"], state=row["state"],
+                            reason=row["reason"], detail=row["detail"], state=EscalationState(row["state"]),
                             created_at=_time(row["created_at"]) or _now(), closed_at=_time(row["closed_at"]),
                             closed_by=row["closed_by"], note=row["note"], case_id=row["case_id"])
 
 
 def _notice(row: sqlite3.Row) -> StoredNotice:
-    return StoredNotice(id=row["id"], key=row["key"], kind=row["kind"], recipients=tuple(json.loads(row["recipients"])),
-                        subject=row["subject"], body=row["body"], state=row["state"], attempts=row["attempts"],
+    return StoredNotice(id=row["id"], key=row["key"], kind=NoticeKind(row["kind"]),
+                        recipients=tuple(json.loads(row["recipients"])),
+                        subject=row["subject"], body=row["body"], state=NoticeState(row["state"]), attempts=row["attempts"],
                         next_attempt_at=_time(row["next_attempt_at"]) or _now(), last_error=row["last_error"])

@@ -6,6 +6,7 @@ import structlog
 
 from robot.decisions.templates import RenderRefused
 from robot.ledger.base import DocumentState
+from robot.ledger.records import NoticeKind
 from robot.mail.names import shown_visibly
 from robot.model import Escalated, Filed, Reason
 from robot.notify.compose import caseworker_notice, escalation_notice
@@ -23,7 +24,7 @@ async def notify(work: MessageWork, services: Services) -> None:
             _queue(services, document, *_escalation_notice(work, document, services))
 
 
-def _queue(services: Services, document: DocumentWork, key: str, kind: str, recipients: tuple[str, ...],
+def _queue(services: Services, document: DocumentWork, key: str, kind: NoticeKind, recipients: tuple[str, ...],
            subject: str, body: str) -> None:
     with services.ledger.transaction():
         services.ledger.enqueue_notice(key, kind, recipients, subject, body)
@@ -31,7 +32,7 @@ def _queue(services: Services, document: DocumentWork, key: str, kind: str, reci
 
 
 def _filed_notice(work: MessageWork, document: DocumentWork,
-                  services: Services) -> tuple[str, str, tuple[str, ...], str, str]:
+                  services: Services) -> tuple[str, NoticeKind, tuple[str, ...], str, str]:
     stored = services.ledger.document(document.stored.id)
     decision = stored.decision
     recipients = (decision.notify_to if decision else ()) or services.operators
@@ -47,11 +48,11 @@ def _filed_notice(work: MessageWork, document: DocumentWork,
         log.error("notice_refused", document=stored.id, error=str(error))
         subject, body = "Lægerobotten: en besked kunne ikke dannes", f"Se dokument {stored.id} i ledgeren.\n"
         recipients = services.operators
-    return f"filed:{stored.id}", "filed", recipients, subject, body
+    return f"filed:{stored.id}", NoticeKind.FILED, recipients, subject, body
 
 
 def _escalation_notice(work: MessageWork, document: DocumentWork,
-                       services: Services) -> tuple[str, str, tuple[str, ...], str, str]:
+                       services: Services) -> tuple[str, NoticeKind, tuple[str, ...], str, str]:
     outcome = document.outcome
     assert isinstance(outcome, Escalated)
     escalation_id = outcome.escalation_id or services.ledger.open_escalation(
@@ -67,7 +68,7 @@ def _escalation_notice(work: MessageWork, document: DocumentWork,
         log.error("notice_refused", escalation=escalation_id, error=str(error))
         subject = f"Lægerobotten: eskalering {escalation_id} ({Reason(outcome.reason).value})"
         body = f"Se: lae-robot escalations show {escalation_id}\n"
-    return f"escalation:{escalation_id}", "escalation", services.operators, subject, body
+    return f"escalation:{escalation_id}", NoticeKind.ESCALATION, services.operators, subject, body
 
 
 def _sender_organisation(work: MessageWork, services: Services) -> str | None:

@@ -14,7 +14,16 @@ import pytest
 
 from robot.ledger.base import ALLOWED_TRANSITIONS, DocumentState, LedgerError
 from robot.form import Form
-from robot.ledger.records import DECISION_VERSION, Action, DecisionRecord, DocumentOutcome, MessageState
+from robot.ledger.records import (
+    DECISION_VERSION,
+    Action,
+    DecisionRecord,
+    DocumentOutcome,
+    EscalationState,
+    MessageState,
+    NoticeKind,
+    NoticeState,
+)
 from robot.ledger.sqlite import SCHEMA_VERSION, SqliteLedger
 
 RAW = b"From: psyk@rn.dk\r\nSubject: LAE 125\r\n\r\nHermed attesten.\r\n"
@@ -280,6 +289,19 @@ def test_an_escalation_closes_only_as_resolved_or_rejected(ledger: SqliteLedger)
     with pytest.raises(LedgerError):
         ledger.close_escalation(escalation_id, "deleted", actor="x")
     assert ledger.escalation(escalation_id).state == "open"
+
+
+def test_escalation_and_notice_states_come_back_typed_and_read_as_their_values(ledger: SqliteLedger) -> None:
+    message_id = ledger.accept(RAW, source="file").message_id
+    escalation_id = ledger.open_escalation(message_id, None, "no_pdf", "ingen PDF")
+    assert ledger.escalation(escalation_id).state is EscalationState.OPEN
+    ledger.close_escalation(escalation_id, EscalationState.REJECTED, actor="operator:bo")
+    assert ledger.escalation(escalation_id).state is EscalationState.REJECTED
+    notice_id = ledger.enqueue_notice("k", NoticeKind.DIGEST, ("a@kommune.example",), "S", "B")
+    (notice,) = ledger.due_notices(now() + timedelta(seconds=1))
+    assert (notice.id, notice.kind, notice.state) == (notice_id, NoticeKind.DIGEST, NoticeState.PENDING)
+    # a log line or a JSON export shows the value, never the class name
+    assert json.dumps([notice.kind, notice.state]) == '["digest", "pending"]' and f"{notice.state}" == "pending"
 
 
 # ---------------------------------------------------------------- outbox
