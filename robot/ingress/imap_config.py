@@ -18,6 +18,7 @@ Auth = Literal["login", "xoauth2"]
 SECURITIES: tuple[Security, ...] = ("tls", "plain")
 AUTHS: tuple[Auth, ...] = ("login", "xoauth2")
 IDLE_LIMIT_SECONDS = 29 * 60  # RFC 2177: servers may log out a client idling for 30 minutes
+HOUR_SECONDS = 3600.0  # the most any IMAP wait may be: past it, a number is a typo, not a setting
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")  # the name sits in "imap:<name>:<folder>:<uidvalidity>:<uid>": no colon
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BAD_FOLDER = re.compile(r"[\x00-\x1f\x7f*%]")  # control characters break the command line; * and % are LIST wildcards
@@ -107,12 +108,12 @@ class ImapMailboxConfig:
             expected = f"a number of seconds above 0 and below {IDLE_LIMIT_SECONDS} (29 minutes)"
             raise fail("idle_renew_seconds", f"{expected}, got {self.idle_renew_seconds!r}")
         for key in ("timeout_seconds", "poll_seconds"):
-            if not getattr(self, key) > 0:
-                raise fail(key, f"a positive number of seconds, got {getattr(self, key)!r}")
-        if not self.reconnect_max_seconds >= 1:
-            raise fail(
-                "reconnect_max_seconds", f"a number of seconds of at least 1, got {self.reconnect_max_seconds!r}"
-            )
+            if not 0 < getattr(self, key) <= HOUR_SECONDS:
+                raise fail(key, f"a number of seconds above 0 and up to {HOUR_SECONDS:.0f} (an hour), "
+                                f"got {getattr(self, key)!r}")
+        if not 1 <= self.reconnect_max_seconds <= HOUR_SECONDS:
+            raise fail("reconnect_max_seconds", f"a number of seconds from 1 to {HOUR_SECONDS:.0f} (an hour), "
+                                                f"got {self.reconnect_max_seconds!r}")
 
     def _fail(self, key: str, expected: str) -> ConfigError:
         return ConfigError(f"{self.section}.{key}", expected, self.source)

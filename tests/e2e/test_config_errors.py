@@ -54,6 +54,8 @@ BAD_FILES = [
     ("[ingress.imap.tunnel]\nhost = \"imap.kommune.dk\"\n", "ingress.imap.tunnel.username", "required"),
     ("[ingress.imap.tunnel]\nhost = \"imap.kommune.dk\"\nusername = \"u\"\npassword_env = \"PW\"\n"
      "poll_seconds = nan\n", "ingress.imap.tunnel.poll_seconds", "a number of seconds"),
+    ("[ingress.imap.tunnel]\nhost = \"imap.kommune.dk\"\nusername = \"u\"\npassword_env = \"PW\"\n"
+     "reconnect_max_seconds = 1e12\n", "ingress.imap.tunnel.reconnect_max_seconds", "from 1 to 3600 (an hour)"),
     ("[ingress.smtp]\naccept_recipients = [\"@localhost\"]\nrelay = true\n", "ingress.smtp.relay", "no such setting"),
     ("[notify]\ntransport = \"smtp\"\nsmtp = { host = \"smtp.kommune.dk\", port = 0 }\n", "notify.smtp.port",
      "a port number"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from robot.extract.document import read_people
-from robot.extract.isolation import DOCUMENT_ANSWER, MAIL_ANSWER, PDF_ANSWER, load_answer
+from robot.extract.isolation import DOCUMENT_ANSWER, MAIL_ANSWER, PDF_ANSWER, _parse_one, load_answer
 from robot.extract.mail_text import with_mentioned_cprs
 from robot.mail.parse import parse_letter
 from robot.model import (
@@ -130,3 +130,14 @@ def test_a_mail_answer_carries_the_numbers_its_text_names_per_attachment() -> No
     smuggled = replace(letter, attachments=(replace(letter.attachments[0], mentioned_cprs=frozenset({1})),))
     with pytest.raises(pickle.UnpicklingError):
         load_answer(dumped(smuggled), MAIL_ANSWER)
+
+
+def test_a_mail_parser_that_raises_names_parser_crashed_not_a_traceback() -> None:
+    """The isolation boundary inside the worker: parse_letter promises never to raise, but a bug that breaks the
+    promise becomes a Letter with the named reason, and the worker goes on."""
+    def broken(raw: bytes, limits: Limits) -> Letter:
+        raise KeyError("a parser bug")
+
+    letter = _parse_one(broken, b"From: a@b\r\n\r\nbody", Limits())
+    assert [(problem.reason, problem.lost) for problem in letter.problems] == [(Reason.PARSER_CRASHED, True)]
+    assert "KeyError" in letter.problems[0].detail and letter.attachments == ()
