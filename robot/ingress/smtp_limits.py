@@ -74,9 +74,9 @@ class ConnectionLimits:
                 return Refusal("max_connections_per_prefix", f"421 4.7.0 too many connections from {peer.prefix} "
                                                              f"(max_connections_per_prefix {self._max_per_prefix})")
             if self._untrusted >= self._max_total - self._reserved:
-                return Refusal("reserved_connections",
-                               f"421 4.7.0 too many connections (max_connections {self._max_total}, "
-                               f"of which reserved_connections {self._reserved} for trusted peers)")
+                return Refusal("reserved_connections", f"421 4.7.0 too many connections (reserved_connections "
+                                                       f"{self._reserved} of max_connections {self._max_total} "
+                                                       "are kept for trusted peers)")
             self._untrusted += 1
             self._per_client[peer.address] += 1
             self._per_prefix[peer.prefix] += 1

@@ -78,8 +78,8 @@ async def test_slow_clients_from_many_addresses_cannot_lock_out_the_gateway() ->
             crowd.append(raw)
             busy.append(asyncio.create_task(keep_busy(raw, 0.05)))
         late, refused = await connect(ingress.port, "127.0.3.1")  # a new address in a new network: no slot left
-        assert refused == ("421 4.7.0 too many connections (max_connections 6, "
-                           "of which reserved_connections 2 for trusted peers)")
+        assert refused == ("421 4.7.0 too many connections (reserved_connections 2 of max_connections 6 "
+                           "are kept for trusted peers)")
         assert await late.closed()
 
         gateway, greeting = await connect(ingress.port, GATEWAY)
