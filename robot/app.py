@@ -174,6 +174,6 @@ def attach_ingresses(daemon: Daemon, settings: Settings) -> None:
 
     listener = smtp_listener(settings)
     if listener is not None:
-        daemon.listener = SmtpIngress(listener, daemon.accept)
+        daemon.listener = SmtpIngress(listener, daemon.accept, on_limit=daemon.metrics.smtp_limited)
     for name, mailbox in imap_mailboxes(settings).items():
         daemon.mailboxes[name] = ImapIngress(name, mailbox, daemon.accept, daemon.outcome_of)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -11,6 +12,7 @@ from robot import config_values as values
 from robot.config_error import ConfigError
 
 MIB = 1024 * 1024
+DAY = 86400.0
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")  # the listener's name sits in "smtp:<name>:<queue id>": no colon
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DOMAIN = re.compile(r"(?=.{1,253}\Z)[^\s@<>()\[\],;:\"\\.]+(\.[^\s@<>()\[\],;:\"\\.]+)*")
@@ -37,6 +39,19 @@ class SmtpListenerConfig:
     max_connections: int = 100
     timeout_seconds: float = 60.0  # idle time between commands; also bounds one whole DATA (transfer + commit)
     trusted_channel: bool = False  # only the authenticated network can deliver here: From needs no gateway pass
+    # --- against clients that hold connections (issue 10): every session, however busy, ends
+    session_seconds: float = 900.0  # a whole session, from connect; then 421 (a mail being committed finishes first)
+    data_seconds: float = 600.0  # one DATA, from 354 to the final "."; a trickle past it is cut with 421
+    max_commands_per_session: int = 1000  # every command counted; the next one is answered 421 and the session ends
+    max_noops_per_session: int = 20
+    max_rsets_per_session: int = 100
+    # --- connection limits: per address (max_connections_per_client), per network prefix, in total
+    max_connections_per_prefix: int = 10  # sessions from one IPv4 /prefix_length_v4 or IPv6 /prefix_length_v6
+    prefix_length_v4: int = 24
+    prefix_length_v6: int = 64
+    trusted_peers: tuple[str, ...] = ()  # addresses or networks (e.g. the tunnel gateway): exempt from the per-address
+    # and per-prefix limits, and the only ones who may use the last reserved_connections of max_connections
+    reserved_connections: int = 10  # only with trusted_peers; fewer than max_connections
     source: str = field(default="-", repr=False, compare=False)  # the file named in errors
     section: str = field(default="ingress.smtp", repr=False, compare=False)
 
@@ -75,6 +90,26 @@ class SmtpListenerConfig:
                 raise fail(key, f"a whole number from 1 to 100000, got {getattr(self, key)!r}")
         if not self.timeout_seconds > 0:
             raise fail("timeout_seconds", f"a positive number, got {self.timeout_seconds!r}")
+        for key in ("session_seconds", "data_seconds"):
+            if not 0 < getattr(self, key) <= DAY:
+                raise fail(key, f"a positive number of seconds up to {DAY:.0f}, got {getattr(self, key)!r}")
+        for key, upper in (("max_commands_per_session", 1_000_000), ("max_noops_per_session", 100_000),
+                           ("max_rsets_per_session", 100_000), ("max_connections_per_prefix", 100_000)):
+            if not 1 <= getattr(self, key) <= upper:
+                raise fail(key, f"a whole number from 1 to {upper}, got {getattr(self, key)!r}")
+        if not 8 <= self.prefix_length_v4 <= 32:
+            raise fail("prefix_length_v4", f"a prefix length from 8 to 32, got {self.prefix_length_v4!r}")
+        if not 16 <= self.prefix_length_v6 <= 128:
+            raise fail("prefix_length_v6", f"a prefix length from 16 to 128, got {self.prefix_length_v6!r}")
+        for entry in self.trusted_peers:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise fail("trusted_peers", f"IP addresses or networks (a.b.c.d, a.b.c.0/24, ::1), got {entry!r}") \
+                    from None
+        if self.reserved_connections < 0 or (self.trusted_peers and self.reserved_connections >= self.max_connections):
+            raise fail("reserved_connections", f"a whole number from 0 to max_connections - 1 "
+                                               f"({self.max_connections - 1}), got {self.reserved_connections!r}")
 
     def _fail(self, key: str, expected: str) -> ConfigError:
         return ConfigError(f"{self.section}.{key}", expected, self.source)
@@ -116,9 +151,11 @@ def _typed(key: str, value: Any, dotted: str, file: str, base_dir: Path | None) 
 
     if key in ("host", "name", "hostname", "auth_users_env"):
         return values.text(value, fail)
-    if key in ("port", "max_message_bytes", "max_connections_per_client", "max_connections"):
+    if key in ("port", "max_message_bytes", "max_connections_per_client", "max_connections",
+               "max_commands_per_session", "max_noops_per_session", "max_rsets_per_session",
+               "max_connections_per_prefix", "prefix_length_v4", "prefix_length_v6", "reserved_connections"):
         return values.whole_number(value, fail)
-    if key == "timeout_seconds":
+    if key in ("timeout_seconds", "session_seconds", "data_seconds"):
         return values.seconds(value, fail, "a positive number")
     if key in ("require_starttls", "auth_required", "trusted_channel"):
         return values.flag(value, fail)
@@ -128,4 +165,8 @@ def _typed(key: str, value: Any, dotted: str, file: str, base_dir: Path | None) 
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise fail("a list of strings")
         return tuple(item.strip().lower() for item in value)
+    if key == "trusted_peers":
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise fail("a list of IP addresses or networks as strings")
+        return tuple(item.strip() for item in value)
     raise fail("a known setting")  # unreachable: from_table checked the keys

@@ -24,6 +24,8 @@ class Metrics:
                               registry=self.registry)
         self._latency = Histogram("lae_receipt_to_outcome_seconds", "From receipt to filed or escalated",
                                   ["outcome"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self._smtp_limited = Counter("lae_smtp_limited_total", "SMTP connections refused and sessions cut, by the "
+                                     "setting that did it", ["action", "limit"], registry=self.registry)
 
     def received(self, source: str) -> None:
         self._received.labels(source=source).inc()
@@ -44,6 +46,10 @@ class Metrics:
 
     def imap_connected(self, mailbox: str, connected: bool) -> None:
         self._imap_up.labels(mailbox=mailbox).set(1 if connected else 0)
+
+    def smtp_limited(self, action: str, limit: str) -> None:
+        """action: refused (a connection over a limit) or cut (a session over one); limit: the setting's name."""
+        self._smtp_limited.labels(action=action, limit=limit).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

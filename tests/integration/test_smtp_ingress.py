@@ -447,7 +447,7 @@ async def test_connections_per_client_are_limited() -> None:
         assert (await second.reply()).startswith("220")
 
         third = await Raw.connect(ingress.port)
-        assert await third.reply() == "421 4.7.0 too many connections"
+        assert await third.reply() == "421 4.7.0 too many connections from your address (max_connections_per_client 2)"
         assert await third.closed()
 
         first.close()  # a place is free again once the server has seen the close
