@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
-import httpx
-
 from robot.archive.config import Table
+from robot.archive.remote.client import CONNECTION_KEYS, ConnectionSettings, read_connection
 from robot.archive.templates import placeholders
 from robot.config_error import ConfigError
 
@@ -26,24 +26,6 @@ class Call:
     method: str
     path: str
     body: Any = None
-
-
-@dataclass(frozen=True)
-class BearerAuth:
-    """A fixed token read from an environment variable."""
-
-    token_env: str
-
-
-@dataclass(frozen=True)
-class OAuth2Auth:
-    """OAuth2 client-credentials grant; the secret is read from an environment variable."""
-
-    token_url: str
-    client_id: str
-    client_secret_env: str
-    scope: str | None = None
-    client_auth: Literal["post", "basic"] = "post"
 
 
 @dataclass(frozen=True)
@@ -89,72 +71,32 @@ class UploadConfig:
     exists_status: tuple[int, ...] = (409,)
     then: Call | None = None
 
+    @property
+    def then_uses_ref(self) -> bool:
+        """The step after the upload names the stored document (finalise it by its id)."""
+        return self.then is not None and "document_ref" in placeholders(self.then.path) | placeholders(self.then.body)
+
 
 @dataclass(frozen=True)
 class HttpArchiveConfig:
     """Everything the HTTP archive needs; secrets are not here, only the names of the variables that hold them."""
 
-    base_url: str
-    auth: BearerAuth | OAuth2Auth
+    connection: ConnectionSettings
     lookup: LookupConfig
     upload: UploadConfig
     health: Call
-    timeout_seconds: float = 30.0
-    retries: int = 3  # further attempts after the first
-    backoff_seconds: float = 0.5
-    backoff_cap_seconds: float = 10.0
-    headers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> HttpArchiveConfig:
+    def from_dict(cls, data: Mapping[str, Any], base: Path | None = None) -> HttpArchiveConfig:
         """Build from a settings table; ConfigError names the first wrong key and what was expected."""
         table = Table.of(data)
-        table.only(
-            "base_url", "timeout_seconds", "retries", "backoff_seconds", "backoff_cap_seconds",
-            "headers", "auth", "lookup", "upload", "health",
-        )  # fmt: skip
+        table.only(*CONNECTION_KEYS, "lookup", "upload", "health")
         return cls(
-            base_url=_url(table, "base_url"),
-            auth=_auth(table.sub("auth")),
+            connection=read_connection(table, base),
             lookup=_lookup(table.sub("lookup")),
             upload=_upload(table.sub("upload")),
             health=_call(table.sub("health"), frozenset(), None),
-            timeout_seconds=table.number("timeout_seconds", 30.0, minimum=0.001),
-            retries=table.integer("retries", 3, minimum=0),
-            backoff_seconds=table.number("backoff_seconds", 0.5),
-            backoff_cap_seconds=table.number("backoff_cap_seconds", 10.0),
-            headers=_headers(table),
         )
-
-
-def _url(table: Table, name: str) -> str:
-    value = table.string(name)
-    try:
-        url = httpx.URL(value)
-    except httpx.InvalidURL:
-        url = None
-    if url is None or url.scheme not in ("http", "https") or not url.host:
-        raise ConfigError(table.key(name), f"an http:// or https:// URL, got {value!r}")
-    return value
-
-
-def _auth(table: Table) -> BearerAuth | OAuth2Auth:
-    kind = table.string("type", choices=("bearer", "oauth2"))
-    if kind == "bearer":
-        table.only("type", "token_env")
-        return BearerAuth(token_env=table.string("token_env"))
-    table.only("type", "token_url", "client_id", "client_secret_env", "scope", "client_auth")
-    client_auth = table.string("client_auth", "post", choices=("post", "basic"))
-    token_url = table.string("token_url")
-    if token_url.startswith("http:") or token_url.startswith("https:"):
-        token_url = _url(table, "token_url")
-    return OAuth2Auth(
-        token_url=token_url,
-        client_id=table.string("client_id"),
-        client_secret_env=table.string("client_secret_env"),
-        scope=table.optional_string("scope"),
-        client_auth="basic" if client_auth == "basic" else "post",
-    )
 
 
 def _call(
@@ -257,14 +199,4 @@ def _form_fields(table: Table) -> tuple[tuple[str, str], ...]:
         if unknown:
             raise ConfigError(fields.key(name), f"only metadata placeholders, got {{{sorted(unknown)[0]}}}")
         result.append((name, value))
-    return tuple(result)
-
-
-def _headers(table: Table) -> tuple[tuple[str, str], ...]:
-    headers = Table.of(table.raw("headers", {}), "headers.")
-    result = []
-    for name in headers.data:
-        if name.strip().lower() in ("authorization", "proxy-authorization", "cookie"):
-            raise ConfigError(headers.key(name), "no credentials in headers: use the auth table")
-        result.append((name, headers.string(name)))
     return tuple(result)

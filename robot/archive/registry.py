@@ -52,13 +52,12 @@ def check_table(name: str, table: Mapping[str, Any], base: Path) -> None:
     if name == "folder":
         read_folder_table(table, base)
     elif name == "http":
-        HttpArchiveConfig.from_dict(table)
+        HttpArchiveConfig.from_dict(table, base)
 
 
 def build_http(table: dict[str, Any], base: Path) -> CaseArchive:
-    """The HttpArchiveConfig keys; `base` is unused (nothing on disk)."""
-    del base
-    return HttpArchive(HttpArchiveConfig.from_dict(table))
+    """The HttpArchiveConfig keys; `base` (the config file's folder) anchors relative secret and TLS files."""
+    return HttpArchive(HttpArchiveConfig.from_dict(table, base))
 
 
 ADAPTERS: dict[str, Factory] = {"folder": build_folder, "http": build_http}

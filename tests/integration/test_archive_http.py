@@ -69,6 +69,7 @@ class FakeCaseSystem:
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
     finalized: list[Any] = field(default_factory=list)
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    conflict_names_document: bool = True  # a 409 on a repeated upload names the document already there
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._faults_and_auth])
@@ -148,9 +149,12 @@ class FakeCaseSystem:
     async def add_document(self, request: web.Request) -> web.Response:
         body = await request.json()
         data = base64.b64decode(body["Bytes"])
-        in_case = {d["sha256"] for d in self.documents.values() if d["case"] == body["CaseId"]}
+        in_case = {d["sha256"]: int(key) for key, d in self.documents.items() if d["case"] == body["CaseId"]}
         if hashlib.sha256(data).hexdigest() in in_case:
-            return web.json_response({"Message": "A file with that name already exists"}, status=409)
+            answer = {"Message": "A file with that name already exists"}
+            if self.conflict_names_document:
+                answer["DocumentId"] = in_case[hashlib.sha256(data).hexdigest()]
+            return web.json_response(answer, status=409)
         if not NAME.fullmatch(body["FileName"]):
             return web.json_response({"Message": "bad name"}, status=400)
         document_id = 4711 + len(self.documents)
@@ -354,15 +358,47 @@ async def test_getorganized_upload_json_base64_then_finalize(server: tuple[FakeC
     assert fake.finalized == ["4711"]
 
 
-async def test_refiling_answered_409_is_already_filed_without_finalize(server: tuple[FakeCaseSystem, str]) -> None:
+async def test_refiling_answered_409_is_already_filed_and_finished_again(server: tuple[FakeCaseSystem, str]) -> None:
+    """A finalise that failed after the upload is done on the next attempt: the 409 names the document."""
     fake, base = server
     store = archive(getorganized(base))
     case = Case("GEO-2024-000123", "Sygedagpenge", "open")
-    first = await store.file(case, PDF, metadata())
+    fake.faults["/go/_goapi/Documents/Finalize/ByDocumentId"] = [400]
+    with pytest.raises(ArchiveRejected, match="Finalize"):
+        await store.file(case, PDF, metadata())
+    assert len(fake.documents) == 1 and fake.finalized == []  # stored, not finalised
     again = await store.file(case, PDF, metadata())
     await store.close()
-    assert not first.already_filed and again.already_filed and again.sha256 == first.sha256
+    assert again.already_filed and again.document_ref == "4711"
     assert len(fake.documents) == 1 and fake.finalized == ["4711"]
+
+
+async def test_409_without_the_document_id_is_for_a_person_when_a_step_follows(
+        server: tuple[FakeCaseSystem, str]) -> None:
+    fake, base = server
+    fake.conflict_names_document = False
+    store = archive(getorganized(base))
+    case = Case("GEO-2024-000123", "Sygedagpenge", "open")
+    await store.file(case, PDF, metadata())
+    with pytest.raises(ArchiveRejected, match="cannot make sure") as raised:
+        await store.file(case, PDF, metadata())
+    await store.close()
+    assert len(fake.documents) == 1 and fake.finalized == ["4711"]
+    assert_clean(raised.value)
+
+
+@pytest.mark.parametrize("fault", [503, "sleep"], ids=["503", "timeout"])
+async def test_an_upload_whose_answer_is_lost_is_never_sent_again(server: tuple[FakeCaseSystem, str],
+                                                                   fault: Any) -> None:
+    """The generic adapter cannot ask the system whether the document arrived: a person must look."""
+    fake, base = server
+    fake.faults["/go/_goapi/Documents/AddToDocumentLibrary"] = [fault]
+    store = archive(getorganized(base, timeout_seconds=0.3))
+    with pytest.raises(ArchiveRejected, match="sent once, not repeated.*a person must look") as raised:
+        await store.file(Case("GEO-2024-000123", "Sygedagpenge", "open"), PDF, metadata())
+    await store.close()
+    assert fake.hits["/go/_goapi/Documents/AddToDocumentLibrary"] == 1
+    assert_clean(raised.value)
 
 
 async def test_multipart_upload_sends_generated_name_and_fields(server: tuple[FakeCaseSystem, str]) -> None:
@@ -559,7 +595,7 @@ async def test_static_bearer_token_refused_is_unavailable(server: tuple[FakeCase
         (lambda c: c.update(timeout_seconds=float("nan")), "timeout_seconds", "at most"),
         (lambda c: c.update(backoff_cap_seconds=float("inf")), "backoff_cap_seconds", "at most"),
         (lambda c: c.update(timeout="3"), "timeout", "no such key"),
-        (lambda c: c["auth"].update(type="ntlm"), "auth.type", "'bearer', 'oauth2'"),
+        (lambda c: c["auth"].update(type="kerberos"), "auth.type", "'bearer', 'oauth2', 'ntlm'"),
         (lambda c: c["auth"].pop("client_id"), "auth.client_id", "required"),
         (lambda c: c["lookup"].update(method="DELETE"), "lookup.method", "one of"),
         (lambda c: c["lookup"].update(path="cases?cpr={cprnr}"), "lookup.path", "{cpr}"),

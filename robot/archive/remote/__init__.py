@@ -1,0 +1,1 @@
+"""The shared core of the adapters for remote case systems: connection settings, authentication, requests, filing once."""
