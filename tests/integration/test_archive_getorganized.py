@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import tomllib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +12,8 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from robot.archive.getorganized import GetOrganizedArchive, GetOrganizedConfig
 from robot.archive.config import Table
+from robot.archive.getorganized import GetOrganizedArchive, GetOrganizedConfig
 from robot.archive.registry import check_table
 from robot.archive.remote.client import RemoteClient, read_connection
 from robot.config_error import ConfigError
@@ -271,3 +272,12 @@ def test_the_config_file_names_the_full_key_and_a_missing_password_stops_the_bui
     assert raised.value.key == "archive.getorganized.finish" and str(config) in str(raised.value)
     with pytest.raises(ConfigError, match="auth.password_env: the environment variable GO_PASSWORD"):
         GetOrganizedArchive(GetOrganizedConfig.from_dict(table("https://go.kommune.example/")), environ={})
+
+
+def test_the_commented_example_in_config_example_toml_is_a_valid_table() -> None:
+    text = (Path(__file__).parents[2] / "config.example.toml").read_text(encoding="utf-8")
+    block = text.split("# [archive.getorganized]\n", 1)[1].split("\n\n", 1)[0]
+    example = tomllib.loads("\n".join(line.removeprefix("# ") for line in block.splitlines()
+                                      if not line.startswith("#   ")))
+    config = GetOrganizedConfig.from_dict(example)
+    assert config.finish == ("journalize", "finalize") and config.case_type_field == "ows_CaseCategory"
