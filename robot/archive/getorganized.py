@@ -35,7 +35,7 @@ _CASE_METADATA = "_goapi/Cases/Metadata/"
 _DOCUMENT_METADATA = "_goapi/Documents/Metadata/"
 _JOURNALIZE = "_goapi/Documents/MarkMultipleAsCaseRecord/ByDocumentId"
 _FINALIZE = "_goapi/Documents/Finalize/ByDocumentId"
-_RELATIVE_URL = re.compile(r"(/[A-Za-z0-9_.\-]+)+")
+_RELATIVE_URL = re.compile(r"(/(?!\.+(?:/|$))[A-Za-z0-9_.\-]+)+")  # /cases/BOR12/BOR-2022-000046, no dot segments
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
