@@ -10,6 +10,7 @@ from typing import Any
 from robot.archive.base import CaseArchive
 from robot.archive.config import Table
 from robot.archive.folder import FolderArchive, RegisterError
+from robot.archive.getorganized import GetOrganizedArchive, GetOrganizedConfig
 from robot.archive.http import HttpArchive
 from robot.archive.http_config import HttpArchiveConfig
 from robot.config_error import ConfigError
@@ -53,6 +54,8 @@ def check_table(name: str, table: Mapping[str, Any], base: Path) -> None:
         read_folder_table(table, base)
     elif name == "http":
         HttpArchiveConfig.from_dict(table, base)
+    elif name == "getorganized":
+        GetOrganizedConfig.from_dict(table, base)
 
 
 def build_http(table: dict[str, Any], base: Path) -> CaseArchive:
@@ -60,7 +63,12 @@ def build_http(table: dict[str, Any], base: Path) -> CaseArchive:
     return HttpArchive(HttpArchiveConfig.from_dict(table, base))
 
 
-ADAPTERS: dict[str, Factory] = {"folder": build_folder, "http": build_http}
+def build_getorganized(table: dict[str, Any], base: Path) -> CaseArchive:
+    """The GetOrganizedConfig keys; `base` anchors relative secret and TLS files."""
+    return GetOrganizedArchive(GetOrganizedConfig.from_dict(table, base))
+
+
+ADAPTERS: dict[str, Factory] = {"folder": build_folder, "http": build_http, "getorganized": build_getorganized}
 
 
 def build_archive(
