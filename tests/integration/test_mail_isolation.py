@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from robot.extract.isolation import ParserPool
+from robot.extract.mail_text import read_letter
 from robot.mail.parse import parse_letter
 from robot.model import Letter, Limits, Reason
 from tests.mail_factory import attach, mail_with_pdfs, nested_multipart, new_mail
@@ -75,10 +76,13 @@ def assert_parses_normally(pool: ParserPool) -> None:
 
 
 def test_every_sample_mail_parses_as_it_does_in_process(pool: ParserPool) -> None:
+    """The worker parses the mail and reads the numbers its text names (read_letter), as in-process reading does."""
     assert SAMPLES
     for path in SAMPLES:
         raw = path.read_bytes()
-        assert pool.parse_mail(raw) == parse_letter(raw, LIMITS), path.name
+        assert pool.parse_mail(raw) == read_letter(raw, LIMITS), path.name
+    mentioned = pool.parse_mail((SAMPLES[0].parent / "10_cpr_i_emne_samme.eml").read_bytes())
+    assert mentioned.attachments and all(a.mentioned_cprs for a in mentioned.attachments)
 
 
 def test_a_mail_at_the_size_limit_parses_under_the_default_memory_cap(pool: ParserPool) -> None:
