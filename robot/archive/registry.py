@@ -12,6 +12,7 @@ from robot.archive.config import Table
 from robot.archive.folder import FolderArchive, RegisterError
 from robot.archive.http import HttpArchive
 from robot.archive.http_config import HttpArchiveConfig
+from robot.archive.nova import NovaArchive, NovaConfig
 from robot.config_error import ConfigError
 
 Factory = Callable[[dict[str, Any], Path], CaseArchive]
@@ -53,6 +54,8 @@ def check_table(name: str, table: Mapping[str, Any], base: Path) -> None:
         read_folder_table(table, base)
     elif name == "http":
         HttpArchiveConfig.from_dict(table, base)
+    elif name == "nova":
+        NovaConfig.from_dict(table, base)
 
 
 def build_http(table: dict[str, Any], base: Path) -> CaseArchive:
@@ -60,7 +63,12 @@ def build_http(table: dict[str, Any], base: Path) -> CaseArchive:
     return HttpArchive(HttpArchiveConfig.from_dict(table, base))
 
 
-ADAPTERS: dict[str, Factory] = {"folder": build_folder, "http": build_http}
+def build_nova(table: dict[str, Any], base: Path) -> CaseArchive:
+    """KMD Nova (NovaConfig keys); reads its client secret (and Momentum's, when configured) now."""
+    return NovaArchive(NovaConfig.from_dict(table, base))
+
+
+ADAPTERS: dict[str, Factory] = {"folder": build_folder, "http": build_http, "nova": build_nova}
 
 
 def build_archive(
