@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import tomllib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -344,3 +345,13 @@ def test_defaults_are_novas_own_token_endpoint_and_scope() -> None:
     assert auth.token_url == "https://novaauth.kmd.dk/realms/NovaIntegration/protocol/openid-connect/token"
     assert (config.api_version, config.upload_api_version, config.open_states[-1]) == ("2.0-Case", "1.0-Case",
                                                                                       "Udfoert")
+
+
+def test_the_commented_example_in_config_example_toml_is_a_valid_table() -> None:
+    text = (Path(__file__).parents[2] / "config.example.toml").read_text(encoding="utf-8")
+    block = text[text.index("# [archive.nova]\n"):].split("\n\n")[0]
+    lines = [line[2:] for line in block.splitlines() if not line.startswith("# #")]
+    data = tomllib.loads("\n".join(lines))["archive"]["nova"]
+    config = NovaConfig.from_dict(data)
+    assert config.caseworker_email == "{racfId}@kommune.dk" and config.momentum is not None
+    assert config.case_types[0] == ("32.18", "sygedagpenge") and config.security_unit is not None
