@@ -76,10 +76,11 @@ class LedgerSettings:
 class ArchiveSettings:
     """Which case-archive adapter files documents, and each adapter's own table (checked by the adapter)."""
 
-    adapter: Literal["folder", "http", "getorganized"] = "folder"
+    adapter: Literal["folder", "http", "getorganized", "nova"] = "folder"
     folder: dict[str, Any] = field(default_factory=lambda: {"root": "var/archive", "register": "var/cases.csv"})
     http: dict[str, Any] = field(default_factory=dict)
     getorganized: dict[str, Any] = field(default_factory=dict)
+    nova: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

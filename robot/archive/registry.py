@@ -13,6 +13,7 @@ from robot.archive.folder import FolderArchive, RegisterError
 from robot.archive.getorganized import GetOrganizedArchive, GetOrganizedConfig
 from robot.archive.http import HttpArchive
 from robot.archive.http_config import HttpArchiveConfig
+from robot.archive.nova import NovaArchive, NovaConfig
 from robot.config_error import ConfigError
 
 Factory = Callable[[dict[str, Any], Path], CaseArchive]
@@ -56,6 +57,8 @@ def check_table(name: str, table: Mapping[str, Any], base: Path) -> None:
         HttpArchiveConfig.from_dict(table, base)
     elif name == "getorganized":
         GetOrganizedConfig.from_dict(table, base)
+    elif name == "nova":
+        NovaConfig.from_dict(table, base)
 
 
 def build_http(table: dict[str, Any], base: Path) -> CaseArchive:
@@ -68,7 +71,14 @@ def build_getorganized(table: dict[str, Any], base: Path) -> CaseArchive:
     return GetOrganizedArchive(GetOrganizedConfig.from_dict(table, base))
 
 
-ADAPTERS: dict[str, Factory] = {"folder": build_folder, "http": build_http, "getorganized": build_getorganized}
+
+def build_nova(table: dict[str, Any], base: Path) -> CaseArchive:
+    """KMD Nova (NovaConfig keys); reads its client secret (and Momentum's, when configured) now."""
+    return NovaArchive(NovaConfig.from_dict(table, base))
+
+
+ADAPTERS: dict[str, Factory] = {"folder": build_folder, "http": build_http, "getorganized": build_getorganized,
+                               "nova": build_nova}
 
 
 def build_archive(
