@@ -25,7 +25,7 @@ def check_tables(settings: Settings) -> None:
     smtp_listener(settings)
     imap_mailboxes(settings)
     notice_smtp(settings)
-    for adapter in ("folder", "http"):
+    for adapter in ("folder", "http", "sbsys"):
         if adapter == settings.archive.adapter or archive_table(settings, adapter):
             try:
                 check_table(adapter, archive_table(settings, adapter), settings.base_dir)
@@ -60,4 +60,6 @@ def notice_smtp(settings: Settings) -> SmtpConfig | None:
 def archive_table(settings: Settings, adapter: str | None = None) -> dict[str, object]:
     """The table of `adapter` (default: the configured one)."""
     chosen = adapter or settings.archive.adapter
-    return settings.archive.folder if chosen == "folder" else settings.archive.http
+    tables: dict[str, dict[str, object]] = {"folder": settings.archive.folder, "http": settings.archive.http,
+                                            "sbsys": settings.archive.sbsys}
+    return tables[chosen]

@@ -76,9 +76,10 @@ class LedgerSettings:
 class ArchiveSettings:
     """Which case-archive adapter files documents, and each adapter's own table (checked by the adapter)."""
 
-    adapter: Literal["folder", "http"] = "folder"
+    adapter: Literal["folder", "http", "sbsys"] = "folder"
     folder: dict[str, Any] = field(default_factory=lambda: {"root": "var/archive", "register": "var/cases.csv"})
     http: dict[str, Any] = field(default_factory=dict)
+    sbsys: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from robot.archive.config import Table
 from robot.archive.folder import FolderArchive, RegisterError
 from robot.archive.http import HttpArchive
 from robot.archive.http_config import HttpArchiveConfig
+from robot.archive.sbsys import SbsysArchive
+from robot.archive.sbsys_config import SbsysConfig
 from robot.config_error import ConfigError
 
 Factory = Callable[[dict[str, Any], Path], CaseArchive]
@@ -53,6 +55,8 @@ def check_table(name: str, table: Mapping[str, Any], base: Path) -> None:
         read_folder_table(table, base)
     elif name == "http":
         HttpArchiveConfig.from_dict(table, base)
+    elif name == "sbsys":
+        SbsysConfig.from_dict(table, base)
 
 
 def build_http(table: dict[str, Any], base: Path) -> CaseArchive:
@@ -60,7 +64,12 @@ def build_http(table: dict[str, Any], base: Path) -> CaseArchive:
     return HttpArchive(HttpArchiveConfig.from_dict(table, base))
 
 
-ADAPTERS: dict[str, Factory] = {"folder": build_folder, "http": build_http}
+def build_sbsys(table: dict[str, Any], base: Path) -> CaseArchive:
+    """SBSYS's web API (SbsysConfig keys); `base` anchors relative secret and TLS files."""
+    return SbsysArchive(SbsysConfig.from_dict(table, base))
+
+
+ADAPTERS: dict[str, Factory] = {"folder": build_folder, "http": build_http, "sbsys": build_sbsys}
 
 
 def build_archive(
