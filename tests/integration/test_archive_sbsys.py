@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tomllib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -290,6 +291,17 @@ def test_config_errors_name_the_key(change: dict[str, Any], key: str, expected: 
     with pytest.raises(ConfigError) as raised:
         check_table("sbsys", {**table("https://sbsyswebapi.kommune.example/"), **change}, Path("."))
     assert raised.value.key == key and expected in str(raised.value)
+
+
+def test_the_commented_example_table_is_a_valid_sbsys_table() -> None:
+    text = (Path(__file__).parents[2] / "config.example.toml").read_text(encoding="utf-8")
+    block = text[text.index("# [archive.sbsys]"):text.index("[notify]")]
+    lines = [line[2:] for line in block.splitlines()[1:] if line.startswith("# ") and not line.startswith("# #")]
+    example = tomllib.loads("\n".join(lines))
+    check_table("sbsys", example, Path("."))
+    config = SbsysConfig.from_dict(example)
+    assert config.open_states == ("aktiv", "hvilende") and config.case_type_from == "kle"
+    assert config.caseworker_email == "{initials}@kommune.example" and config.dokument_art_id == 1
 
 
 def test_an_inline_secret_is_refused_and_the_table_is_checked_without_the_environment(tmp_path: Path) -> None:
