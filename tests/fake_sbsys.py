@@ -63,6 +63,7 @@ class FakeSbsys:
     list_faults: list[int] = field(default_factory=list)
     list_faults_after_store: list[int] = field(default_factory=list)  # list_faults armed once a document is stored
     search_faults: list[int] = field(default_factory=list)  # statuses; the error body echoes the CPR
+    stray_results: list[dict[str, Any]] = field(default_factory=list)  # answered to every search, whoever it is for
     refuse_tokens: bool = False
     token_forms: list[dict[str, str]] = field(default_factory=list)
     searches: list[Any] = field(default_factory=list)
@@ -172,6 +173,7 @@ class FakeSbsys:
         if self.search_faults:
             return web.json_response({"Message": f"Søgningen efter {cpr} fejlede"}, status=self.search_faults.pop(0))
         found = [c for c in self.cases if c["PrimaryPart"]["CPRnummer"] == cpr]
+        found += self.stray_results
         return web.json_response({"Results": found[skip:skip + limit], "TotalNumberOfResults": len(found)})
 
     async def get_case(self, request: web.Request) -> web.Response:

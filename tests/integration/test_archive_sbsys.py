@@ -116,6 +116,14 @@ async def test_a_refused_search_names_no_cpr_even_when_sbsys_echoes_it(fake: tup
     assert not FULL_CPR.search(str(refused.value) + str(away.value))
 
 
+async def test_a_case_of_another_citizen_in_the_answer_is_never_used(fake: tuple[FakeSbsys, str]) -> None:
+    state, base = fake
+    state.stray_results = [state.cases[2]]  # 171063-0883's case, answered for the wrong search
+    adapter = archive(base)
+    assert sorted(c.case_id for c in await adapter.lookup(CPR)) == ["4650", "4711"]
+    await adapter.close()
+
+
 async def test_more_cases_than_the_search_limit_is_refused_rather_than_half_read(fake: tuple[FakeSbsys, str]) -> None:
     _, base = fake
     adapter = archive(base, search_limit=1)
