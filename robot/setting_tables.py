@@ -25,7 +25,7 @@ def check_tables(settings: Settings) -> None:
     smtp_listener(settings)
     imap_mailboxes(settings)
     notice_smtp(settings)
-    for adapter in ("folder", "http", "getorganized", "nova"):
+    for adapter in ("folder", "http", "getorganized", "nova", "sbsys"):
         if adapter == settings.archive.adapter or archive_table(settings, adapter):
             try:
                 check_table(adapter, archive_table(settings, adapter), settings.base_dir)

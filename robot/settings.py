@@ -76,11 +76,12 @@ class LedgerSettings:
 class ArchiveSettings:
     """Which case-archive adapter files documents, and each adapter's own table (checked by the adapter)."""
 
-    adapter: Literal["folder", "http", "getorganized", "nova"] = "folder"
+    adapter: Literal["folder", "http", "getorganized", "nova", "sbsys"] = "folder"
     folder: dict[str, Any] = field(default_factory=lambda: {"root": "var/archive", "register": "var/cases.csv"})
     http: dict[str, Any] = field(default_factory=dict)
     getorganized: dict[str, Any] = field(default_factory=dict)
     nova: dict[str, Any] = field(default_factory=dict)
+    sbsys: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

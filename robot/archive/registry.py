@@ -14,6 +14,8 @@ from robot.archive.getorganized import GetOrganizedArchive, GetOrganizedConfig
 from robot.archive.http import HttpArchive
 from robot.archive.http_config import HttpArchiveConfig
 from robot.archive.nova import NovaArchive, NovaConfig
+from robot.archive.sbsys import SbsysArchive
+from robot.archive.sbsys_config import SbsysConfig
 from robot.config_error import ConfigError
 
 Factory = Callable[[dict[str, Any], Path], CaseArchive]
@@ -59,6 +61,8 @@ def check_table(name: str, table: Mapping[str, Any], base: Path) -> None:
         GetOrganizedConfig.from_dict(table, base)
     elif name == "nova":
         NovaConfig.from_dict(table, base)
+    elif name == "sbsys":
+        SbsysConfig.from_dict(table, base)
 
 
 def build_http(table: dict[str, Any], base: Path) -> CaseArchive:
@@ -77,8 +81,13 @@ def build_nova(table: dict[str, Any], base: Path) -> CaseArchive:
     return NovaArchive(NovaConfig.from_dict(table, base))
 
 
+def build_sbsys(table: dict[str, Any], base: Path) -> CaseArchive:
+    """SBSYS's web API (SbsysConfig keys); `base` anchors relative secret and TLS files."""
+    return SbsysArchive(SbsysConfig.from_dict(table, base))
+
+
 ADAPTERS: dict[str, Factory] = {"folder": build_folder, "http": build_http, "getorganized": build_getorganized,
-                               "nova": build_nova}
+                               "nova": build_nova, "sbsys": build_sbsys}
 
 
 def build_archive(
