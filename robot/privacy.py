@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 # Anything CPR-shaped is masked, valid or not: over-masking a phone number is harmless, leaking a CPR is not.
 # CPR-shaped: ten digits not inside a longer digit run, in any written form the CPR reader knows (robot.extract
@@ -143,3 +143,16 @@ def mask_deep(value: Any) -> Any:
         return value
     # any other object is rendered as text here, so its repr cannot carry a CPR past the mask
     return mask_cpr_text(str(value))
+
+
+class _NumberedCase(Protocol):
+    case_id: str
+    title: str | None
+
+
+def case_title(case: _NumberedCase | None) -> str | None:
+    """The case number people read (a case's title as the case system prints it), masked, when it is not the case
+    id itself: a notice names the case the way the caseworker finds it, not by a system's internal id."""
+    if case is None or not case.title or case.title.strip() == case.case_id:
+        return None
+    return mask_cpr_text(case.title.strip())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from robot.ledger.base import StoredDocument
 from robot.ledger.records import Action, DecisionRecord
 from robot.model import Case
-from robot.privacy import mask_cpr
+from robot.privacy import case_title, mask_cpr
 from robot.rules.catalogue import Catalogue
 
 
@@ -20,7 +20,7 @@ def decided_by_hand(document: StoredDocument, case: Case, operator: str, catalog
         organisation=earlier.organisation if earlier else None,
         cpr=mask_cpr(document.cpr) if document.cpr else (earlier.cpr if earlier else None),
         form=form, form_title=blanket.title if blanket else None, kind=document.kind,
-        case_id=case.case_id, case_type=case.case_type,
+        case_id=case.case_id, case_type=case.case_type, case_title=case_title(case),
         notify_to=(case.caseworker_email,) if case.caseworker_email else (),
         explanation=(*(earlier.explanation if earlier else ()), f"filed by {operator}"),
         decided_by=operator,

@@ -15,7 +15,7 @@ from robot.decisions.trust import SenderVerdict
 from robot.form import Form, form_of
 from robot.ledger.records import Action, DecisionRecord
 from robot.model import Case, Extraction, MailText, PdfContent, PrintedName, Reason
-from robot.privacy import mask_cpr, mask_cpr_text
+from robot.privacy import case_title, mask_cpr, mask_cpr_text
 from robot.rules.catalogue import CERTIFICATE_KINDS
 
 # Extraction reasons a route may still act on: a document that is no certificate, when a route names its kind.
@@ -60,7 +60,8 @@ class Decision:
             cpr=mask_cpr(self.plan.cpr) if self.plan.cpr else None, form=self.plan.form,
             form_title=self.plan.form_title, kind=self.plan.kind,
             case_id=self.case.case_id if self.case else None, case_type=self.case.case_type if self.case else None,
-            notify_to=self.notify_to, explanation=tuple(mask_cpr_text(line) for line in self.explanation),
+            case_title=case_title(self.case), notify_to=self.notify_to,
+            explanation=tuple(mask_cpr_text(line) for line in self.explanation),
             routes_passed_over=self.plan.passed_over, cases_rejected=self.rejected_cases)
 
     def record(self) -> dict[str, Any]:

@@ -82,6 +82,7 @@ class DecisionRecord:
     kind: str | None = None
     case_id: str | None = None
     case_type: str | None = None
+    case_title: str | None = None  # the case number people read, when the system's id is not it (masked)
     notify_to: tuple[str, ...] = ()
     explanation: tuple[str, ...] = ()
     routes_passed_over: tuple[tuple[str, str], ...] = ()  # (route, why not)
@@ -109,6 +110,8 @@ class DecisionRecord:
         }
         if self.decided_by is not None:
             record["decided_by"] = self.decided_by
+        if self.case_title is not None:
+            record["case_title"] = self.case_title
         return record
 
     @classmethod
@@ -124,6 +127,7 @@ class DecisionRecord:
                 rule=_text(data, "rule"), organisation=_text(data, "organisation"), cpr=_text(data, "cpr"),
                 form=form_of(_text(data, "form")), form_title=_text(data, "form_title"), kind=_text(data, "kind"),
                 case_id=_text(data, "case_id"), case_type=_text(data, "case_type"),
+                case_title=_text(data, "case_title"),
                 notify_to=tuple(str(address) for address in data.get("notify_to") or ()),
                 explanation=tuple(str(line) for line in data.get("explanation") or ()),
                 routes_passed_over=tuple((str(p["route"]), str(p["why"])) for p in data.get("routes_passed_over") or ()),

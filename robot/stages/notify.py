@@ -41,7 +41,8 @@ def _filed_notice(work: MessageWork, document: DocumentWork,
     templates = services.rules().templates
     try:
         subject, body = caseworker_notice(
-            templates["caseworker_notice"], case_id=stored.case_id or "", form=str(decision.form or "") if decision else "",
+            templates["caseworker_notice"], form=str(decision.form or "") if decision else "",
+            case_id=(decision.case_title if decision else None) or stored.case_id or "",  # the number people read
             form_title=(decision.form_title if decision else None) or "", organisation=organisation or "",
             received=work.message.received_at, document_ref=stored.document_ref or "", team=None)
     except RenderRefused as error:

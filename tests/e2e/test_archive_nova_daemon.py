@@ -59,7 +59,9 @@ def test_a_certificate_sent_by_smtp_is_filed_into_nova_and_the_caseworker_told(
     parser = BytesParser(policy=policy.default)
     notices = [parser.parsebytes(p.read_bytes()) for p in (daemon.folder / "var" / "outbox").glob("*.eml")]
     (notice,) = [n for n in notices if str(n["To"]) == "azx0075@kommune.example"]
-    assert open_uuid in str(notice["Subject"]) and document["documentUuid"] in notice.get_content()
+    # the caseworker reads the case number Nova shows them, not the case's internal UUID
+    assert "S2026-01001" in str(notice["Subject"]) and open_uuid not in str(notice["Subject"])
+    assert document["documentUuid"] in notice.get_content()
     assert status == 200 and health["status"] == "ok"
     log = b"".join(daemon.logs).decode()
     assert "Traceback" not in log and not FULL_CPR.search(log)

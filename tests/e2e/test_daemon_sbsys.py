@@ -84,7 +84,8 @@ def test_a_certificate_mailed_to_the_daemon_is_journalised_in_sbsys_and_the_case
     (notice,) = [email.message_from_bytes(p.read_bytes(), policy=policy.default)
                  for p in (daemon.folder / "var" / "outbox").glob("*.eml")]
     assert notice["To"] == "anho@kommune.example"
-    assert "4711" in notice["Subject"] and ref in notice.get_content()
+    # the caseworker reads SBSYS's case number (Nummer), not its internal Id
+    assert "32.18.00-G01-12-26" in notice["Subject"] and ref in notice.get_content()
     log = b"".join(daemon.logs).decode()
     assert "Traceback" not in log and not FULL_CPR.search(log)
     assert not FULL_CPR.search(json.dumps(fake.journalise_posts, ensure_ascii=False))

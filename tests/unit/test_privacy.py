@@ -40,3 +40,14 @@ def test_the_masking_stream_masks_whatever_is_printed_through_it() -> None:
     out = io.StringIO()
     print('{"attachment": "LÆ125_01 01 90-1017.pdf"}', file=MaskingStream(out))  # type: ignore[arg-type]
     assert out.getvalue() == '{"attachment": "LÆ125_010190-xxxx.pdf"}\n'
+
+
+def test_a_case_is_named_by_the_number_people_read_and_never_by_a_cpr_in_its_title() -> None:
+    from robot.model import Case
+    from robot.privacy import case_title
+
+    assert case_title(Case("4711", "sygedagpenge", "open", title="32.18.00-G01-12-26")) == "32.18.00-G01-12-26"
+    assert case_title(Case("SD-1001", "sygedagpenge", "open", title="SD-1001")) is None  # the id is the number
+    assert case_title(Case("SD-1001", "sygedagpenge", "open")) is None
+    assert case_title(Case("9", "x", "open", title="Sygedagpenge 220487-0503")) == "Sygedagpenge 220487-xxxx"
+    assert case_title(None) is None
