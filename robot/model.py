@@ -301,7 +301,7 @@ class Limits:
     pdf_memory_mb: int = 1024
     pdf_max_bytes: int = 50 * 1024 * 1024
     pdf_max_pages: int = 200
-    mail_max_bytes: int = 50 * 1024 * 1024
+    mail_max_bytes: int = 70 * 1024 * 1024  # carries a PDF of pdf_max_bytes: see mail_bytes_to_carry
     mail_seconds: float = 30.0  # wall-clock limit for parsing one mail in a parser process
     mail_max_parts: int = 200
     mail_max_depth: int = 8
@@ -309,6 +309,23 @@ class Limits:
     zip_max_members: int = 50
     zip_max_total_bytes: int = 100 * 1024 * 1024
     zip_max_ratio: int = 100
+
+
+MAIL_HEADROOM_BYTES = 64 * 1024  # a mail's headers (a gateway's Received, DKIM, ARC lines), text body and boundaries
+
+
+def mail_bytes_to_carry(pdf_bytes: int) -> int:
+    """The smallest mail that can carry a PDF of `pdf_bytes`: base64 makes 4 characters of every 3 bytes (rounded
+    up), each line of 76 characters ends in CRLF, and the mail's headers and text get MAIL_HEADROOM_BYTES."""
+    encoded = -(-pdf_bytes // 3) * 4
+    line_breaks = -(-encoded // 76) * 2
+    return encoded + line_breaks + MAIL_HEADROOM_BYTES
+
+
+def over_limit(size: int, limit: int, key: str) -> str:
+    """A size refused by a limit, in words that name the setting to change: "73400321 bytes (70.0 MiB), over the
+    limit of 73400320 bytes (70.0 MiB) in limits.mail_max_bytes"."""
+    return f"{size} bytes ({size / 2**20:.1f} MiB), over the limit of {limit} bytes ({limit / 2**20:.1f} MiB) in {key}"
 
 
 # ---------------------------------------------------------------- cases and filing

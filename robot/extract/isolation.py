@@ -38,6 +38,7 @@ from robot.model import (
     PrintedName,
     Reason,
     TextLine,
+    over_limit,
 )
 
 ReadPdf = Callable[[bytes, int], "PdfContent | PdfFailure"]
@@ -127,7 +128,7 @@ class ParserPool:
         """Read one PDF in a worker; blocks while every worker is busy. Raises ParserStartError, RuntimeError
         (pool closed); every problem with the document itself comes back as a PdfFailure."""
         if len(data) > self._limits.pdf_max_bytes:
-            return PdfFailure(Reason.PDF_TOO_LARGE, f"{len(data)} bytes, limit {self._limits.pdf_max_bytes}")
+            return PdfFailure(Reason.PDF_TOO_LARGE, over_limit(len(data), self._limits.pdf_max_bytes, "limits.pdf_max_bytes"))
         answer = self._run(self._pdf, data)
         return _pdf_failure(answer) if isinstance(answer, _Fault) else answer
 
@@ -259,7 +260,7 @@ class _Worker:
         if self.process.exitcode == -signal.SIGXCPU:
             return _Fault(_Cause.TIMEOUT, f"parser process died ({self._death()})")
         if self.process.exitcode == _OUT_OF_MEMORY_EXIT:
-            return _Fault(_Cause.MEMORY, "memory limit")
+            return _Fault(_Cause.MEMORY, "memory limit (limits.pdf_memory_mb)")
         return _Fault(_Cause.CRASH, f"parser process died ({self._death()})")
 
     def _death(self) -> str:
@@ -450,7 +451,7 @@ def _read_one(read: ReadPdf, data: bytes, max_pages: int) -> PdfContent | PdfFai
     try:
         return read(data, max_pages)
     except MemoryError:
-        return PdfFailure(Reason.PDF_UNREADABLE, "memory limit")
+        return PdfFailure(Reason.PDF_UNREADABLE, "memory limit (limits.pdf_memory_mb)")
     except Exception as exc:  # the isolation boundary: a parser bug must not take the worker down with it
         return PdfFailure(Reason.PDF_UNREADABLE, f"unexpected {type(exc).__name__}")
 
@@ -471,6 +472,6 @@ def _parse_one(parse: ParseMail, raw: bytes, limits: Limits) -> Letter:
     try:
         return parse(raw, limits)  # never raises by its contract, but under the cap even its own guard can fail
     except MemoryError:
-        return _unread_mail(_Fault(_Cause.MEMORY, "memory limit"))
+        return _unread_mail(_Fault(_Cause.MEMORY, "memory limit (limits.pdf_memory_mb)"))
     except Exception as exc:  # the isolation boundary, as in _read_one
         return _unread_mail(_Fault(_Cause.CRASH, f"unexpected {type(exc).__name__}"))

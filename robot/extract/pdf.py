@@ -76,7 +76,7 @@ def read_pdf(data: bytes, max_pages: int = 200) -> PdfContent | PdfFailure:
     try:
         return _read_with_fallbacks(data, max_pages)
     except MemoryError:
-        return PdfFailure(Reason.PDF_UNREADABLE, "memory limit")
+        return PdfFailure(Reason.PDF_UNREADABLE, "memory limit (limits.pdf_memory_mb)")
 
 
 # ---------------------------------------------------------------- engines and fallback

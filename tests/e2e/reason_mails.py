@@ -148,7 +148,10 @@ def not_certificate() -> bytes:
 
 
 def mail_too_large() -> bytes:
-    return one_pdf(certificate(), "mail_too_large")  # a normal mail, over the test's mail_max_bytes
+    """A normal certificate with a long letter in the body: over the test's mail_max_bytes (the smallest that still
+    carries a PDF of its pdf_max_bytes is 64 KiB and a little)."""
+    letter = "Hermed attest. Se venligst vedlagte.\n" * 2500
+    return one_pdf(certificate(), "mail_too_large", body=letter)
 
 
 def header_flooded(raw: bytes, fields: int) -> bytes:

@@ -182,7 +182,8 @@ TRIGGERS: dict[Reason, Trigger] = {
     Reason.NO_TEXT_LAYER: Trigger(mails.no_text_layer),
     Reason.PDF_UNREADABLE: Trigger(mails.pdf_unreadable, config="[limits]\npdf_memory_mb = 512\n"),
     Reason.PDF_TIMEOUT: Trigger(mails.pdf_timeout, config="[limits]\npdf_seconds = 0.01\n", detail="no result within"),
-    Reason.PDF_TOO_LARGE: Trigger(mails.pdf_too_large, config="[limits]\npdf_max_bytes = 500\n"),
+    Reason.PDF_TOO_LARGE: Trigger(mails.pdf_too_large, config="[limits]\npdf_max_bytes = 500\n",
+                                  detail="over the limit of 500 bytes (0.0 MiB) in limits.pdf_max_bytes"),
     # the citizen
     Reason.NO_CPR: Trigger(mails.no_cpr),
     Reason.AMBIGUOUS_CPR: Trigger(mails.ambiguous_cpr),
@@ -193,7 +194,8 @@ TRIGGERS: dict[Reason, Trigger] = {
     Reason.AMBIGUOUS_BLANKET: Trigger(mails.ambiguous_blanket),
     Reason.NOT_CERTIFICATE: Trigger(mails.not_certificate),
     # the mail
-    Reason.MAIL_TOO_LARGE: Trigger(mails.mail_too_large, config="[limits]\nmail_max_bytes = 2000\n"),
+    Reason.MAIL_TOO_LARGE: Trigger(mails.mail_too_large, config="[limits]\npdf_max_bytes = 500\nmail_max_bytes = 70000\n",
+                                   detail="over the limit of 70000 bytes (0.1 MiB) in limits.mail_max_bytes"),
     Reason.MAIL_TIMEOUT: Trigger(mails.mail_timeout, config="[limits]\nmail_seconds = 0.2\n",
                                  detail="no result within 0.2 s"),
     Reason.PARSER_CRASHED: Trigger(mails.parser_crashed, install=parser_killed, detail="parser process died (SIGKILL)"),
