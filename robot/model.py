@@ -46,6 +46,7 @@ class Reason(str, enum.Enum):
     CPR_CONFLICT = "cpr_conflict"
     NAME_MISMATCH = "name_mismatch"
     ROUTED_TO_HUMAN = "routed_to_human"
+    ACTIVE_PDF_CONTENT = "active_pdf_content"  # JavaScript, a launch action or embedded files, and a rule escalates
     # the archive
     ARCHIVE_UNAVAILABLE = "archive_unavailable"
     ARCHIVE_REJECTED = "archive_rejected"
@@ -125,14 +126,45 @@ class FormField:
     value: str
 
 
+class ActiveFinding(str, enum.Enum):
+    """Something in a PDF that could act when a viewer opens it (the robot never runs it), or that it could not
+    be checked for such things."""
+
+    JAVASCRIPT = "javascript"  # document, page, annotation or form-field actions, the JavaScript name tree
+    LAUNCH = "launch_action"  # an action that starts a program or opens a file
+    EMBEDDED_FILE = "embedded_file"  # files inside the PDF: the EmbeddedFiles name tree, file attachment annotations
+    NOT_CHECKED = "not_checked"  # the PDF's structure could not be walked within the bounds
+
+
+@dataclass(frozen=True)
+class ActiveContent:
+    """The active content of a PDF, each finding with where it was first seen (a path of PDF keys, no text)."""
+
+    findings: tuple[ActiveFinding, ...] = ()
+    where: tuple[str, ...] = ()  # one per finding; for NOT_CHECKED the cause
+
+    def __bool__(self) -> bool:
+        return bool(self.findings)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(finding.value for finding in self.findings)
+
+    def described(self) -> str:
+        """In words for operators and the ledger: "javascript at /Root/OpenAction; embedded_file at ..."."""
+        return "; ".join(f"{f.value} ({where})" for f, where in zip(self.findings, self.where, strict=False))
+
+
 @dataclass(frozen=True)
 class PdfContent:
-    """Everything readable in a PDF: its text lines in reading order and its filled form fields."""
+    """Everything readable in a PDF: its text lines in reading order and its filled form fields, and its active
+    content (found, never run)."""
 
     pages: int
     lines: tuple[TextLine, ...]
     fields: tuple[FormField, ...] = ()
     engine: str = "pdfium"
+    active: ActiveContent = ActiveContent()
 
     @property
     def has_text(self) -> bool:
@@ -266,6 +298,11 @@ class Extraction:
         return self.reason is None
 
     @property
+    def active(self) -> ActiveContent:
+        """The PDF's active content; none for a PDF that could not be read."""
+        return self.content.active if self.content is not None else ActiveContent()
+
+    @property
     def status(self) -> str:
         return "ok" if self.reason is None else self.reason.value
 
@@ -362,6 +399,7 @@ class FilingMetadata:
     rule: str  # the route that decided
     evidence: dict[str, object]
     robot_version: str
+    warnings: tuple[str, ...] = ()  # for the people who open it, in Danish: "PDF'en indeholder JavaScript (ikke kørt)"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from types import TracebackType
 from typing import Generic, TypeGuard, TypeVar
 
 from robot.model import (
+    ActiveContent,
+    ActiveFinding,
     Attachment,
     CprCandidate,
     CprResult,
@@ -136,8 +138,8 @@ class ParserPool:
         """Read one PDF and, when it has text, whom it is about (its CPR and printed patient names) in a worker,
         under the same limits as `read`: reading untrusted text is a parser's work, not the daemon's."""
         if len(data) > self._limits.pdf_max_bytes:
-            return DocumentReading(PdfFailure(Reason.PDF_TOO_LARGE,
-                                              f"{len(data)} bytes, limit {self._limits.pdf_max_bytes}"))
+            return DocumentReading(PdfFailure(Reason.PDF_TOO_LARGE, over_limit(
+                len(data), self._limits.pdf_max_bytes, "limits.pdf_max_bytes")))
         answer = self._run(self._document, data)
         return DocumentReading(_pdf_failure(answer)) if isinstance(answer, _Fault) else answer
 
@@ -354,10 +356,11 @@ def _strings(value: object) -> bool:
 
 
 # What each kind of answer may hold, and nothing else: records of robot.model, and the date of a mail.
-PDF_ANSWER = AnswerKind(_allow(PdfContent, PdfFailure, TextLine, FormField, Reason), _is_pdf_result)
+PDF_ANSWER = AnswerKind(_allow(PdfContent, PdfFailure, TextLine, FormField, Reason, ActiveContent, ActiveFinding),
+                        _is_pdf_result)
 DOCUMENT_ANSWER = AnswerKind(
-    _allow(DocumentReading, PdfContent, PdfFailure, TextLine, FormField, Reason, PersonFindings, CprResult,
-           CprCandidate, CprVerdict, Evidence, PrintedName, date),
+    _allow(DocumentReading, PdfContent, PdfFailure, TextLine, FormField, Reason, ActiveContent, ActiveFinding,
+           PersonFindings, CprResult, CprCandidate, CprVerdict, Evidence, PrintedName, date),
     _is_document_reading)
 MAIL_ANSWER = AnswerKind(_allow(Letter, Attachment, MailProblem, Reason, datetime, timezone, timedelta), _is_letter)
 
@@ -463,7 +466,7 @@ def _read_document(read: ReadPdf, people: ReadPeople, data: bytes, max_pages: in
     try:
         return DocumentReading(content, people(content))
     except MemoryError:
-        return DocumentReading(PdfFailure(Reason.PDF_UNREADABLE, "memory limit"))
+        return DocumentReading(PdfFailure(Reason.PDF_UNREADABLE, "memory limit (limits.pdf_memory_mb)"))
     except Exception as exc:  # the isolation boundary, as in _read_one
         return DocumentReading(PdfFailure(Reason.PDF_UNREADABLE, f"unexpected {type(exc).__name__} reading the text"))
 

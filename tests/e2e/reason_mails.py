@@ -16,7 +16,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from tests.gateway import passed
-from tests.hostile_pdfs import flate_bomb_pdf
+from tests.hostile_pdfs import flate_bomb_pdf, with_javascript_open_action
 from tests.mail_factory import enveloped_data, flag_all_encrypted, zip_of
 from tests.pdf_factory import encrypted_pdf, garbage_pdf, many_pages_pdf, text_pdf
 
@@ -287,3 +287,8 @@ def archive_rejected() -> bytes:
 
 def internal_error() -> bytes:
     return one_pdf(certificate(), "internal_error")  # a good certificate; the test's parser processes cannot start
+
+
+def active_pdf_content() -> bytes:
+    """A certificate that would be filed, with JavaScript run when it opens (escalated where the rules say so)."""
+    return one_pdf(with_javascript_open_action(certificate()), "active_pdf_content")

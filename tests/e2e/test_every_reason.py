@@ -141,6 +141,18 @@ def rules_without_275(site: Site) -> None:
     site.rules = rules
 
 
+def rules_escalating_active_pdfs(site: Site) -> None:
+    """A copy of the shipped rules with `escalate_active_pdf = true` for every sender."""
+    rules = site.tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    senders = rules / "senders.toml"
+    text = senders.read_text(encoding="utf-8")
+    escalating = text.replace("\nescalate_active_pdf = false\n", "\nescalate_active_pdf = true\n", 1)
+    assert escalating != text, "senders.toml no longer says escalate_active_pdf = false where this test expects it"
+    senders.write_text(escalating, encoding="utf-8")
+    site.rules = rules
+
+
 def register_with_names(site: Site) -> None:
     """The sample register with the citizens' names (the name check on): the certificate's citizen is someone else
     by name than the one the case system knows under that CPR."""
@@ -215,6 +227,8 @@ TRIGGERS: dict[Reason, Trigger] = {
     Reason.CPR_CONFLICT: Trigger(mails.cpr_conflict),
     Reason.NAME_MISMATCH: Trigger(mails.name_mismatch, install=register_with_names, detail="Karen Lund"),
     Reason.ROUTED_TO_HUMAN: Trigger(mails.routed_to_human),
+    Reason.ACTIVE_PDF_CONTENT: Trigger(mails.active_pdf_content, install=rules_escalating_active_pdfs,
+                                       detail="escalate_active_pdf"),
     # the archive
     Reason.ARCHIVE_UNAVAILABLE: Trigger(mails.archive_unavailable, install=archive_away, detail="after 1 attempts"),
     Reason.ARCHIVE_REJECTED: Trigger(mails.archive_rejected, install=archive_refuses_the_upload, detail="HTTP 400"),
