@@ -184,6 +184,20 @@ def with_launch_action(pdf: bytes) -> bytes:
     return _written(writer)
 
 
+def with_form_field_script(pdf: bytes) -> bytes:
+    """`pdf` with a text field whose widget runs JavaScript on each keystroke (/AA /K), listed in /AcroForm."""
+    writer = _writer(pdf)
+    widget = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Widget"),
+        NameObject("/FT"): NameObject("/Tx"), NameObject("/T"): TextStringObject("belob"),
+        NameObject("/Rect"): ArrayObject([NumberObject(n) for n in (72, 72, 200, 100)]),
+        NameObject("/AA"): DictionaryObject({NameObject("/K"): _action("/JavaScript", JS=_SCRIPT)}),
+    }))
+    writer.pages[0][NameObject("/Annots")] = ArrayObject([widget])
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject({NameObject("/Fields"): ArrayObject([widget])})
+    return _written(writer)
+
+
 def with_embedded_file(pdf: bytes) -> bytes:
     """`pdf` with a file inside it (the catalog's /Names /EmbeddedFiles)."""
     writer = _writer(pdf)

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from robot.decisions.senders import load_senders
 from robot.extract import active
 from robot.extract.active import find_active_content
 from robot.extract.pdf import read_pdf
 from robot.model import ActiveFinding, PdfContent
+from robot.rules.rulefile import RuleFileError
 from tests import hostile_pdfs as hostile
 from tests.e2e.reason_mails import certificate
 from tests.pdf_factory import form_only_pdf
@@ -24,9 +27,10 @@ JS, LAUNCH, EMBEDDED, NOT_CHECKED = (ActiveFinding.JAVASCRIPT, ActiveFinding.LAU
     (hostile.with_javascript_open_action, (JS,), "/Root/OpenAction"),
     (hostile.with_javascript_name_tree, (JS,), "/Root/Names/JavaScript"),
     (hostile.with_launch_action, (LAUNCH,), "/Root/Pages/Kids[0]/Annots[0]/A"),
+    (hostile.with_form_field_script, (JS,), "/Root/Pages/Kids[0]/Annots[0]/AA/K"),
     (hostile.with_embedded_file, (EMBEDDED,), "/Root/Names/EmbeddedFiles"),
     (hostile.with_action_cycle, (JS,), "/Root/OpenAction/Next/Next[1]"),
-], ids=["open_action", "name_tree", "launch", "embedded_file", "behind_a_cycle"])
+], ids=["open_action", "name_tree", "launch", "form_field", "embedded_file", "behind_a_cycle"])
 def test_each_kind_is_found_and_where(build: Callable[[bytes], bytes], findings: tuple[ActiveFinding, ...],
                                       where: str) -> None:
     content = read_pdf(build(certificate()))
@@ -66,3 +70,25 @@ def test_the_exploding_page_tree_is_walked_once_per_object() -> None:
     started = time.monotonic()
     assert find_active_content(hostile.exploding_page_tree_pdf()).findings == ()
     assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize(("senders", "problem"), [
+    ('escalate_active_pdf = "yes"\n', "'escalate_active_pdf' must be true or false"),
+    ('[[organisation]]\nname = "R"\ndomains = ["rn.dk"]\nescalate_active_pdf = 1\n',
+     "'escalate_active_pdf' must be true or false"),
+])
+def test_escalate_active_pdf_must_be_true_or_false(tmp_path: Path, senders: str, problem: str) -> None:
+    path = tmp_path / "senders.toml"
+    path.write_text(senders, encoding="utf-8")
+    with pytest.raises(RuleFileError) as raised:
+        load_senders(path)
+    assert [p.message for p in raised.value.problems] == [problem]
+
+
+def test_an_organisation_s_own_escalate_active_pdf_overrides_the_file_s(tmp_path: Path) -> None:
+    path = tmp_path / "senders.toml"
+    path.write_text('escalate_active_pdf = true\n[[organisation]]\nname = "A"\ndomains = ["rn.dk"]\n'
+                    'escalate_active_pdf = false\n[[organisation]]\nname = "B"\ndomains = ["rsyd.dk"]\n',
+                    encoding="utf-8")
+    rules = load_senders(path)
+    assert [rules.escalates_active_pdf(o) for o in rules.organisations] == [False, True]
