@@ -3,6 +3,7 @@ active content (JavaScript, launch actions, embedded files, action cycles) added
 
 from __future__ import annotations
 
+import random
 import zlib
 from collections.abc import Sequence
 from io import BytesIO
@@ -226,3 +227,9 @@ def reference_loop_pdf() -> bytes:
     objects = _page_objects(stream(b"BT /F1 12 Tf 72 760 Td (Hej) Tj ET"))
     objects[2] = objects[2].replace(b" /Contents 5 0 R >>", b" /Contents 5 0 R /AA 6 0 R >>")
     return assemble([*objects, b"7 0 R", b"6 0 R"])
+
+
+def with_junk_after_the_end(pdf: bytes, junk_bytes: int = 16 << 20) -> bytes:
+    """`pdf` followed by megabytes of random bytes after its %%EOF: pdfium reads it at once, pypdf hunts for the
+    marker line by line from the end."""
+    return pdf + b"%" + random.Random(0).randbytes(junk_bytes) + b"\n"

@@ -28,6 +28,8 @@ _LAUNCH = NameObject("/Launch")
 _JAVASCRIPT = NameObject("/JavaScript")
 _FILE_ATTACHMENT = NameObject("/FileAttachment")
 _EMBEDDED_FILE = NameObject("/EmbeddedFile")
+_EOF = b"%%EOF"
+_TAIL = 1024  # bytes after the last %%EOF that are handed to pypdf as they are
 _KEY_SHOWN = re.compile(r"/[A-Za-z]{1,24}")  # a key written into `where` as it is; any other as "/?"
 
 
@@ -40,8 +42,12 @@ def find_active_content(data: bytes) -> ActiveContent:
     document text). Never raises for a bad file: one that cannot be walked within the bounds says so, as
     ActiveFinding.NOT_CHECKED with the cause. Nothing found is ActiveContent()."""
     found: dict[ActiveFinding, str] = {}
+    end = data.rfind(_EOF)
     try:
-        reader = PdfReader(BytesIO(data), strict=False)
+        if end < 0:
+            raise _TooComplex("no end-of-file marker")
+        # pypdf looks for the marker line by line from the end: seconds for megabytes after it (pdfium skips them)
+        reader = PdfReader(BytesIO(data if len(data) - end <= _TAIL else data[:end + len(_EOF)]), strict=False)
         for finding, where in _walk(reader.trailer.get("/Root"), "/Root"):
             found.setdefault(finding, where)
     except _TooComplex as error:

@@ -92,3 +92,11 @@ def test_an_organisation_s_own_escalate_active_pdf_overrides_the_file_s(tmp_path
                     encoding="utf-8")
     rules = load_senders(path)
     assert [rules.escalates_active_pdf(o) for o in rules.organisations] == [False, True]
+
+
+def test_megabytes_after_the_end_of_file_marker_cost_no_time() -> None:
+    pdf = hostile.with_junk_after_the_end(hostile.with_javascript_open_action(certificate()))
+    started = time.monotonic()
+    assert find_active_content(pdf).findings == (JS,)
+    assert time.monotonic() - started < 0.5  # pypdf's own search for the marker: seconds
+    assert find_active_content(pdf.replace(b"%%EOF", b"%%END")).where == ("no end-of-file marker",)
