@@ -46,6 +46,7 @@ class Reason(str, enum.Enum):
     CPR_CONFLICT = "cpr_conflict"
     NAME_MISMATCH = "name_mismatch"
     ROUTED_TO_HUMAN = "routed_to_human"
+    ACTIVE_PDF_CONTENT = "active_pdf_content"  # JavaScript, a launch action or embedded files, and a rule escalates
     # the archive
     ARCHIVE_UNAVAILABLE = "archive_unavailable"
     ARCHIVE_REJECTED = "archive_rejected"
@@ -125,14 +126,45 @@ class FormField:
     value: str
 
 
+class ActiveFinding(str, enum.Enum):
+    """Something in a PDF that could act when a viewer opens it (the robot never runs it), or that it could not
+    be checked for such things."""
+
+    JAVASCRIPT = "javascript"  # document, page, annotation or form-field actions, the JavaScript name tree
+    LAUNCH = "launch_action"  # an action that starts a program or opens a file
+    EMBEDDED_FILE = "embedded_file"  # files inside the PDF: the EmbeddedFiles name tree, file attachment annotations
+    NOT_CHECKED = "not_checked"  # the PDF's structure could not be walked within the bounds
+
+
+@dataclass(frozen=True)
+class ActiveContent:
+    """The active content of a PDF, each finding with where it was first seen (a path of PDF keys, no text)."""
+
+    findings: tuple[ActiveFinding, ...] = ()
+    where: tuple[str, ...] = ()  # one per finding; for NOT_CHECKED the cause
+
+    def __bool__(self) -> bool:
+        return bool(self.findings)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(finding.value for finding in self.findings)
+
+    def described(self) -> str:
+        """In words for operators and the ledger: "javascript at /Root/OpenAction; embedded_file at ..."."""
+        return "; ".join(f"{f.value} ({where})" for f, where in zip(self.findings, self.where, strict=False))
+
+
 @dataclass(frozen=True)
 class PdfContent:
-    """Everything readable in a PDF: its text lines in reading order and its filled form fields."""
+    """Everything readable in a PDF: its text lines in reading order and its filled form fields, and its active
+    content (found, never run)."""
 
     pages: int
     lines: tuple[TextLine, ...]
     fields: tuple[FormField, ...] = ()
     engine: str = "pdfium"
+    active: ActiveContent = ActiveContent()
 
     @property
     def has_text(self) -> bool:
@@ -266,6 +298,11 @@ class Extraction:
         return self.reason is None
 
     @property
+    def active(self) -> ActiveContent:
+        """The PDF's active content; none for a PDF that could not be read."""
+        return self.content.active if self.content is not None else ActiveContent()
+
+    @property
     def status(self) -> str:
         return "ok" if self.reason is None else self.reason.value
 
@@ -301,7 +338,7 @@ class Limits:
     pdf_memory_mb: int = 1024
     pdf_max_bytes: int = 50 * 1024 * 1024
     pdf_max_pages: int = 200
-    mail_max_bytes: int = 50 * 1024 * 1024
+    mail_max_bytes: int = 70 * 1024 * 1024  # carries a PDF of pdf_max_bytes: see mail_bytes_to_carry
     mail_seconds: float = 30.0  # wall-clock limit for parsing one mail in a parser process
     mail_max_parts: int = 200
     mail_max_depth: int = 8
@@ -309,6 +346,23 @@ class Limits:
     zip_max_members: int = 50
     zip_max_total_bytes: int = 100 * 1024 * 1024
     zip_max_ratio: int = 100
+
+
+MAIL_HEADROOM_BYTES = 64 * 1024  # a mail's headers (a gateway's Received, DKIM, ARC lines), text body and boundaries
+
+
+def mail_bytes_to_carry(pdf_bytes: int) -> int:
+    """The smallest mail that can carry a PDF of `pdf_bytes`: base64 makes 4 characters of every 3 bytes (rounded
+    up), each line of 76 characters ends in CRLF, and the mail's headers and text get MAIL_HEADROOM_BYTES."""
+    encoded = -(-pdf_bytes // 3) * 4
+    line_breaks = -(-encoded // 76) * 2
+    return encoded + line_breaks + MAIL_HEADROOM_BYTES
+
+
+def over_limit(size: int, limit: int, key: str) -> str:
+    """A size refused by a limit, in words that name the setting to change: "73400321 bytes (70.0 MiB), over the
+    limit of 73400320 bytes (70.0 MiB) in limits.mail_max_bytes"."""
+    return f"{size} bytes ({size / 2**20:.1f} MiB), over the limit of {limit} bytes ({limit / 2**20:.1f} MiB) in {key}"
 
 
 # ---------------------------------------------------------------- cases and filing
@@ -345,6 +399,7 @@ class FilingMetadata:
     rule: str  # the route that decided
     evidence: dict[str, object]
     robot_version: str
+    warnings: tuple[str, ...] = ()  # for the people who open it, in Danish: "PDF'en indeholder JavaScript (ikke kørt)"
 
 
 @dataclass(frozen=True)

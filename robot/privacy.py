@@ -146,8 +146,11 @@ def mask_deep(value: Any) -> Any:
 
 
 class _NumberedCase(Protocol):
-    case_id: str
-    title: str | None
+    @property
+    def case_id(self) -> str: ...
+
+    @property
+    def title(self) -> str | None: ...
 
 
 def case_title(case: _NumberedCase | None) -> str | None:

@@ -9,7 +9,9 @@ from robot.config_error import ConfigError
 from robot.ingress.imap_config import ImapMailboxConfig
 from robot.ingress.smtp_config import SmtpListenerConfig
 from robot.notify.smtp import SmtpConfig
-from robot.settings import Settings, read_settings
+from robot.settings import GIB, Settings, read_settings
+
+SMTP_MAX_MESSAGE_BYTES = GIB  # the most the listener may hold (robot.ingress.smtp_config: aiosmtpd keeps it in memory)
 
 
 def load_settings(path: Path | None) -> Settings:
@@ -37,7 +39,18 @@ def smtp_listener(settings: Settings) -> SmtpListenerConfig | None:
     """The `[ingress.smtp]` listener, or None when `smtp_enabled = false`."""
     if not settings.ingress.smtp_enabled:
         return None
-    return SmtpListenerConfig.from_table(settings.ingress.smtp, settings.source, base_dir=settings.base_dir)
+    mail_limit = settings.limits.mail_max_bytes
+    table = settings.ingress.smtp
+    if "max_message_bytes" not in table:  # a quarter over the mail limit: a mail a little too large is taken in
+        table = {**table, "max_message_bytes": min(mail_limit + mail_limit // 4, SMTP_MAX_MESSAGE_BYTES)}
+    listener = SmtpListenerConfig.from_table(table, settings.source, base_dir=settings.base_dir)
+    if listener.max_message_bytes < mail_limit:
+        raise ConfigError(
+            "ingress.smtp.max_message_bytes",
+            f"at least limits.mail_max_bytes = {mail_limit} (or leave it out: then a quarter more than that), so "
+            f"the listener does not refuse mails the robot would read, got {listener.max_message_bytes}",
+            settings.source)
+    return listener
 
 
 def imap_mailboxes(settings: Settings) -> dict[str, ImapMailboxConfig]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from robot.config_error import ConfigError
-from robot.model import Limits
+from robot.model import MAIL_HEADROOM_BYTES, Limits, mail_bytes_to_carry
 
 EMBEDDED = "(embedded defaults)"  # the file named in errors when no config file is given
 KIB, MIB, GIB = 1024, 1024 * 1024, 1024 * 1024 * 1024
@@ -178,7 +178,21 @@ def read_settings(path: Path | None) -> Settings:
                 raise ConfigError(computed, "no such setting (it is the config file's folder)", str(path))
         built: Settings = _build(Settings, data, str(path), "", path.parent)
         settings = replace(built, base_dir=path.parent, source=str(path))
+    check_limits_agree(settings.limits, settings.source)
     return settings
+
+
+def check_limits_agree(limits: Limits, file: str) -> None:
+    """Refuse a mail limit that cannot carry a PDF of the PDF limit: such a certificate would end as mail_too_large
+    however it is sent. Both stay settable (the mail limit also bounds mails of many PDFs); the error names both
+    keys and the smallest mail limit that agrees."""
+    needed = mail_bytes_to_carry(limits.pdf_max_bytes)
+    if limits.mail_max_bytes < needed:
+        raise ConfigError(
+            "limits.mail_max_bytes",
+            f"at least {needed} to carry a PDF of limits.pdf_max_bytes = {limits.pdf_max_bytes} in a mail (base64 "
+            f"adds a third and a line break per 76 characters, plus {MAIL_HEADROOM_BYTES} for headers and text); "
+            f"raise it or lower limits.pdf_max_bytes, got {limits.mail_max_bytes}", file)
 
 
 def _build(cls: type, data: Any, file: str, prefix: str, base: Path) -> Any:

@@ -1,9 +1,15 @@
-"""Hand-made hostile PDFs as raw bytes: Flate bombs, a looping page tree, deep nesting, an exploding page tree."""
+"""Hostile PDFs as raw bytes: Flate bombs, a looping page tree, deep nesting, an exploding page tree (by hand), and
+active content (JavaScript, launch actions, embedded files, action cycles) added to a real PDF with pypdf."""
 
 from __future__ import annotations
 
+import random
 import zlib
 from collections.abc import Sequence
+from io import BytesIO
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, PdfObject, TextStringObject
 
 _CHUNK = 1 << 20  # 1 MiB of zeros per deflate block
 
@@ -127,3 +133,103 @@ def bomb_for_pdfminer_pdf(inflated_gib: int = 4) -> bytes:
     """The Flate bomb as the page content of the exploding page tree: only pdfminer (no output cap) inflates it."""
     bomb = zlib.compress(zeros_deflated(inflated_gib << 30), 9)
     return exploding_page_tree_pdf(contents=stream(bomb, b"/Filter [/FlateDecode /FlateDecode]"))
+
+
+# ---------------------------------------------------------------- (e) active content, added to a real PDF with pypdf
+
+
+def _writer(pdf: bytes) -> PdfWriter:
+    return PdfWriter(clone_from=PdfReader(BytesIO(pdf)))
+
+
+def _written(writer: PdfWriter) -> bytes:
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _action(kind: str, **entries: PdfObject) -> DictionaryObject:
+    action = DictionaryObject({NameObject("/Type"): NameObject("/Action"), NameObject("/S"): NameObject(kind)})
+    action.update({NameObject(f"/{key}"): value for key, value in entries.items()})
+    return action
+
+
+_SCRIPT = TextStringObject("app.alert('Hej');")
+
+
+def with_javascript_open_action(pdf: bytes) -> bytes:
+    """`pdf` with a JavaScript action run when the document opens (/OpenAction)."""
+    writer = _writer(pdf)
+    writer._root_object[NameObject("/OpenAction")] = writer._add_object(_action("/JavaScript", JS=_SCRIPT))
+    return _written(writer)
+
+
+def with_javascript_name_tree(pdf: bytes) -> bytes:
+    """`pdf` with document-level JavaScript in the catalog's /Names /JavaScript name tree."""
+    writer = _writer(pdf)
+    tree = DictionaryObject({NameObject("/Names"): ArrayObject([
+        TextStringObject("init"), writer._add_object(_action("/JavaScript", JS=_SCRIPT))])})
+    writer._root_object[NameObject("/Names")] = DictionaryObject({NameObject("/JavaScript"): writer._add_object(tree)})
+    return _written(writer)
+
+
+def with_launch_action(pdf: bytes) -> bytes:
+    """`pdf` with a link annotation on page 1 whose action launches a program."""
+    writer = _writer(pdf)
+    link = DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
+        NameObject("/Rect"): ArrayObject([NumberObject(n) for n in (72, 72, 200, 100)]),
+        NameObject("/A"): _action("/Launch", F=TextStringObject("C:\\Windows\\System32\\calc.exe")),
+    })
+    writer.pages[0][NameObject("/Annots")] = ArrayObject([writer._add_object(link)])
+    return _written(writer)
+
+
+def with_form_field_script(pdf: bytes) -> bytes:
+    """`pdf` with a text field whose widget runs JavaScript on each keystroke (/AA /K), listed in /AcroForm."""
+    writer = _writer(pdf)
+    widget = writer._add_object(DictionaryObject({
+        NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Widget"),
+        NameObject("/FT"): NameObject("/Tx"), NameObject("/T"): TextStringObject("belob"),
+        NameObject("/Rect"): ArrayObject([NumberObject(n) for n in (72, 72, 200, 100)]),
+        NameObject("/AA"): DictionaryObject({NameObject("/K"): _action("/JavaScript", JS=_SCRIPT)}),
+    }))
+    writer.pages[0][NameObject("/Annots")] = ArrayObject([widget])
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject({NameObject("/Fields"): ArrayObject([widget])})
+    return _written(writer)
+
+
+def with_embedded_file(pdf: bytes) -> bytes:
+    """`pdf` with a file inside it (the catalog's /Names /EmbeddedFiles)."""
+    writer = _writer(pdf)
+    writer.add_attachment("faktura.exe", b"MZ\x90\x00 not really a program")
+    return _written(writer)
+
+
+def with_action_cycle(pdf: bytes, javascript_at_the_end: bool = True) -> bytes:
+    """`pdf` whose /OpenAction starts a chain of actions that /Next back to each other (a reference cycle), with
+    a JavaScript action hanging off the cycle's far side when asked."""
+    writer = _writer(pdf)
+    first = writer._add_object(_action("/Named", N=NameObject("/NextPage")))
+    second = writer._add_object(_action("/Named", N=NameObject("/PrevPage")))
+    tail: list[PdfObject] = [first]
+    if javascript_at_the_end:
+        tail.append(writer._add_object(_action("/JavaScript", JS=_SCRIPT)))
+    first.get_object()[NameObject("/Next")] = second
+    second.get_object()[NameObject("/Next")] = ArrayObject(tail)
+    writer._root_object[NameObject("/OpenAction")] = first
+    return _written(writer)
+
+
+def reference_loop_pdf() -> bytes:
+    """A hand-made page whose /AA entry is object 6, which is only a reference to object 7, which is a reference
+    back to 6."""
+    objects = _page_objects(stream(b"BT /F1 12 Tf 72 760 Td (Hej) Tj ET"))
+    objects[2] = objects[2].replace(b" /Contents 5 0 R >>", b" /Contents 5 0 R /AA 6 0 R >>")
+    return assemble([*objects, b"7 0 R", b"6 0 R"])
+
+
+def with_junk_after_the_end(pdf: bytes, junk_bytes: int = 16 << 20) -> bytes:
+    """`pdf` followed by megabytes of random bytes after its %%EOF: pdfium reads it at once, pypdf hunts for the
+    marker line by line from the end."""
+    return pdf + b"%" + random.Random(0).randbytes(junk_bytes) + b"\n"

@@ -303,6 +303,7 @@ def sidecar_bytes(metadata: FilingMetadata, case_id: str, sha256: str, filed_at:
         "document_sha256": sha256,
         "attachment_name": metadata.attachment_name,
         "rule": metadata.rule,
+        "warnings": list(metadata.warnings),
         "evidence": metadata.evidence,
         "robot_version": metadata.robot_version,
         "filed_at": filed_at.isoformat(),

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from robot.extract.reader import DocumentReader
 from robot.extract.record import extraction_record, problem_record
-from robot.model import Limits, MailProblem, Reason
+from robot.model import Limits, MailProblem, Reason, over_limit
 
 MAIL_SUFFIXES = {".eml", ".msg", ".mail"}
 
@@ -45,12 +45,14 @@ def jobs_for(path: Path, limits: Limits, reader: DocumentReader) -> Iterator[Job
     is_mail = path.suffix.lower() in MAIL_SUFFIXES or (path.suffix.lower() != ".pdf" and not _looks_like_pdf(path))
     if not is_mail:
         if size > limits.pdf_max_bytes:
-            yield Job(name, None, problem=MailProblem(Reason.PDF_TOO_LARGE, f"{size} bytes"))
+            yield Job(name, None, problem=MailProblem(Reason.PDF_TOO_LARGE,
+                                                     over_limit(size, limits.pdf_max_bytes, "limits.pdf_max_bytes")))
             return
         yield Job(name, None, data=path.read_bytes())
         return
     if size > limits.mail_max_bytes:
-        yield Job(name, None, problem=MailProblem(Reason.MAIL_TOO_LARGE, f"{size} bytes over {limits.mail_max_bytes}"))
+        yield Job(name, None, problem=MailProblem(Reason.MAIL_TOO_LARGE,
+                                                 over_limit(size, limits.mail_max_bytes, "limits.mail_max_bytes")))
         return
     letter = reader.read_mail(path.read_bytes())
     for attachment in letter.attachments:

@@ -23,5 +23,5 @@ def decided_by_hand(document: StoredDocument, case: Case, operator: str, catalog
         case_id=case.case_id, case_type=case.case_type, case_title=case_title(case),
         notify_to=(case.caseworker_email,) if case.caseworker_email else (),
         explanation=(*(earlier.explanation if earlier else ()), f"filed by {operator}"),
-        decided_by=operator,
+        decided_by=operator, active_content=earlier.active_content if earlier else (),
     )

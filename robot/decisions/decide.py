@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from robot.decisions.names import check_names
@@ -35,6 +35,7 @@ class Plan:
     reason: Reason | None  # set: escalate without asking the archive
     explanation: tuple[str, ...]
     passed_over: tuple[tuple[str, str], ...] = ()
+    active: tuple[str, ...] = ()  # the PDF's active content (ActiveFinding values): recorded, told, never run
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ class Decision:
             case_id=self.case.case_id if self.case else None, case_type=self.case.case_type if self.case else None,
             case_title=case_title(self.case), notify_to=self.notify_to,
             explanation=tuple(mask_cpr_text(line) for line in self.explanation),
-            routes_passed_over=self.plan.passed_over, cases_rejected=self.rejected_cases)
+            routes_passed_over=self.plan.passed_over, cases_rejected=self.rejected_cases,
+            active_content=self.plan.active)
 
     def record(self) -> dict[str, Any]:
         """The decision as JSON for the CLI and the sidecar; CPR masked."""
@@ -71,7 +73,19 @@ class Decision:
 
 def plan(mail_text: MailText, extraction: Extraction, sender: SenderVerdict, rulebook: Rulebook,
          mailbox: str | None) -> Plan:
-    """Trust, extraction, CPR conflicts with the mail's text and the route: everything that needs no case lookup."""
+    """Trust, extraction, active content, CPR conflicts with the mail's text and the route: everything that needs no
+    case lookup. The PDF's active content is carried on every plan, so the ledger and every notice can tell it."""
+    planned = _plan(mail_text, extraction, sender, rulebook, mailbox)
+    active = extraction.active
+    if not active:
+        return planned
+    return replace(planned, active=active.codes,
+                   explanation=(*planned.explanation[:1], f"active content: {active.described()}",
+                                *planned.explanation[1:]))
+
+
+def _plan(mail_text: MailText, extraction: Extraction, sender: SenderVerdict, rulebook: Rulebook,
+          mailbox: str | None) -> Plan:
     why: list[str] = [f"sender: {sender.why}"]
     organisation = sender.organisation.name if sender.organisation else None
     if sender.organisation is None:
@@ -96,6 +110,10 @@ def plan(mail_text: MailText, extraction: Extraction, sender: SenderVerdict, rul
     if conflict:
         why.append(conflict)
         return _escalate(Reason.CPR_CONFLICT, why, organisation)
+    if extraction.active and rulebook.senders.escalates_active_pdf(sender.organisation):
+        why.append(f"the sender rules escalate a PDF with active content from {organisation} (escalate_active_pdf): "
+                   f"{', '.join(extraction.active.codes)}")
+        return _escalate(Reason.ACTIVE_PDF_CONTENT, why, organisation)
     matched = match_route(rulebook.routes, form.code if form else None, kind, organisation, mailbox)
     if matched.route is None:
         why.append("no route matches")

@@ -9,10 +9,10 @@ from typing import Any
 
 from robot.rules.rulefile import RuleFile, RuleFileError, RuleProblem
 
-_TOP_KEYS = {"authserv_ids", "organisation"}
+_TOP_KEYS = {"authserv_ids", "escalate_active_pdf", "organisation"}
 SHIPPED_AUTHSERV_ID = "mx.kommune.example"  # the placeholder in the shipped senders.toml
 _RESERVED_TOP_LEVEL = frozenset({"example", "invalid", "test", "localhost"})
-_ORGANISATION_KEYS = {"name", "domains", "require_dkim"}
+_ORGANISATION_KEYS = {"name", "domains", "require_dkim", "escalate_active_pdf"}
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -23,6 +23,7 @@ class Organisation:
     name: str
     domains: tuple[str, ...]
     require_dkim: bool = False
+    escalate_active_pdf: bool | None = None  # None: the file's top-level escalate_active_pdf decides
 
     def owns(self, domain: str) -> bool:
         """True when `domain` is one of ours or a subdomain of one (suffix match on a dot)."""
@@ -34,9 +35,15 @@ class Organisation:
 class SenderRules:
     authserv_ids: tuple[str, ...]
     organisations: tuple[Organisation, ...]
+    escalate_active_pdf: bool = False  # for every organisation that does not say otherwise
 
     def organisation_for(self, domain: str) -> Organisation | None:
         return next((o for o in self.organisations if o.owns(domain)), None)
+
+    def escalates_active_pdf(self, organisation: Organisation) -> bool:
+        """Whether a PDF from `organisation` with active content (or one that could not be checked) goes to a human."""
+        own = organisation.escalate_active_pdf
+        return self.escalate_active_pdf if own is None else own
 
     def placeholder_authserv_ids(self) -> tuple[str, ...]:
         """authserv-ids still as shipped (example or reserved names): nobody's gateway, so anyone may write them."""
@@ -55,6 +62,10 @@ def load_senders(path: Path) -> SenderRules:
     if not isinstance(authserv_ids, list) or not all(isinstance(a, str) and a.strip() for a in authserv_ids):
         problems.append(rules.problem("'authserv_ids' must be a list of host names", key="authserv_ids"))
         authserv_ids = []
+    escalate_active_pdf = data.get("escalate_active_pdf", False)
+    if not isinstance(escalate_active_pdf, bool):
+        problems.append(rules.problem("'escalate_active_pdf' must be true or false", key="escalate_active_pdf"))
+        escalate_active_pdf = False
     organisations = _organisations(rules, problems, data.get("organisation", []))
     for index, organisation in enumerate(organisations):
         for other in organisations:
@@ -67,7 +78,7 @@ def load_senders(path: Path) -> SenderRules:
                                       "whose Authentication-Results can be believed", key="authserv_ids"))
     if problems:
         raise RuleFileError(problems)
-    return SenderRules(tuple(a.strip().lower() for a in authserv_ids), tuple(organisations))
+    return SenderRules(tuple(a.strip().lower() for a in authserv_ids), tuple(organisations), escalate_active_pdf)
 
 
 def _organisations(rules: RuleFile, problems: list[RuleProblem], entries: Any) -> list[Organisation]:
@@ -110,5 +121,11 @@ def _organisations(rules: RuleFile, problems: list[RuleProblem], entries: Any) -
             problems.append(rules.problem("'require_dkim' must be true or false", "organisation", index,
                                           "require_dkim"))
             require_dkim = False
-        organisations.append(Organisation(name=name.strip(), domains=tuple(clean), require_dkim=require_dkim))
+        escalate = entry.get("escalate_active_pdf")
+        if escalate is not None and not isinstance(escalate, bool):
+            problems.append(rules.problem("'escalate_active_pdf' must be true or false", "organisation", index,
+                                          "escalate_active_pdf"))
+            escalate = None
+        organisations.append(Organisation(name=name.strip(), domains=tuple(clean), require_dkim=require_dkim,
+                                          escalate_active_pdf=escalate))
     return organisations

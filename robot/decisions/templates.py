@@ -10,11 +10,13 @@ from robot.privacy import mask_cpr_text
 from robot.rules.rulefile import RuleFileError, RuleProblem
 
 # Each template and the only placeholders it may use. None of them can carry a CPR or
-# health content: values come from the case register, the catalogue and the ledger.
+# health content: values come from the case register, the catalogue and the ledger. $warnings is the PDF's active
+# content in Danish (empty when there is none); a template without it gets the warning after its text.
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "caseworker_notice": frozenset({"case_id", "form", "form_title", "sender_organisation", "received",
-                                    "document_ref", "team"}),
-    "escalation_notice": frozenset({"escalation_id", "reason", "reason_text", "sender", "received", "attachment"}),
+                                    "document_ref", "team", "warnings"}),
+    "escalation_notice": frozenset({"escalation_id", "reason", "reason_text", "sender", "received", "attachment",
+                                    "warnings"}),
     "daily_digest": frozenset({"open_count", "oldest", "summary"}),
 }
 
@@ -30,6 +32,9 @@ class Template:
     name: str
     subject: string.Template
     body: string.Template
+
+    def uses(self, placeholder: str) -> bool:
+        return placeholder in self.subject.get_identifiers() or placeholder in self.body.get_identifiers()
 
     def render(self, **values: object) -> tuple[str, str]:
         """(subject, body); refuses values it does not know and any CPR-shaped number in the result."""

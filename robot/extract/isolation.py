@@ -22,6 +22,8 @@ from types import TracebackType
 from typing import Generic, TypeGuard, TypeVar
 
 from robot.model import (
+    ActiveContent,
+    ActiveFinding,
     Attachment,
     CprCandidate,
     CprResult,
@@ -38,6 +40,7 @@ from robot.model import (
     PrintedName,
     Reason,
     TextLine,
+    over_limit,
 )
 
 ReadPdf = Callable[[bytes, int], "PdfContent | PdfFailure"]
@@ -127,7 +130,7 @@ class ParserPool:
         """Read one PDF in a worker; blocks while every worker is busy. Raises ParserStartError, RuntimeError
         (pool closed); every problem with the document itself comes back as a PdfFailure."""
         if len(data) > self._limits.pdf_max_bytes:
-            return PdfFailure(Reason.PDF_TOO_LARGE, f"{len(data)} bytes, limit {self._limits.pdf_max_bytes}")
+            return PdfFailure(Reason.PDF_TOO_LARGE, over_limit(len(data), self._limits.pdf_max_bytes, "limits.pdf_max_bytes"))
         answer = self._run(self._pdf, data)
         return _pdf_failure(answer) if isinstance(answer, _Fault) else answer
 
@@ -135,8 +138,8 @@ class ParserPool:
         """Read one PDF and, when it has text, whom it is about (its CPR and printed patient names) in a worker,
         under the same limits as `read`: reading untrusted text is a parser's work, not the daemon's."""
         if len(data) > self._limits.pdf_max_bytes:
-            return DocumentReading(PdfFailure(Reason.PDF_TOO_LARGE,
-                                              f"{len(data)} bytes, limit {self._limits.pdf_max_bytes}"))
+            return DocumentReading(PdfFailure(Reason.PDF_TOO_LARGE, over_limit(
+                len(data), self._limits.pdf_max_bytes, "limits.pdf_max_bytes")))
         answer = self._run(self._document, data)
         return DocumentReading(_pdf_failure(answer)) if isinstance(answer, _Fault) else answer
 
@@ -259,7 +262,7 @@ class _Worker:
         if self.process.exitcode == -signal.SIGXCPU:
             return _Fault(_Cause.TIMEOUT, f"parser process died ({self._death()})")
         if self.process.exitcode == _OUT_OF_MEMORY_EXIT:
-            return _Fault(_Cause.MEMORY, "memory limit")
+            return _Fault(_Cause.MEMORY, "memory limit (limits.pdf_memory_mb)")
         return _Fault(_Cause.CRASH, f"parser process died ({self._death()})")
 
     def _death(self) -> str:
@@ -353,10 +356,11 @@ def _strings(value: object) -> bool:
 
 
 # What each kind of answer may hold, and nothing else: records of robot.model, and the date of a mail.
-PDF_ANSWER = AnswerKind(_allow(PdfContent, PdfFailure, TextLine, FormField, Reason), _is_pdf_result)
+PDF_ANSWER = AnswerKind(_allow(PdfContent, PdfFailure, TextLine, FormField, Reason, ActiveContent, ActiveFinding),
+                        _is_pdf_result)
 DOCUMENT_ANSWER = AnswerKind(
-    _allow(DocumentReading, PdfContent, PdfFailure, TextLine, FormField, Reason, PersonFindings, CprResult,
-           CprCandidate, CprVerdict, Evidence, PrintedName, date),
+    _allow(DocumentReading, PdfContent, PdfFailure, TextLine, FormField, Reason, ActiveContent, ActiveFinding,
+           PersonFindings, CprResult, CprCandidate, CprVerdict, Evidence, PrintedName, date),
     _is_document_reading)
 MAIL_ANSWER = AnswerKind(_allow(Letter, Attachment, MailProblem, Reason, datetime, timezone, timedelta), _is_letter)
 
@@ -450,7 +454,7 @@ def _read_one(read: ReadPdf, data: bytes, max_pages: int) -> PdfContent | PdfFai
     try:
         return read(data, max_pages)
     except MemoryError:
-        return PdfFailure(Reason.PDF_UNREADABLE, "memory limit")
+        return PdfFailure(Reason.PDF_UNREADABLE, "memory limit (limits.pdf_memory_mb)")
     except Exception as exc:  # the isolation boundary: a parser bug must not take the worker down with it
         return PdfFailure(Reason.PDF_UNREADABLE, f"unexpected {type(exc).__name__}")
 
@@ -462,7 +466,7 @@ def _read_document(read: ReadPdf, people: ReadPeople, data: bytes, max_pages: in
     try:
         return DocumentReading(content, people(content))
     except MemoryError:
-        return DocumentReading(PdfFailure(Reason.PDF_UNREADABLE, "memory limit"))
+        return DocumentReading(PdfFailure(Reason.PDF_UNREADABLE, "memory limit (limits.pdf_memory_mb)"))
     except Exception as exc:  # the isolation boundary, as in _read_one
         return DocumentReading(PdfFailure(Reason.PDF_UNREADABLE, f"unexpected {type(exc).__name__} reading the text"))
 
@@ -471,6 +475,6 @@ def _parse_one(parse: ParseMail, raw: bytes, limits: Limits) -> Letter:
     try:
         return parse(raw, limits)  # never raises by its contract, but under the cap even its own guard can fail
     except MemoryError:
-        return _unread_mail(_Fault(_Cause.MEMORY, "memory limit"))
+        return _unread_mail(_Fault(_Cause.MEMORY, "memory limit (limits.pdf_memory_mb)"))
     except Exception as exc:  # the isolation boundary, as in _read_one
         return _unread_mail(_Fault(_Cause.CRASH, f"unexpected {type(exc).__name__}"))

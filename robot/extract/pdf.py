@@ -6,7 +6,7 @@ import re
 import struct
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 from typing import Any
 
@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError, PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject
 
+from robot.extract.active import find_active_content
 from robot.model import FormField, PdfContent, PdfFailure, Reason, TextLine
 
 # What pypdf, pdfminer/pdfplumber and pypdfium2 let escape on crafted or broken files. Anything else is a bug
@@ -68,7 +69,8 @@ def read_pdf(data: bytes, max_pages: int = 200) -> PdfContent | PdfFailure:
     pypdfium2 reads the text (pypdf the form fields); if pdfium cannot open the file, pypdf and then pdfplumber
     read it instead. Only the first `max_pages` pages are read; `PdfContent.pages` is the document's page count.
     A document without any text is returned as content with no lines: the caller decides `no_text_layer`.
-    Neither the parsers nor this function bound time or memory, and pdfium is not thread-safe: run untrusted
+    Its active content (JavaScript, launch actions, embedded files) is looked for with pypdf, within bounds, and
+    never run. Neither the parsers nor this function bound time or memory, and pdfium is not thread-safe: run untrusted
     input through `robot.extract.isolation.ParserPool`.
     """
     if _HEADER not in data[:_HEADER_WINDOW]:
@@ -76,7 +78,7 @@ def read_pdf(data: bytes, max_pages: int = 200) -> PdfContent | PdfFailure:
     try:
         return _read_with_fallbacks(data, max_pages)
     except MemoryError:
-        return PdfFailure(Reason.PDF_UNREADABLE, "memory limit")
+        return PdfFailure(Reason.PDF_UNREADABLE, "memory limit (limits.pdf_memory_mb)")
 
 
 # ---------------------------------------------------------------- engines and fallback
@@ -98,6 +100,8 @@ def _read_with_fallbacks(data: bytes, max_pages: int) -> PdfContent | PdfFailure
         if isinstance(result, PdfContent) and result.pages == 0:
             misses.append(f"{name}: no pages")
             continue
+        if isinstance(result, PdfContent):  # read: what could act when it is opened is looked for, never run
+            return replace(result, active=find_active_content(data))
         return result
     return PdfFailure(Reason.PDF_UNREADABLE, "; ".join(misses))
 

@@ -27,6 +27,9 @@ def extraction_record(file: str, attachment: str | None, extraction: Extraction,
             "form_rule": blanket.why if blanket else None,
             "pages": extraction.pages,
             "engine": extraction.engine,
+            "active_content": [{"finding": finding.value, "where": where}
+                               for finding, where in zip(extraction.active.findings, extraction.active.where,
+                                                         strict=False)],
         },
     }
 

@@ -88,6 +88,7 @@ class DecisionRecord:
     routes_passed_over: tuple[tuple[str, str], ...] = ()  # (route, why not)
     cases_rejected: tuple[tuple[str, str], ...] = ()  # (case id, why not)
     decided_by: str | None = None
+    active_content: tuple[str, ...] = ()  # what in the PDF could act when opened (ActiveFinding values), never run
     version: int = DECISION_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -112,6 +113,8 @@ class DecisionRecord:
             record["decided_by"] = self.decided_by
         if self.case_title is not None:
             record["case_title"] = self.case_title
+        if self.active_content:
+            record["active_content"] = list(self.active_content)
         return record
 
     @classmethod
@@ -133,6 +136,7 @@ class DecisionRecord:
                 routes_passed_over=tuple((str(p["route"]), str(p["why"])) for p in data.get("routes_passed_over") or ()),
                 cases_rejected=tuple((str(c["case_id"]), str(c["why"])) for c in data.get("cases_rejected") or ()),
                 decided_by=_text(data, "decided_by"),
+                active_content=tuple(str(code) for code in data.get("active_content") or ()),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise RecordError(f"unreadable decision record: {error}") from None

@@ -9,7 +9,7 @@ from email.parser import BytesParser
 from robot.mail.headers import Envelope, read_envelope
 from robot.mail.prescan import count_part_delimiters
 from robot.mail.walk import parse_entity, walk_mail
-from robot.model import Attachment, Letter, Limits, MailProblem, Reason
+from robot.model import Attachment, Letter, Limits, MailProblem, Reason, over_limit
 
 # Enough for any real header block; a refused (too large) mail is read no further than this.
 HEADER_PREFIX_BYTES = 256 * 1024
@@ -67,7 +67,7 @@ def _unparsable(raw: bytes, exc: Exception) -> Letter:
 def _parse_letter(raw: bytes, limits: Limits) -> Letter:
     """Apply the size and part limits, parse, read the headers and walk the MIME tree."""
     if len(raw) > limits.mail_max_bytes:
-        problem = MailProblem(Reason.MAIL_TOO_LARGE, f"{len(raw)} bytes > {limits.mail_max_bytes}")
+        problem = MailProblem(Reason.MAIL_TOO_LARGE, over_limit(len(raw), limits.mail_max_bytes, "limits.mail_max_bytes"))
         return _refused(raw[:HEADER_PREFIX_BYTES], problem)
     delimiters = count_part_delimiters(raw)
     if delimiters > limits.mail_max_parts:

@@ -1,8 +1,8 @@
-"""Each escalation reason in plain Danish for the operators' notices, with what to do about it."""
+"""Each escalation reason, and each kind of active content in a PDF, in plain Danish for notices and sidecars."""
 
 from __future__ import annotations
 
-from robot.model import Reason
+from robot.model import ActiveFinding, Reason
 
 REASON_TEXT: dict[Reason, str] = {
     Reason.PDF_ENCRYPTED: "PDF'en er beskyttet med adgangskode",
@@ -31,6 +31,8 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.UNTRUSTED_SENDER: "afsenderen er ikke på listen over betroede afsendere",
     Reason.NO_ROUTE: "ingen regel i routing.toml dækker dokumentet",
     Reason.ROUTED_TO_HUMAN: "en regel i routing.toml sender denne slags dokument til manuel behandling",
+    Reason.ACTIVE_PDF_CONTENT: "PDF'en indeholder aktivt indhold (JavaScript, programstart eller vedhæftede filer), "
+                               "og afsenderreglerne sender den slags til manuel behandling",
     Reason.NO_CASE: "borgeren har ingen åben sag af en tilladt type",
     Reason.AMBIGUOUS_CASE: "borgeren har flere mulige sager",
     Reason.CPR_CONFLICT: "mailens emne eller tekst nævner et andet CPR-nummer end PDF'en",
@@ -43,3 +45,26 @@ REASON_TEXT: dict[Reason, str] = {
 
 def reason_text(reason: Reason) -> str:
     return REASON_TEXT.get(reason, reason.value)
+
+
+# What a PDF carries that could act when opened; the robot files the PDF as it came and never runs any of it.
+ACTIVE_TEXT: dict[ActiveFinding, str] = {
+    ActiveFinding.JAVASCRIPT: "PDF'en indeholder JavaScript (ikke kørt)",
+    ActiveFinding.LAUNCH: "PDF'en indeholder en handling, der kan starte et program eller åbne en fil (ikke kørt)",
+    ActiveFinding.EMBEDDED_FILE: "PDF'en indeholder indlejrede filer (ikke åbnet)",
+    ActiveFinding.NOT_CHECKED: "PDF'en kunne ikke undersøges for JavaScript og indlejrede filer",
+}
+
+
+def active_warnings(codes: tuple[str, ...]) -> tuple[str, ...]:
+    """One Danish sentence per finding (codes as ActiveFinding values; an unknown code is shown as it is)."""
+    known = {finding.value: text for finding, text in ACTIVE_TEXT.items()}
+    return tuple(known.get(code, code) for code in codes)
+
+
+def active_paragraph(codes: tuple[str, ...]) -> str:
+    """The findings as one line for a notice: "Bemærk: PDF'en indeholder JavaScript (ikke kørt). ..."; "" if none."""
+    warnings = active_warnings(codes)
+    if not warnings:
+        return ""
+    return "Bemærk: " + " ".join(f"{text}." for text in warnings) + " Åbn den med forsigtighed."

@@ -6,6 +6,7 @@ from robot.extract.record import extraction_record
 from robot.ledger.base import DocumentState, LedgerError, StoredDocument
 from robot.ledger.records import DecisionRecord
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Filed, FilingMetadata, Reason
+from robot.notify.reasons import active_warnings
 from robot.stages.escalation import escalate
 from robot.stages.retry import retry_or_give_up
 from robot.stages.work import DocumentWork, MessageWork, Services
@@ -38,6 +39,7 @@ async def _file_one(work: MessageWork, document: DocumentWork, stored: StoredDoc
         form=str(decided.form or ""), form_title=decided.form_title or "",
         document_sha256=attachment.sha256, attachment_name=attachment.name, rule=stored.rule or "",
         evidence=_evidence(document, decided), robot_version=services.robot_version,
+        warnings=active_warnings(decided.active_content),
     )
     try:
         receipt = await services.archive.file(case, attachment.data, metadata)

@@ -44,7 +44,8 @@ def _filed_notice(work: MessageWork, document: DocumentWork,
             templates["caseworker_notice"], form=str(decision.form or "") if decision else "",
             case_id=(decision.case_title if decision else None) or stored.case_id or "",  # the number people read
             form_title=(decision.form_title if decision else None) or "", organisation=organisation or "",
-            received=work.message.received_at, document_ref=stored.document_ref or "", team=None)
+            received=work.message.received_at, document_ref=stored.document_ref or "", team=None,
+            active_content=decision.active_content if decision else ())
     except RenderRefused as error:
         log.error("notice_refused", document=stored.id, error=str(error))
         subject, body = "Lægerobotten: en besked kunne ikke dannes", f"Se dokument {stored.id} i ledgeren.\n"
@@ -64,12 +65,20 @@ def _escalation_notice(work: MessageWork, document: DocumentWork,
             templates["escalation_notice"], escalation_id=escalation_id, reason=outcome.reason,
             sender=shown_visibly(work.letter.sender) if work.letter and work.letter.sender else None,
             received=work.message.received_at,
-            part=document.stored.part)
+            part=document.stored.part, active_content=_active_content(document, services))
     except RenderRefused as error:
         log.error("notice_refused", escalation=escalation_id, error=str(error))
         subject = f"Lægerobotten: eskalering {escalation_id} ({Reason(outcome.reason).value})"
         body = f"Se: lae-robot escalations show {escalation_id}\n"
     return f"escalation:{escalation_id}", NoticeKind.ESCALATION, services.operators, subject, body
+
+
+def _active_content(document: DocumentWork, services: Services) -> tuple[str, ...]:
+    """The PDF's active content as decided (the ledger's decision), or as read in this run when no decision was made."""
+    decision = services.ledger.document(document.stored.id).decision
+    if decision is not None:
+        return decision.active_content
+    return document.extraction.active.codes if document.extraction is not None else ()
 
 
 def _sender_organisation(work: MessageWork, services: Services) -> str | None:

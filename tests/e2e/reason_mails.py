@@ -16,7 +16,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from tests.gateway import passed
-from tests.hostile_pdfs import flate_bomb_pdf
+from tests.hostile_pdfs import flate_bomb_pdf, with_javascript_open_action
 from tests.mail_factory import enveloped_data, flag_all_encrypted, zip_of
 from tests.pdf_factory import encrypted_pdf, garbage_pdf, many_pages_pdf, text_pdf
 
@@ -148,7 +148,10 @@ def not_certificate() -> bytes:
 
 
 def mail_too_large() -> bytes:
-    return one_pdf(certificate(), "mail_too_large")  # a normal mail, over the test's mail_max_bytes
+    """A normal certificate with a long letter in the body: over the test's mail_max_bytes (the smallest that still
+    carries a PDF of its pdf_max_bytes is 64 KiB and a little)."""
+    letter = "Hermed attest. Se venligst vedlagte.\n" * 2500
+    return one_pdf(certificate(), "mail_too_large", body=letter)
 
 
 def header_flooded(raw: bytes, fields: int) -> bytes:
@@ -284,3 +287,8 @@ def archive_rejected() -> bytes:
 
 def internal_error() -> bytes:
     return one_pdf(certificate(), "internal_error")  # a good certificate; the test's parser processes cannot start
+
+
+def active_pdf_content() -> bytes:
+    """A certificate that would be filed, with JavaScript run when it opens (escalated where the rules say so)."""
+    return one_pdf(with_javascript_open_action(certificate()), "active_pdf_content")

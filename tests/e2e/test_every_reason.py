@@ -141,6 +141,18 @@ def rules_without_275(site: Site) -> None:
     site.rules = rules
 
 
+def rules_escalating_active_pdfs(site: Site) -> None:
+    """A copy of the shipped rules with `escalate_active_pdf = true` for every sender."""
+    rules = site.tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    senders = rules / "senders.toml"
+    text = senders.read_text(encoding="utf-8")
+    escalating = text.replace("\nescalate_active_pdf = false\n", "\nescalate_active_pdf = true\n", 1)
+    assert escalating != text, "senders.toml no longer says escalate_active_pdf = false where this test expects it"
+    senders.write_text(escalating, encoding="utf-8")
+    site.rules = rules
+
+
 def register_with_names(site: Site) -> None:
     """The sample register with the citizens' names (the name check on): the certificate's citizen is someone else
     by name than the one the case system knows under that CPR."""
@@ -182,7 +194,8 @@ TRIGGERS: dict[Reason, Trigger] = {
     Reason.NO_TEXT_LAYER: Trigger(mails.no_text_layer),
     Reason.PDF_UNREADABLE: Trigger(mails.pdf_unreadable, config="[limits]\npdf_memory_mb = 512\n"),
     Reason.PDF_TIMEOUT: Trigger(mails.pdf_timeout, config="[limits]\npdf_seconds = 0.01\n", detail="no result within"),
-    Reason.PDF_TOO_LARGE: Trigger(mails.pdf_too_large, config="[limits]\npdf_max_bytes = 500\n"),
+    Reason.PDF_TOO_LARGE: Trigger(mails.pdf_too_large, config="[limits]\npdf_max_bytes = 500\n",
+                                  detail="over the limit of 500 bytes (0.0 MiB) in limits.pdf_max_bytes"),
     # the citizen
     Reason.NO_CPR: Trigger(mails.no_cpr),
     Reason.AMBIGUOUS_CPR: Trigger(mails.ambiguous_cpr),
@@ -193,7 +206,8 @@ TRIGGERS: dict[Reason, Trigger] = {
     Reason.AMBIGUOUS_BLANKET: Trigger(mails.ambiguous_blanket),
     Reason.NOT_CERTIFICATE: Trigger(mails.not_certificate),
     # the mail
-    Reason.MAIL_TOO_LARGE: Trigger(mails.mail_too_large, config="[limits]\nmail_max_bytes = 2000\n"),
+    Reason.MAIL_TOO_LARGE: Trigger(mails.mail_too_large, config="[limits]\npdf_max_bytes = 500\nmail_max_bytes = 70000\n",
+                                   detail="over the limit of 70000 bytes (0.1 MiB) in limits.mail_max_bytes"),
     Reason.MAIL_TIMEOUT: Trigger(mails.mail_timeout, config="[limits]\nmail_seconds = 0.2\n",
                                  detail="no result within 0.2 s"),
     Reason.PARSER_CRASHED: Trigger(mails.parser_crashed, install=parser_killed, detail="parser process died (SIGKILL)"),
@@ -213,6 +227,8 @@ TRIGGERS: dict[Reason, Trigger] = {
     Reason.CPR_CONFLICT: Trigger(mails.cpr_conflict),
     Reason.NAME_MISMATCH: Trigger(mails.name_mismatch, install=register_with_names, detail="Karen Lund"),
     Reason.ROUTED_TO_HUMAN: Trigger(mails.routed_to_human),
+    Reason.ACTIVE_PDF_CONTENT: Trigger(mails.active_pdf_content, install=rules_escalating_active_pdfs,
+                                       detail="escalate_active_pdf"),
     # the archive
     Reason.ARCHIVE_UNAVAILABLE: Trigger(mails.archive_unavailable, install=archive_away, detail="after 1 attempts"),
     Reason.ARCHIVE_REJECTED: Trigger(mails.archive_rejected, install=archive_refuses_the_upload, detail="HTTP 400"),

@@ -111,7 +111,7 @@ def test_a_memory_error_inside_the_worker_is_unreadable_and_the_worker_lives_on(
     """pdfium and pypdf refuse this page tree, so pdfminer (no decompression cap) inflates the bomb: MemoryError."""
     pids_before = worker_pids()
     result, seconds = timed_read(pool, hostile_pdfs.bomb_for_pdfminer_pdf(inflated_gib=4))
-    assert result == PdfFailure(Reason.PDF_UNREADABLE, "memory limit")
+    assert result == PdfFailure(Reason.PDF_UNREADABLE, "memory limit (limits.pdf_memory_mb)")
     assert seconds < LIMITS.pdf_seconds + MARGIN
     assert worker_pids() == pids_before
     assert_reads_normally(pool)

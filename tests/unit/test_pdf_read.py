@@ -207,4 +207,4 @@ def test_memory_error_becomes_unreadable(monkeypatch: pytest.MonkeyPatch) -> Non
         raise MemoryError
 
     monkeypatch.setattr(pdf_module, "_open_pdfium", out_of_memory)
-    assert failure(pdf_factory.text_pdf()) == PdfFailure(Reason.PDF_UNREADABLE, "memory limit")
+    assert failure(pdf_factory.text_pdf()) == PdfFailure(Reason.PDF_UNREADABLE, "memory limit (limits.pdf_memory_mb)")

@@ -342,7 +342,7 @@ def test_shipped_templates_load_with_subject_and_body() -> None:
     assert set(templates) == set(PLACEHOLDERS)
     subject, body = templates["caseworker_notice"].render(
         case_id="SAG-1", form="LÆ 125", form_title="Statusattest", sender_organisation="Region Nordjylland",
-        received="2025-02-03 09:15", document_ref="SAG-1/2025-02-03 LÆ 125.pdf")
+        received="2025-02-03 09:15", document_ref="SAG-1/2025-02-03 LÆ 125.pdf", warnings="")
     assert subject == "Ny lægeattest journaliseret i sag SAG-1"
     assert "Blanket: LÆ 125 (Statusattest)" in body and "Afsender: Region Nordjylland" in body
 
@@ -391,9 +391,10 @@ def test_missing_template_file_is_reported(rules_copy: Path) -> None:
 
 CASEWORKER_VALUES = {"case_id": "SAG-1", "form": "LÆ 125", "form_title": "Statusattest",
                      "sender_organisation": "Region Nordjylland", "received": "2025-02-03 09:15",
-                     "document_ref": "SAG-1/attest.pdf"}
+                     "document_ref": "SAG-1/attest.pdf", "warnings": ""}
 ESCALATION_VALUES = {"escalation_id": "17", "reason": "no_case", "reason_text": "Ingen åben sag",
-                     "sender": "psyk@rn.dk", "received": "2025-02-03 09:15", "attachment": "attest.pdf"}
+                     "sender": "psyk@rn.dk", "received": "2025-02-03 09:15", "attachment": "attest.pdf",
+                     "warnings": ""}
 DIGEST_VALUES = {"open_count": "3", "oldest": "2025-02-01", "summary": "no_case: 2\nno_cpr: 1"}
 VALUES = {"caseworker_notice": CASEWORKER_VALUES, "escalation_notice": ESCALATION_VALUES,
           "daily_digest": DIGEST_VALUES}

@@ -84,7 +84,7 @@ def test_a_valid_template_edit_is_picked_up(folder: Path) -> None:
     rewrite(path, path.read_text(encoding="utf-8").replace("Subject: Ny lægeattest", "Subject: Ny attest"))
     subject, _ = holder.current().templates["caseworker_notice"].render(
         case_id="SAG-1", form="LÆ 125", form_title="Statusattest", sender_organisation="Region Nordjylland",
-        received="i dag", document_ref="x")
+        received="i dag", document_ref="x", warnings="")
     assert subject == "Ny attest journaliseret i sag SAG-1"
 
 
