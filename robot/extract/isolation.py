@@ -50,7 +50,7 @@ _READY = b"ready"
 _PDF = b"pdf"  # request tags: the parent sends a tag, then the input's bytes
 _DOCUMENT = b"document"  # a PDF read, and whom its text is about
 _MAIL = b"mail"
-_RENDER = b"render"  # a PDF's pages drawn as PNG: the input is a 4-byte page cap, then the PDF
+_RENDER = b"render"  # a PDF's pages drawn as PNG: the input is a 4-byte page cap, a redact byte, then the PDF
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _MAX_PAGE_IMAGE_BYTES = 32 << 20
 _MAX_TAG_BYTES = 16
@@ -145,13 +145,14 @@ class ParserPool:
         answer = self._run(self._document, data)
         return DocumentReading(_pdf_failure(answer)) if isinstance(answer, _Fault) else answer
 
-    def render_pages(self, data: bytes, max_pages: int) -> PageImages | PdfFailure:
+    def render_pages(self, data: bytes, max_pages: int, *, redact: bool = True) -> PageImages | PdfFailure:
         """A PDF's first `max_pages` pages (at most Limits.pdf_max_pages) drawn as PNG images in a worker, under the
-        same limits as `read`; an answer with more images than asked, or anything but PNGs, is no answer."""
+        same limits as `read`, CPR serials painted over unless not `redact`; an answer with more images than asked,
+        or anything but PNGs, is no answer."""
         if len(data) > self._limits.pdf_max_bytes:
             return PdfFailure(Reason.PDF_TOO_LARGE, f"{len(data)} bytes, limit {self._limits.pdf_max_bytes}")
         cap = max(0, min(max_pages, self._limits.pdf_max_pages))
-        answer = self._run(self._render, cap.to_bytes(4, "big") + data)
+        answer = self._run(self._render, cap.to_bytes(4, "big") + bytes([redact]) + data)
         if isinstance(answer, _Fault):
             return _pdf_failure(answer)
         if isinstance(answer, PageImages) and len(answer.images) > min(cap, answer.pages):
@@ -498,9 +499,9 @@ def _read_document(read: ReadPdf, people: ReadPeople, data: bytes, max_pages: in
         return DocumentReading(PdfFailure(Reason.PDF_UNREADABLE, f"unexpected {type(exc).__name__} reading the text"))
 
 
-def _render(render: Callable[[bytes, int], PageImages | PdfFailure], data: bytes) -> PageImages | PdfFailure:
+def _render(render: Callable[..., PageImages | PdfFailure], data: bytes) -> PageImages | PdfFailure:
     try:
-        return render(data[4:], int.from_bytes(data[:4], "big"))
+        return render(data[5:], int.from_bytes(data[:4], "big"), redact=data[4:5] != b"\x00")
     except MemoryError:
         return PdfFailure(Reason.PDF_UNREADABLE, "memory limit")
     except Exception as exc:  # the isolation boundary, as in _read_one

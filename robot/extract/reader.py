@@ -28,6 +28,7 @@ class DocumentReader:
         reading = self._pool.read_document(data)
         return combine(reading.content, reading.people, self._catalogue())
 
-    def render_pages(self, data: bytes, max_pages: int) -> PageImages | PdfFailure:
-        """The PDF's first pages as PNG images, drawn in a worker under the pool's Limits."""
-        return self._pool.render_pages(data, max_pages)
+    def render_pages(self, data: bytes, max_pages: int, *, redact: bool = True) -> PageImages | PdfFailure:
+        """The PDF's first pages as PNG images, drawn in a worker under the pool's Limits; CPR serials painted over
+        unless not `redact`."""
+        return self._pool.render_pages(data, max_pages, redact=redact)

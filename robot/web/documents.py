@@ -20,7 +20,8 @@ class ReadDocument:
     letter: Letter
     attachment: Attachment | None
     extraction: Extraction | None
-    pages: PageImages | PdfFailure | None = None
+    pages: PageImages | PdfFailure | None = None  # CPR serials painted over
+    revealed_pages: PageImages | PdfFailure | None = None  # as printed: only on a person's explicit request
 
 
 class DocumentCache:
@@ -50,10 +51,18 @@ class DocumentCache:
                 self._kept.popitem(last=False)
         return document
 
-    async def pages(self, services: Services, document: ReadDocument, max_pages: int) -> PageImages | PdfFailure | None:
-        """The document's pages as PNG images, drawn once in a parser process."""
+    async def pages(self, services: Services, document: ReadDocument, max_pages: int, *,
+                    revealed: bool = False) -> PageImages | PdfFailure | None:
+        """The document's pages as PNG images, drawn once in a parser process; CPR serials painted over unless
+        `revealed`."""
         if document.attachment is None:
             return None
+        data = document.attachment.data
+        if revealed:
+            if document.revealed_pages is None:
+                document.revealed_pages = await asyncio.to_thread(services.reader.render_pages, data, max_pages,
+                                                                  redact=False)
+            return document.revealed_pages
         if document.pages is None:
-            document.pages = await asyncio.to_thread(services.reader.render_pages, document.attachment.data, max_pages)
+            document.pages = await asyncio.to_thread(services.reader.render_pages, data, max_pages)
         return document.pages

@@ -57,12 +57,15 @@ async def page_image(request: web.Request) -> web.StreamResponse:
     desk = desk_of(request)
     escalation = await _visible(request)
     number = int(request.match_info["page"])
+    revealed = request.query.get("cpr") == "vis"  # asked for on the page that shows the full CPR: audited as such
     document = await _read(desk, escalation)
-    pages = await desk.documents.pages(desk.services, document, desk.config.max_pages) if document else None
+    pages = await desk.documents.pages(desk.services, document, desk.config.max_pages,
+                                       revealed=revealed) if document else None
     if not isinstance(pages, PageImages) or not 1 <= number <= len(pages.images):
         raise web.HTTPNotFound(reason="Siden findes ikke.")
-    desk.services.ledger.audit("desk_viewed_page", actor=user_of(request).name, message_id=escalation.message_id,
-                               document_id=escalation.document_id, escalation_id=escalation.id, page=number)
+    desk.services.ledger.audit("desk_revealed_page" if revealed else "desk_viewed_page", actor=user_of(request).name,
+                               message_id=escalation.message_id, document_id=escalation.document_id,
+                               escalation_id=escalation.id, page=number)
     return web.Response(body=pages.images[number - 1], content_type="image/png")
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 from aiohttp import web
 
+from robot.ledger.records import DocumentOutcome
 from robot.ledger.trail import TrailQuery
 from robot.web.context import desk_of, render, user_of
 from robot.web.words import LOCAL, event_words, local_time, reason_words, state_words
@@ -60,7 +61,8 @@ async def history(request: web.Request) -> web.StreamResponse:
     desk.services.ledger.audit("desk_viewed_trail", actor=user_of(request).name, message_id=message_id)
     documents = [{"id": d.id, "name": d.name or ("(hele mailen)" if not d.part else d.part), "part": d.part,
                   "state": state_words(d.state.value), "outcome": state_words(d.outcome.value) if d.outcome else "",
-                  "reason": reason_words(d.reason) if d.reason else "", "detail": d.detail or "",
+                  "reason": reason_words(d.reason) if d.reason and d.outcome is not DocumentOutcome.FILED else "",
+                  "detail": d.detail if d.outcome is not DocumentOutcome.FILED else "",
                   "case_id": d.case_id or "", "ref": d.document_ref or "", "form": str(d.blanket or ""),
                   "decision": d.decision} for d in mail.documents]
     escalations = [{"id": e.id, "reason": reason_words(e.reason), "state": state_words(e.state),

@@ -31,6 +31,8 @@ EVENTS = {
     "escalation_resolved": "eskalering løst", "escalation_rejected": "eskalering afvist",
     "reopened": "sendt gennem robotten igen", "deferred": "udsat (arkivet svarede ikke)", "finished": "færdig",
     "desk_viewed_escalation": "set på skrivebordet", "desk_viewed_page": "side vist på skrivebordet",
+    "desk_revealed_page": "side vist med fuldt CPR-nummer", "desk_refused": "adgang nægtet på skrivebordet",
+    "desk_searched_by_cpr": "søgning på CPR-nummer",
     "desk_viewed_trail": "sporet set på skrivebordet", "desk_revealed_cpr": "fuldt CPR-nummer vist på skrivebordet",
     "raw_purged": "rå mail slettet (opbevaring)",
 }

@@ -150,6 +150,11 @@ def status_of(opener: urllib.request.OpenerDirector, url: str, form: dict[str, s
         return error.code, error.read().decode()
 
 
+def status_of_bytes(opener: urllib.request.OpenerDirector, url: str) -> tuple[int, bytes]:
+    with opener.open(url, timeout=10) as answer:
+        return answer.status, answer.read()
+
+
 def test_signed_out_sees_nothing_but_the_sign_in(desk: DeskDaemon, browser: object) -> None:
     browser.get(f"{desk.base}/koe")  # type: ignore[attr-defined]
     assert browser.current_url.endswith("/login")  # type: ignore[attr-defined]
@@ -206,6 +211,14 @@ def test_operator_queue_escalation_file_reject_and_trail(desk: DeskDaemon, brows
     submit(browser, browser.find_element(By.XPATH, "//button[contains(., 'Vis fuldt CPR-nummer')]"))  # type: ignore[attr-defined]
     assert full_cprs(browser.page_source) == ["1710630883"]  # type: ignore[attr-defined]
     assert ("drift", ambiguous, escalations_document(desk, ambiguous)) in desk.audit("desk_revealed_cpr")
+    revealed = browser.find_elements(By.CSS_SELECTOR, ".pages img")  # type: ignore[attr-defined]
+    assert revealed and all(image.get_attribute("src").endswith("?cpr=vis") for image in revealed)
+    assert [a for a in desk.audit("desk_revealed_page") if a[1] == ambiguous]
+    # the page images shown by default have the CPR's serial painted over; the revealed ones do not
+    client = opener_with_session(browser)
+    _, painted = status_of_bytes(client, f"{desk.base}/eskalering/{ambiguous}/side/1.png")
+    _, printed = status_of_bytes(client, f"{desk.base}/eskalering/{ambiguous}/side/1.png?cpr=vis")
+    assert painted.startswith(b"\x89PNG") and printed.startswith(b"\x89PNG") and painted != printed
 
     # one click files it; the trail shows where, by whom; the folder archive holds it
     submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Arkivér i SD-1010']"))  # type: ignore[attr-defined]
