@@ -128,6 +128,15 @@ def text_of(browser: object) -> str:
     return str(browser.find_element(By.TAG_NAME, "body").text)  # type: ignore[attr-defined]
 
 
+def assert_every_control_labelled(browser: object) -> None:
+    """Every visible form control has a <label for=...> (buttons carry their own text)."""
+    for control in browser.find_elements(By.CSS_SELECTOR, "input:not([type=hidden]), select, textarea"):  # type: ignore[attr-defined]
+        name = control.get_attribute("id")
+        assert name and browser.find_elements(By.CSS_SELECTOR, f"label[for='{name}']"), name  # type: ignore[attr-defined]
+    for button in browser.find_elements(By.TAG_NAME, "button"):  # type: ignore[attr-defined]
+        assert button.text.strip()
+
+
 def assert_no_full_cpr(browser: object) -> None:
     assert full_cprs(browser.page_source) == []  # type: ignore[attr-defined]
 
@@ -185,6 +194,7 @@ def test_operator_queue_escalation_file_reject_and_trail(desk: DeskDaemon, brows
     assert "dokumentet er ikke en lægeattest" in page
     browser.save_screenshot(str(SCREENSHOTS / "queue.png"))  # type: ignore[attr-defined]
     assert_no_full_cpr(browser)
+    assert_every_control_labelled(browser)
     # filtered by reason, by keyboard: the select, then Enter on the button
     select = browser.find_element(By.ID, "aarsag")  # type: ignore[attr-defined]
     select.send_keys("borgeren har flere")
@@ -202,7 +212,10 @@ def test_operator_queue_escalation_file_reject_and_trail(desk: DeskDaemon, brows
     assert "læst som borgerens" in page and "171063-xxxx" in page and "CPR-nr." in page
     assert "Arkivér i SD-1010" in page and "Arkivér i JA-2010" in page
     assert_no_full_cpr(browser)
+    assert_every_control_labelled(browser)
     browser.save_screenshot(str(SCREENSHOTS / "escalation.png"))  # type: ignore[attr-defined]
+    browser.execute_script("document.getElementById('bevis').scrollIntoView()")  # type: ignore[attr-defined]
+    browser.save_screenshot(str(SCREENSHOTS / "escalation-evidence.png"))  # type: ignore[attr-defined]
     viewed = desk.audit("desk_viewed_escalation")
     assert ("drift", ambiguous, escalations_document(desk, ambiguous)) in viewed
     assert len([a for a in desk.audit("desk_viewed_page") if a[1] == ambiguous]) == len(images)
@@ -241,6 +254,7 @@ def test_operator_queue_escalation_file_reject_and_trail(desk: DeskDaemon, brows
 
     # find a mail by its Message-ID (a POST: nothing typed reaches a URL) and open its history
     browser.get(f"{desk.base}/spor")  # type: ignore[attr-defined]
+    assert_every_control_labelled(browser)
     submit(browser, browser.find_element(By.ID, "message_id"), f"<{MESSAGE_ID_OF_02}>", Keys.ENTER)  # type: ignore[attr-defined]
     assert browser.current_url.endswith("/spor")  # type: ignore[attr-defined]
     found = browser.find_elements(By.CSS_SELECTOR, "tbody tr")  # type: ignore[attr-defined]
