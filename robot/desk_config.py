@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from robot.config_error import ConfigError
 from robot.loopback import is_loopback
@@ -25,12 +26,25 @@ _MIN_SECRET_BYTES = 32
 
 @dataclass(frozen=True)
 class DeskUser:
-    """One person who may sign in: their role, their team (a caseworker sees that team's escalations) and hash."""
+    """One person who may sign in: their role, their team (a caseworker sees that team's escalations), their
+    password's hash and/or their identity at the OpenID Connect provider."""
 
     name: str
     role: Role
     team: str | None
-    password_hash: str
+    password_hash: str | None
+    oidc: str | None = None  # the value of web.oidc_claim in their ID token
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    """Sign-in through an OpenID Connect provider (Microsoft Entra ID): the client and where it is called back."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    redirect_url: str
+    claim: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,7 @@ class DeskConfig:
     tls: tuple[Path, Path] | None  # (certificate, key)
     session_seconds: int
     max_pages: int
+    oidc: OidcConfig | None = None
 
 
 def desk_config(settings: Settings) -> DeskConfig | None:
@@ -61,7 +76,7 @@ def desk_config(settings: Settings) -> DeskConfig | None:
     secret, ephemeral = _secret(settings)
     return DeskConfig(host=web.host, port=web.port, users=read_users(web.users_file, source), secret=secret,
                       secret_is_ephemeral=ephemeral, secure_cookies=secure, tls=tls,
-                      session_seconds=web.session_minutes * 60, max_pages=web.max_pages)
+                      session_seconds=web.session_minutes * 60, max_pages=web.max_pages, oidc=_oidc(settings))
 
 
 def read_users(path: Path, source: str) -> dict[str, DeskUser]:
@@ -81,18 +96,22 @@ def read_users(path: Path, source: str) -> dict[str, DeskUser]:
         where = f"{key} {path}: users.{name}"
         if not _NAME.fullmatch(name) or not isinstance(table, dict):
             raise ConfigError(where, "a table named in lower-case letters, digits, '.', '_' or '-'", source)
-        if set(table) - {"role", "team", "password"}:
-            raise ConfigError(where, f"only role, team and password, got {sorted(table)}", source)
-        role, team, password = table.get("role"), table.get("team"), table.get("password")
+        if set(table) - {"role", "team", "password", "oidc"}:
+            raise ConfigError(where, f"only role, team, password and oidc, got {sorted(table)}", source)
+        role, team, password, oidc = table.get("role"), table.get("team"), table.get("password"), table.get("oidc")
         if role not in ROLES:
             raise ConfigError(f"{where}.role", f"one of {', '.join(ROLES)}, got {role!r}", source)
         if team is not None and (not isinstance(team, str) or not team.strip()):
             raise ConfigError(f"{where}.team", "a team name as in the case register", source)
         if role == "caseworker" and team is None:
             raise ConfigError(f"{where}.team", "a team for a caseworker (they see that team's escalations)", source)
-        if not isinstance(password, str) or not PASSWORD_HASH.fullmatch(password):
+        if oidc is not None and (not isinstance(oidc, str) or not oidc.strip()):
+            raise ConfigError(f"{where}.oidc", "the user's identity at the OpenID Connect provider (web.oidc_claim)",
+                              source)
+        if (password is not None or oidc is None) and (not isinstance(password, str)
+                                                       or not PASSWORD_HASH.fullmatch(password)):
             raise ConfigError(f"{where}.password", "an scrypt hash made by: python -m robot.web.passwords", source)
-        users[name] = DeskUser(name=name, role=role, team=team, password_hash=password)
+        users[name] = DeskUser(name=name, role=role, team=team, password_hash=password, oidc=oidc)
     return users
 
 
@@ -130,3 +149,26 @@ def _tls(settings: Settings) -> tuple[Path, Path] | None:
         if not path.is_file():
             raise ConfigError(key, f"an existing PEM file, got {path}", source)
     return files
+
+
+def _oidc(settings: Settings) -> OidcConfig | None:
+    web, source = settings.web, settings.source
+    if not web.oidc_issuer:
+        return None
+    issuer = web.oidc_issuer.rstrip("/")
+    host = urlsplit(issuer).hostname or ""
+    if not (issuer.startswith("https://") or (issuer.startswith("http://") and is_loopback(host))):
+        raise ConfigError("web.oidc_issuer", f"an https:// issuer URL (http:// only to loopback), got {issuer!r}",
+                          source)
+    if not web.oidc_client_id:
+        raise ConfigError("web.oidc_client_id", "the desk's client (application) id at the provider", source)
+    redirect = web.oidc_redirect_url
+    if not redirect.endswith("/login/oidc/svar") or not redirect.startswith(("https://", "http://")):
+        raise ConfigError("web.oidc_redirect_url", f"this desk's URL ending in /login/oidc/svar, got {redirect!r}",
+                          source)
+    secret = os.environ.get(web.oidc_client_secret_env, "") if web.oidc_client_secret_env else ""
+    if not secret:
+        raise ConfigError("web.oidc_client_secret_env", f"${web.oidc_client_secret_env} set to the client secret",
+                          source)
+    return OidcConfig(issuer=issuer, client_id=web.oidc_client_id, client_secret=secret, redirect_url=redirect,
+                      claim=web.oidc_claim or "preferred_username")

@@ -148,6 +148,12 @@ class WebSettings:
     tls_cert: str = ""  # PEM files ("" none): the desk speaks HTTPS
     tls_key: str = ""
     max_pages: int = 20  # pages of one document rendered as images, at most
+    # sign-in through OpenID Connect (Microsoft Entra ID): "" for none; users file entries name their identity
+    oidc_issuer: str = ""  # e.g. "https://login.microsoftonline.com/<tenant-id>/v2.0"
+    oidc_client_id: str = ""
+    oidc_client_secret_env: str = "LAE_WEB_OIDC_SECRET"
+    oidc_redirect_url: str = ""  # this desk's callback as the provider knows it: https://HOST/login/oidc/svar
+    oidc_claim: str = "preferred_username"  # the ID token's claim matched against `oidc` in the users file
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from jinja2 import Environment
@@ -13,6 +13,9 @@ from robot.desk_config import DeskConfig, DeskUser
 from robot.ledger.trail import Trail
 from robot.stages.work import Services
 from robot.web.documents import DocumentCache
+
+if TYPE_CHECKING:
+    from robot.web.oidc import OidcClient
 from robot.web.session import Session
 
 
@@ -26,6 +29,7 @@ class Desk:
     templates: Environment
     wake_outbox: Callable[[], None]  # the daemon sends the notices a decision queued
     documents: DocumentCache = field(default_factory=DocumentCache)
+    oidc: OidcClient | None = None  # sign-in through OpenID Connect, when configured
 
 
 DESK = web.AppKey("desk", Desk)

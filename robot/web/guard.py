@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import web
@@ -16,7 +17,7 @@ from robot.web.session import COOKIE, Session, csrf_matches, new_session, seal, 
 log = structlog.get_logger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-PUBLIC = frozenset({"/login", "/static/desk.css"})
+PUBLIC = frozenset({"/login", "/login/oidc", "/login/oidc/svar", "/static/desk.css"})
 CSP = ("default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
        "base-uri 'none'")
 HEADERS = {
@@ -73,6 +74,10 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = render(request, "error.html", status=404, title="Ikke fundet", message="Det findes ikke i ledgeren.")
     for name, value in HEADERS.items():
         response.headers[name] = value
+    if desk.config.oidc is not None:  # the sign-in form's answer is a redirect to the provider
+        issuer = urlsplit(desk.config.oidc.issuer)
+        response.headers["Content-Security-Policy"] = CSP.replace(
+            "form-action 'self'", f"form-action 'self' {issuer.scheme}://{issuer.netloc}")
     if fresh:
         set_session(response, request, session)
     log.info("desk_request", method=request.method, path=request.path, status=response.status,

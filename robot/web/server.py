@@ -6,6 +6,7 @@ import ssl
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 from aiohttp import web
@@ -19,6 +20,9 @@ from robot.web import escalation_view, queue_view, signin, trail_view
 from robot.web.context import DESK, Desk, see_other
 from robot.web.escalation_view import Revealed
 from robot.web.guard import guard
+
+if TYPE_CHECKING:
+    from robot.web.oidc import OidcClient
 
 log = structlog.get_logger(__name__)
 _STOP_SECONDS = 5.0
@@ -56,6 +60,7 @@ def build_app(desk: Desk) -> web.Application:
         web.get("/login", signin.login_form),
         web.post("/login", signin.login),
         web.post("/logout", signin.logout),
+
         web.get("/koe", queue_view.queue),
         web.get(r"/eskalering/{id:\d+}", escalation_view.escalation_page),
         web.post(r"/eskalering/{id:\d+}/cpr", escalation_view.reveal_cpr),
@@ -66,6 +71,11 @@ def build_app(desk: Desk) -> web.Application:
         web.post("/spor", trail_view.search),
         web.get(r"/spor/{id:\d+}", trail_view.history),
     ])
+    if desk.oidc is not None:
+        from robot.web import oidc_signin
+
+        app.add_routes([web.post("/login/oidc", oidc_signin.oidc_start),
+                        web.get("/login/oidc/svar", oidc_signin.oidc_return)])
     return app
 
 
@@ -75,7 +85,7 @@ class DeskServer:
     def __init__(self, config: DeskConfig, services: Services, ledger_path: Path, wake_outbox: Callable[[], None]):
         self._config = config
         self._desk = Desk(config=config, services=services, trail=Trail(ledger_path, services.ledger),
-                          templates=templates(), wake_outbox=wake_outbox)
+                          templates=templates(), wake_outbox=wake_outbox, oidc=_oidc_client(config))
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
 
@@ -112,3 +122,12 @@ class DeskServer:
             await self._runner.cleanup()
             self._runner = None
         self._desk.trail.close()
+
+
+def _oidc_client(config: DeskConfig) -> OidcClient | None:
+    """The OpenID Connect client, imported only when configured (authlib is the optional extra `oidc`)."""
+    if config.oidc is None:
+        return None
+    from robot.web.oidc import OidcClient
+
+    return OidcClient(config.oidc)

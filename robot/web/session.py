@@ -56,10 +56,30 @@ def unseal(value: str | None, secret: bytes, now: float) -> Session | None:
     return session
 
 
+def seal_value(data: dict[str, str | int], secret: bytes, purpose: str) -> str:
+    """Any small record signed for one purpose (the pending OpenID Connect sign-in), as a cookie value."""
+    body = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+    return f"{body}.{_mac(body, secret, purpose)}"
+
+
+def unseal_value(value: str | None, secret: bytes, purpose: str) -> dict[str, object] | None:
+    """The record in a value sealed for `purpose`, when its signature holds; None otherwise."""
+    if not value or len(value) > _MAX_COOKIE_CHARS or value.count(".") != 1:
+        return None
+    body, mac = value.split(".")
+    if not hmac.compare_digest(mac, _mac(body, secret, purpose)):
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def csrf_matches(session: Session, token: str | None) -> bool:
     """Whether a form's token is the session's (constant-time)."""
     return bool(token) and hmac.compare_digest(session.csrf.encode(), (token or "").encode())
 
 
-def _mac(body: str, secret: bytes) -> str:
-    return hmac.new(secret, b"lae-desk-session:" + body.encode(), hashlib.sha256).hexdigest()
+def _mac(body: str, secret: bytes, purpose: str = "session") -> str:
+    return hmac.new(secret, f"lae-desk-{purpose}:".encode() + body.encode(), hashlib.sha256).hexdigest()

@@ -19,7 +19,7 @@ _UNKNOWN_USER_HASH = hash_password("no such user")
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
-    return render(request, "login.html", title="Log ind")
+    return render(request, "login.html", title="Log ind", oidc=desk_of(request).config.oidc is not None)
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -28,11 +28,12 @@ async def login(request: web.Request) -> web.StreamResponse:
     name = str(form.get("brugernavn", "")).strip().lower()
     password = str(form.get("adgangskode", ""))
     user = desk.config.users.get(name)
-    stored = user.password_hash if user else _UNKNOWN_USER_HASH
+    stored = user.password_hash if user and user.password_hash else _UNKNOWN_USER_HASH
     ok = await asyncio.to_thread(verify_password, password, stored)
-    if user is None or not ok:
+    if user is None or user.password_hash is None or not ok:
         log.warning("desk_sign_in_refused", known_user=user is not None)
-        return render(request, "login.html", status=401, title="Log ind", failed=True)
+        return render(request, "login.html", status=401, title="Log ind", failed=True,
+                      oidc=desk.config.oidc is not None)
     desk.services.ledger.audit("desk_signed_in", actor=user.name, role=user.role)
     response = see_other("/koe")
     set_session(response, request, new_session(user.name, time.time(), desk.config.session_seconds))
@@ -47,3 +48,4 @@ async def logout(request: web.Request) -> web.StreamResponse:
     response = see_other("/login")
     set_session(response, request, new_session(None, time.time(), ANONYMOUS_SECONDS))
     return response
+

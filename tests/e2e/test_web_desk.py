@@ -16,6 +16,7 @@ from tests.cpr_scanner import FULL_CPR, full_cprs
 from tests.e2e.test_daemon import ROOT, Daemon, free_port
 
 from robot.web.passwords import hash_password
+from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeProvider
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -32,7 +33,7 @@ MESSAGE_ID_OF_02 = "20250306.4737.lae@regionh.dk"
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
@@ -42,21 +43,31 @@ pytestmark = pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()
 class DeskDaemon(Daemon):
     """The robot with its desk on: a users file with an operator and two caseworkers, an owner-only secret file."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, provider: FakeProvider):
         super().__init__(folder)
         self.web_port = free_port()
         users = folder / "users.toml"
         users.write_text(
             f'[users.drift]\nrole = "operator"\npassword = "{hash_password(PASSWORD)}"\n'
-            f'[users.anne]\nrole = "caseworker"\nteam = "Sygedagpenge Nord"\npassword = "{hash_password(PASSWORD)}"\n',
+            f'[users.anne]\nrole = "caseworker"\nteam = "Sygedagpenge Nord"\npassword = "{hash_password(PASSWORD)}"\n'
+            'oidc = "anne.holm@kommune.example"\n',
             encoding="utf-8")
         secret = folder / "desk.secret"
         secret.write_bytes(os.urandom(48).hex().encode())
         secret.chmod(0o600)
         with self.config.open("a", encoding="utf-8") as config:
             config.write(f'[web]\nenabled = true\nport = {self.web_port}\nusers_file = "users.toml"\n'
-                         'secret_env = ""\nsecret_file = "desk.secret"\n')
+                         'secret_env = ""\nsecret_file = "desk.secret"\n'
+                         f'oidc_issuer = "{provider.issuer}"\noidc_client_id = "{CLIENT_ID}"\n'
+                         f'oidc_redirect_url = "http://127.0.0.1:{self.web_port}/login/oidc/svar"\n')
         self.base = f"http://127.0.0.1:{self.web_port}"
+
+    def start(self) -> None:
+        os.environ["LAE_WEB_OIDC_SECRET"] = CLIENT_SECRET  # read by the daemon process at its start
+        try:
+            super().start()
+        finally:
+            del os.environ["LAE_WEB_OIDC_SECRET"]
 
     def audit(self, event: str) -> list[tuple[str, int | None, int | None]]:
         with self.ledger() as db:
@@ -71,8 +82,16 @@ class DeskDaemon(Daemon):
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeskDaemon]:
-    robot = DeskDaemon(tmp_path_factory.mktemp("desk"))
+def provider() -> Iterator[FakeProvider]:
+    fake = FakeProvider()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory, provider: FakeProvider) -> Iterator[DeskDaemon]:
+    robot = DeskDaemon(tmp_path_factory.mktemp("desk"), provider)
     robot.start()
     sent = robot.send(*MAILS)
     assert sent.returncode == 0, sent.stderr
@@ -117,7 +136,17 @@ def submit(browser: object, element: object, *keys: str) -> None:
         element.send_keys(*keys)  # type: ignore[attr-defined]
     else:
         element.click()  # type: ignore[attr-defined]
-    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 20).until(lambda _: replaced(page))
+
+
+def replaced(element: object) -> bool:
+    """Whether the element's page is gone: chromium says so as a stale element, or, mid-navigation, as a node that
+    no longer belongs to the document."""
+    try:
+        element.tag_name  # type: ignore[attr-defined]
+    except WebDriverException:  # StaleElementReferenceException is one
+        return True
+    return False
 
 
 def sign_out(browser: object) -> None:
@@ -311,3 +340,29 @@ def escalations_document(desk: DeskDaemon, escalation_id: int) -> int | None:
     with desk.ledger() as db:
         row = db.execute("SELECT document_id FROM escalations WHERE id = ?", (escalation_id,)).fetchone()
     return row[0] if row else None
+
+
+def test_sign_in_through_openid_connect(desk: DeskDaemon, browser: object, provider: FakeProvider) -> None:
+    """Against a local provider (Microsoft Entra ID itself cannot run here): code flow with PKCE, state and nonce."""
+    entra = "//button[normalize-space()='Log ind med Microsoft Entra ID']"
+    browser.get(f"{desk.base}/login")  # type: ignore[attr-defined]
+    submit(browser, browser.find_element(By.XPATH, entra))  # type: ignore[attr-defined]
+    WebDriverWait(browser, 10).until(lambda driver: driver.current_url.endswith("/koe"))
+    assert "anne (sagsbehandler, Sygedagpenge Nord)" in text_of(browser)
+    assert [a for a in desk.audit("desk_signed_in") if a[0] == "anne"]
+    sign_out(browser)
+
+    # an identity in no entry of the users file, and an ID token carrying another nonce, sign no one in
+    for change in ({"identity": "mallory@kommune.example"}, {"nonce_override": "replayed"}):
+        for key, value in change.items():
+            setattr(provider, key, value)
+        browser.get(f"{desk.base}/login")  # type: ignore[attr-defined]
+        submit(browser, browser.find_element(By.XPATH, entra))  # type: ignore[attr-defined]
+        WebDriverWait(browser, 10).until(lambda driver: "/login/oidc/svar" in driver.current_url)
+        assert "lykkedes ikke" in text_of(browser), change
+        browser.get(f"{desk.base}/koe")  # type: ignore[attr-defined]
+        assert browser.current_url.endswith("/login")  # type: ignore[attr-defined]
+        provider.identity, provider.nonce_override = "anne.holm@kommune.example", None
+    # an answer this browser did not ask for (no pending sign-in) is refused
+    status, body = status_of(urllib.request.build_opener(), f"{desk.base}/login/oidc/svar?code=x&state=y")
+    assert status == 401 and "lykkedes ikke" in body

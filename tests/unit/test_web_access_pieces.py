@@ -65,6 +65,14 @@ def test_the_desk_settings_load_whole(tmp_path: Path) -> None:
     ("", '[users.anne]\nrole = "operator"\npassword = "hemmelig"\n', "users.anne.password", "an scrypt hash"),
     ("", "", "web.users_file", "[users.NAME] tables"),
     ("session_minutes = 0\n", None, "web.session_minutes", "a positive whole number"),
+    ('oidc_issuer = "http://login.example/t/v2.0"\n', None, "web.oidc_issuer", "an https:// issuer URL"),
+    ('oidc_issuer = "https://login.example/t/v2.0"\n', None, "web.oidc_client_id", "client (application) id"),
+    ('oidc_issuer = "https://login.example/t/v2.0"\noidc_client_id = "c"\noidc_redirect_url = "https://d/x"\n', None,
+     "web.oidc_redirect_url", "ending in /login/oidc/svar"),
+    ('oidc_issuer = "https://login.example/t/v2.0"\noidc_client_id = "c"\n'
+     'oidc_redirect_url = "https://d/login/oidc/svar"\noidc_client_secret_env = "LAE_TEST_UNSET_SECRET"\n', None,
+     "web.oidc_client_secret_env", "set to the client secret"),
+    ("", '[users.anne]\nrole = "operator"\n', "users.anne.password", "an scrypt hash"),
 ])
 def test_a_bad_desk_setting_names_its_key(tmp_path: Path, web: str, users: str | None, key: str,
                                           expected: str) -> None:
