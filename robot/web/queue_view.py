@@ -36,8 +36,13 @@ async def queue(request: web.Request) -> web.StreamResponse:
     teams = sorted({team for row in visible for team in row.teams})
     shown = [row for row in visible if (not reason_filter or row.reason == reason_filter)
              and (not team_filter or team_filter in row.teams)]
+    done = None
+    if request.query.get("arkiveret"):
+        done = f"Dokumentet er arkiveret i sag {request.query['arkiveret'][:64]}."
+    elif request.query.get("afvist"):
+        done = "Eskaleringen er afvist."
     return render(request, "queue.html", title="Kø", rows=shown, reasons=reasons, teams=teams,
-                  reason_filter=reason_filter, team_filter=team_filter, total=len(visible))
+                  reason_filter=reason_filter, team_filter=team_filter, total=len(visible), done=done)
 
 
 async def open_rows(desk: Desk) -> list[tuple[QueueRow, frozenset[str]]]:

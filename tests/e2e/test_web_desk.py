@@ -278,6 +278,7 @@ def test_operator_queue_escalation_file_reject_and_trail(desk: DeskDaemon, brows
     browser.find_element(By.ID, "note").send_keys("En returneret anmodning, ingen attest")  # type: ignore[attr-defined]
     submit(browser, browser.find_element(By.XPATH, "//button[normalize-space()='Afvis']"))  # type: ignore[attr-defined]
     assert browser.current_url.endswith("/koe?afvist=1")  # type: ignore[attr-defined]
+    assert "Eskaleringen er afvist." in text_of(browser)
     assert desk.escalations()[request][1] == "rejected"
     assert ("drift", request, escalations_document(desk, request)) in desk.audit("escalation_rejected")
 
