@@ -177,3 +177,13 @@ def attach_ingresses(daemon: Daemon, settings: Settings) -> None:
         daemon.listener = SmtpIngress(listener, daemon.accept, on_limit=daemon.metrics.smtp_limited)
     for name, mailbox in imap_mailboxes(settings).items():
         daemon.mailboxes[name] = ImapIngress(name, mailbox, daemon.accept, daemon.outcome_of)
+
+
+def attach_desk(daemon: Daemon, settings: Settings, robot: Robot) -> None:
+    """The review desk in the browser, when `[web] enabled`: served by the daemon, on the robot's own services."""
+    from robot.desk_config import desk_config
+    from robot.web.server import DeskServer
+
+    config = desk_config(settings)
+    if config is not None:
+        daemon.desk = DeskServer(config, robot.services, settings.ledger.path, daemon.wake_outbox)

@@ -70,6 +70,7 @@ class Daemon:
         self.metrics = metrics
         self.mailboxes: dict[str, MailboxWatcher] = {}
         self.listener: Listener | None = None
+        self.desk: Listener | None = None  # the review desk in the browser ([web]), when enabled
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
         self._outbox_due = asyncio.Event()
@@ -149,6 +150,15 @@ class Daemon:
                     await self.listener.stop(0.0)
                 raise ConfigError("observe.port", f"a port free to listen on ({error.strerror or error})",
                                   source) from None
+        if self.desk is not None:
+            try:
+                await self.desk.start()
+            except OSError as error:
+                if self.listener is not None:
+                    await self.listener.stop(0.0)
+                if observe is not None:
+                    await observe.stop()
+                raise ConfigError("web.port", f"a port free to listen on ({error.strerror or error})", source) from None
 
     def stop(self) -> None:
         log.info("robot_stopping")
@@ -158,6 +168,8 @@ class Daemon:
         deadline = self.robot.settings.daemon.drain_seconds
         if self.listener is not None:
             await self.listener.stop(deadline)
+        if self.desk is not None:  # no new decisions; one being carried out finishes within the desk's own limit
+            await self.desk.stop(deadline)
         try:  # IMAP stays connected while draining, so finished mails are moved to their folders
             await asyncio.wait_for(self._queue.join(), timeout=deadline)
         except TimeoutError:

@@ -172,6 +172,14 @@ class PdfContent:
 
 
 @dataclass(frozen=True)
+class PageImages:
+    """A PDF's first pages drawn as PNG images (for a person to look at), and how many pages the PDF has."""
+
+    pages: int
+    images: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
 class PdfFailure:
     """A PDF that could not be read, with the named reason."""
 

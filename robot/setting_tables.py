@@ -6,6 +6,7 @@ from pathlib import Path
 
 from robot.archive.registry import check_table
 from robot.config_error import ConfigError
+from robot.desk_config import desk_config
 from robot.ingress.imap_config import ImapMailboxConfig
 from robot.ingress.smtp_config import SmtpListenerConfig
 from robot.notify.smtp import SmtpConfig
@@ -27,6 +28,7 @@ def check_tables(settings: Settings) -> None:
     smtp_listener(settings)
     imap_mailboxes(settings)
     notice_smtp(settings)
+    desk_config(settings)  # [web]: the users file, the session secret, TLS
     for adapter in ("folder", "http", "getorganized", "nova", "sbsys"):
         if adapter == settings.archive.adapter or archive_table(settings, adapter):
             try:

@@ -43,6 +43,9 @@ UPPER_BOUNDS: dict[str, float] = {
     "schedule.retention_days": 36500,
     "daemon.workers": 1000,
     "daemon.drain_seconds": 3600.0,
+    "web.port": 65535,
+    "web.session_minutes": 7 * 24 * 60,
+    "web.max_pages": 500,
 }
 # Strings with a shape, by full key: the pattern and what is expected.
 SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
@@ -134,6 +137,29 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The review desk in the browser, served by the daemon: sign-in from a users file, sessions in signed cookies."""
+
+    enabled: bool = False  # config.example.toml turns it on (loopback, the sample users file)
+    host: str = "127.0.0.1"  # anything but loopback needs tls_cert/tls_key, or cookie_secure = "always" behind TLS
+    port: int = 8470
+    users_file: Path = Path("web-users.toml")  # name, role, team, scrypt hash (python -m robot.web.users)
+    secret_env: str = "LAE_WEB_SECRET"  # the session-signing secret; else secret_file; else a random one per start
+    secret_file: str = ""  # a file only its owner may read ("" none), relative to the config file
+    session_minutes: int = 480  # a sign-in lasts this long
+    cookie_secure: Literal["auto", "always", "never"] = "auto"  # auto: Secure when served over TLS
+    tls_cert: str = ""  # PEM files ("" none): the desk speaks HTTPS
+    tls_key: str = ""
+    max_pages: int = 20  # pages of one document rendered as images, at most
+    # sign-in through OpenID Connect (Microsoft Entra ID): "" for none; users file entries name their identity
+    oidc_issuer: str = ""  # e.g. "https://login.microsoftonline.com/<tenant-id>/v2.0"
+    oidc_client_id: str = ""
+    oidc_client_secret_env: str = "LAE_WEB_OIDC_SECRET"
+    oidc_redirect_url: str = ""  # this desk's callback as the provider knows it: https://HOST/login/oidc/svar
+    oidc_claim: str = "preferred_username"  # the ID token's claim matched against `oidc` in the users file
+
+
+@dataclass(frozen=True)
 class DaemonSettings:
     workers: int = 4  # messages processed at once: enough to keep the parser processes and the disk busy
     drain_seconds: float = 30.0  # on SIGTERM: finish in-flight work for at most this long
@@ -155,6 +181,7 @@ class Settings:
     observe: ObserveSettings = field(default_factory=ObserveSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     # the folder relative paths in adapter tables are taken from (the config file's)
     base_dir: Path = field(default=Path("."), compare=False)
     source: str = field(default=EMBEDDED, compare=False)  # the file named in errors

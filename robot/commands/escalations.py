@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Any, TextIO
 
 from robot.app import Robot
-from robot.decisions.by_hand import decided_by_hand
 from robot.ledger.base import StoredEscalation
-from robot.ledger.records import DocumentOutcome, EscalationState
+from robot.ledger.records import EscalationState
 from robot.mail.names import shown_visibly
-from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Reason, Retry
 from robot.notify.delivery import deliver_due
 from robot.privacy import mask_cpr, mask_cpr_text, mask_deep
-from robot.worker import process_message
+from robot.resolution import HOLD_SECONDS, OperatorError, reject, resolve
 
-# How long a running daemon leaves a resolved message to the command that resolved it (which runs the stages on
-# it at once); if the command dies before it is done, the daemon takes the message after this.
-HOLD_SECONDS = 600.0
-
-
-class OperatorError(Exception):
-    """What the operator asked cannot be done; the message says why."""
-
+__all__ = ["HOLD_SECONDS", "OperatorError", "list_escalations", "reject_escalation", "resolve_escalation",
+           "show_escalation"]
 
 def list_escalations(robot: Robot, *, show_all: bool, as_json: bool, out: TextIO) -> int:
     ledger = robot.services.ledger
@@ -69,74 +60,21 @@ def show_escalation(robot: Robot, escalation_id: int, out: TextIO) -> int:
 
 
 async def resolve_escalation(robot: Robot, escalation_id: int, case_id: str, operator: str, out: TextIO) -> int:
-    """The operator's decision: the escalated document goes into the case they name. The decision is committed,
-    and the message takes the daemon's road again (process_message): the file and notify stages place the document
-    and tell the caseworker as for any decision, each step audited."""
-    services = robot.services
-    ledger = services.ledger
-    escalation = _open(ledger.escalation(escalation_id))
-    if escalation.document_id is None:
-        raise OperatorError("this escalation concerns the mail as a whole; there is no document to file")
-    stored = ledger.document(escalation.document_id)
-    if ledger.message(escalation.message_id).raw is None:
-        raise OperatorError("the raw mail is no longer kept; the document cannot be filed from here")
-    if stored.sha256 is None:
-        raise OperatorError(f"escalation {escalation_id} concerns {Reason(escalation.reason).value} of MIME part "
-                            f"{stored.part or '(the mail)'}, which holds no readable PDF to file")
-    case = await _case_for(robot, stored.cpr, case_id)
-    earlier = ledger.filing_of(case.case_id, stored.sha256)
-    if earlier is not None:
-        raise OperatorError(f"this document is already filed in case {case.case_id} (document {earlier.id}); "
-                            f"close the escalation with: lae-robot escalations reject {escalation_id} --note ...")
-    decision = decided_by_hand(stored, case, operator, services.rules().catalogue)
-    held_until = services.clock() + timedelta(seconds=HOLD_SECONDS)  # a running daemon leaves it to us meanwhile
-    message_id = ledger.decide_by_hand(escalation_id, decision, actor=operator, held_until=held_until)
-    work = await process_message(message_id, services)
-    await _deliver(robot)
-    placed = ledger.document(stored.id)
-    if placed.outcome is DocumentOutcome.FILED:
-        print(f"escalation {escalation_id} resolved by {operator}: filed in case {case.case_id} "
-              f"({placed.document_ref})", file=out)
-        return 0
-    retry = next((d.outcome for d in work.documents if d.stored.id == stored.id and isinstance(d.outcome, Retry)),
-                 None)
-    if retry is not None:  # the archive is away: the message is deferred and the robot files it later
-        raise OperatorError(f"the archive did not take the document now ({mask_cpr_text(retry.detail)}); the "
-                            "decision stands and the robot files it when the archive answers")
-    if placed.outcome is DocumentOutcome.ESCALATED:
-        raise OperatorError(f"the archive did not take the document: {placed.detail}; a new escalation is open")
-    raise OperatorError(f"the document was not filed: it is {placed.state.value} in the ledger")
-
-
-async def reject_escalation(robot: Robot, escalation_id: int, note: str, operator: str, out: TextIO) -> int:
-    if not note.strip():
-        raise OperatorError("a rejection needs a --note saying why")
-    ledger = robot.services.ledger
-    _open(ledger.escalation(escalation_id))
-    ledger.close_escalation(escalation_id, EscalationState.REJECTED, actor=operator, note=mask_cpr_text(note))
-    print(f"escalation {escalation_id} rejected by {operator}", file=out)
+    """The operator's decision, carried out by robot.resolution (the same road the desk takes); then the notices
+    are sent."""
+    try:
+        resolved = await resolve(robot.services, escalation_id, case_id, operator)
+    finally:
+        await _deliver(robot)
+    print(f"escalation {escalation_id} resolved by {operator}: filed in case {resolved.case_id} "
+          f"({resolved.document_ref})", file=out)
     return 0
 
 
-def _open(escalation: StoredEscalation) -> StoredEscalation:
-    if escalation.state is not EscalationState.OPEN:
-        raise OperatorError(f"escalation {escalation.id} is already {escalation.state}")
-    return escalation
-
-
-async def _case_for(robot: Robot, cpr: str | None, case_id: str) -> Case:
-    """The named case; when the citizen is known, it must be one of theirs."""
-    if cpr is None:
-        return Case(case_id=case_id, case_type="manual", status="open")
-    try:
-        cases = await robot.services.archive.lookup(cpr)
-    except (ArchiveUnavailable, ArchiveRejected) as error:
-        raise OperatorError(f"the archive could not be asked for the citizen's cases: {error}") from None
-    for case in cases:
-        if case.case_id == case_id:
-            return case
-    known = ", ".join(c.case_id for c in cases) or "none"
-    raise OperatorError(f"case {case_id} is not one of this citizen's cases ({mask_cpr(cpr)}: {known})")
+async def reject_escalation(robot: Robot, escalation_id: int, note: str, operator: str, out: TextIO) -> int:
+    reject(robot.services, escalation_id, note, operator)
+    print(f"escalation {escalation_id} rejected by {operator}", file=out)
+    return 0
 
 
 async def _deliver(robot: Robot) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import structlog
 
-from robot.app import attach_ingresses, describe_factors, open_robot
+from robot.app import attach_desk, attach_ingresses, describe_factors, open_robot
 from robot.daemon import Daemon
 from robot.decisions.factors import placeholder_warning
 from robot.observe.http import ObservabilityServer
@@ -26,6 +26,7 @@ async def run_daemon(settings: Settings) -> int:
             log.info("safety_factor", factor=line)
         daemon = Daemon(robot, metrics)
         attach_ingresses(daemon, settings)
+        attach_desk(daemon, settings, robot)
         observe = ObservabilityServer(settings.observe.host, settings.observe.port, metrics, daemon.health)
         scheduler = build_scheduler(daemon)
         scheduler.start()

@@ -34,6 +34,7 @@ from robot.model import (
     Letter,
     Limits,
     MailProblem,
+    PageImages,
     PdfContent,
     PdfFailure,
     PersonFindings,
@@ -52,6 +53,9 @@ _READY = b"ready"
 _PDF = b"pdf"  # request tags: the parent sends a tag, then the input's bytes
 _DOCUMENT = b"document"  # a PDF read, and whom its text is about
 _MAIL = b"mail"
+_RENDER = b"render"  # a PDF's pages drawn as PNG: the input is a 4-byte page cap, a redact byte, then the PDF
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_MAX_PAGE_IMAGE_BYTES = 32 << 20
 _MAX_TAG_BYTES = 16
 _START_SECONDS = 60.0  # a fresh worker imports pypdfium2, pypdf and pdfplumber: well under a second normally
 _CPU_MARGIN_SECONDS = 2  # RLIMIT_CPU backstop: only fires if the parent's wall-clock kill did not happen
@@ -117,6 +121,7 @@ class ParserPool:
         self._pdf = _Request(_PDF, limits.pdf_seconds, PDF_ANSWER)
         self._document = _Request(_DOCUMENT, limits.pdf_seconds, DOCUMENT_ANSWER)
         self._mail = _Request(_MAIL, limits.mail_seconds, MAIL_ANSWER)
+        self._render = _Request(_RENDER, limits.pdf_seconds, PAGES_ANSWER)
         self._context = multiprocessing.get_context("spawn")  # no fork: the daemon runs threads and asyncio
         self._lock = threading.Lock()
         self._closed = False
@@ -142,6 +147,20 @@ class ParserPool:
                 len(data), self._limits.pdf_max_bytes, "limits.pdf_max_bytes")))
         answer = self._run(self._document, data)
         return DocumentReading(_pdf_failure(answer)) if isinstance(answer, _Fault) else answer
+
+    def render_pages(self, data: bytes, max_pages: int, *, redact: bool = True) -> PageImages | PdfFailure:
+        """A PDF's first `max_pages` pages (at most Limits.pdf_max_pages) drawn as PNG images in a worker, under the
+        same limits as `read`, CPR serials painted over unless not `redact`; an answer with more images than asked,
+        or anything but PNGs, is no answer."""
+        if len(data) > self._limits.pdf_max_bytes:
+            return PdfFailure(Reason.PDF_TOO_LARGE, f"{len(data)} bytes, limit {self._limits.pdf_max_bytes}")
+        cap = max(0, min(max_pages, self._limits.pdf_max_pages))
+        answer = self._run(self._render, cap.to_bytes(4, "big") + bytes([redact]) + data)
+        if isinstance(answer, _Fault):
+            return _pdf_failure(answer)
+        if isinstance(answer, PageImages) and len(answer.images) > min(cap, answer.pages):
+            return PdfFailure(Reason.PDF_UNREADABLE, "parser process sent more pages than asked")
+        return answer
 
     def parse_mail(self, raw: bytes) -> Letter:
         """Parse one raw mail (RFC 5322 bytes) into a Letter in a worker, under the pool's Limits; blocks while
@@ -347,6 +366,16 @@ def _is_problem(value: object) -> bool:
             and _optional(value.part, str) and type(value.lost) is bool)
 
 
+def _is_page_images(value: object) -> TypeGuard[PageImages | PdfFailure]:
+    """Page images that are PNGs of a sane size (or a failure); the count is checked against the request's cap."""
+    if type(value) is PdfFailure:
+        return type(value.reason) is Reason and type(value.detail) is str
+    return (type(value) is PageImages and type(value.pages) is int and value.pages >= 0
+            and type(value.images) is tuple
+            and all(type(image) is bytes and image.startswith(_PNG_SIGNATURE) and len(image) <= _MAX_PAGE_IMAGE_BYTES
+                    for image in value.images))
+
+
 def _optional(value: object, kind: type) -> bool:
     return value is None or type(value) is kind
 
@@ -362,6 +391,7 @@ DOCUMENT_ANSWER = AnswerKind(
     _allow(DocumentReading, PdfContent, PdfFailure, TextLine, FormField, Reason, ActiveContent, ActiveFinding,
            PersonFindings, CprResult, CprCandidate, CprVerdict, Evidence, PrintedName, date),
     _is_document_reading)
+PAGES_ANSWER = AnswerKind(_allow(PageImages, PdfFailure, Reason), _is_page_images)
 MAIL_ANSWER = AnswerKind(_allow(Letter, Attachment, MailProblem, Reason, datetime, timezone, timedelta), _is_letter)
 
 
@@ -441,12 +471,14 @@ def _load_handlers(limits: Limits) -> dict[bytes, Handler]:
 
     from robot.extract.document import read_people
     from robot.extract.mail_text import read_letter
+    from robot.extract.page_image import render_pages
     from robot.extract.pdf import read_pdf
 
     return {
         _PDF: (limits.pdf_seconds, lambda data: _read_one(read_pdf, data, limits.pdf_max_pages)),
         _DOCUMENT: (limits.pdf_seconds, lambda data: _read_document(read_pdf, read_people, data, limits.pdf_max_pages)),
         _MAIL: (limits.mail_seconds, lambda raw: _parse_one(read_letter, raw, limits)),
+        _RENDER: (limits.pdf_seconds, lambda data: _render(render_pages, data)),
     }
 
 
@@ -469,6 +501,15 @@ def _read_document(read: ReadPdf, people: ReadPeople, data: bytes, max_pages: in
         return DocumentReading(PdfFailure(Reason.PDF_UNREADABLE, "memory limit (limits.pdf_memory_mb)"))
     except Exception as exc:  # the isolation boundary, as in _read_one
         return DocumentReading(PdfFailure(Reason.PDF_UNREADABLE, f"unexpected {type(exc).__name__} reading the text"))
+
+
+def _render(render: Callable[..., PageImages | PdfFailure], data: bytes) -> PageImages | PdfFailure:
+    try:
+        return render(data[5:], int.from_bytes(data[:4], "big"), redact=data[4:5] != b"\x00")
+    except MemoryError:
+        return PdfFailure(Reason.PDF_UNREADABLE, "memory limit")
+    except Exception as exc:  # the isolation boundary, as in _read_one
+        return PdfFailure(Reason.PDF_UNREADABLE, f"unexpected {type(exc).__name__} drawing the pages")
 
 
 def _parse_one(parse: ParseMail, raw: bytes, limits: Limits) -> Letter:

@@ -1,4 +1,5 @@
-"""Reads untrusted input in isolated worker processes: a raw mail into a Letter, one PDF's bytes into an Extraction."""
+"""Reads untrusted input in isolated worker processes: a raw mail into a Letter, one PDF's bytes into an Extraction
+or into page images."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 
 from robot.extract.document import combine
 from robot.extract.isolation import ParserPool
-from robot.model import Extraction, Letter
+from robot.model import Extraction, Letter, PageImages, PdfFailure
 from robot.rules.catalogue import Catalogue
 
 
@@ -26,3 +27,8 @@ class DocumentReader:
         """The PDF and whom it is about read in a worker; its form read here, by the catalogue in force now."""
         reading = self._pool.read_document(data)
         return combine(reading.content, reading.people, self._catalogue())
+
+    def render_pages(self, data: bytes, max_pages: int, *, redact: bool = True) -> PageImages | PdfFailure:
+        """The PDF's first pages as PNG images, drawn in a worker under the pool's Limits; CPR serials painted over
+        unless not `redact`."""
+        return self._pool.render_pages(data, max_pages, redact=redact)

@@ -7,7 +7,8 @@ import asyncio
 from robot.decisions.trust import judge_sender
 from robot.ledger.base import StoredDocument
 from robot.ledger.records import DocumentOutcome
-from robot.model import Escalated, Filed, MailProblem, Outcome, Reason
+from robot.model import Escalated, Filed, Letter, MailProblem, Outcome, Reason
+from robot.privacy import mask_cpr_text
 from robot.stages.work import DocumentWork, MessageWork, Services, arrived_through_trusted_channel
 
 
@@ -22,13 +23,24 @@ async def parse(work: MessageWork, services: Services) -> None:
     work.letter = letter
     work.sender = judge_sender(letter, work.message.envelope_sender, services.rules().senders,
                                trusted_channel=arrived_through_trusted_channel(work.message, services))
-    for attachment in letter.attachments:
-        stored = services.ledger.record_document(work.message.id, attachment.part, attachment.name, attachment.sha256)
-        work.documents.append(DocumentWork(stored, attachment=attachment, outcome=_recorded(stored)))
-    for problem in letter.problems:
-        if problem.lost:
-            stored = services.ledger.record_document(work.message.id, problem.part or "", None, None)
-            work.documents.append(DocumentWork(stored, problem=problem, outcome=_recorded(stored)))
+    with services.ledger.transaction():  # one commit for the mail's documents and the note of what it is
+        # what the trail finds a mail by: its Message-ID and sender as sent, its subject masked
+        services.ledger.audit("parsed", message_id=work.message.id, header_message_id=header_message_id(letter),
+                              sender=letter.sender, subject=mask_cpr_text(letter.subject),
+                              attachments=len(letter.attachments))
+        for attachment in letter.attachments:
+            stored = services.ledger.record_document(work.message.id, attachment.part, attachment.name,
+                                                     attachment.sha256)
+            work.documents.append(DocumentWork(stored, attachment=attachment, outcome=_recorded(stored)))
+        for problem in letter.problems:
+            if problem.lost:
+                stored = services.ledger.record_document(work.message.id, problem.part or "", None, None)
+                work.documents.append(DocumentWork(stored, problem=problem, outcome=_recorded(stored)))
+
+
+def header_message_id(letter: Letter) -> str | None:
+    """The mail's Message-ID without its angle brackets, as the trail searches it."""
+    return letter.message_id.strip().strip("<>").strip() or None if letter.message_id else None
 
 
 def _recorded(stored: StoredDocument) -> Outcome | None:

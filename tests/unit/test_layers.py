@@ -14,11 +14,15 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"cli"}),
     frozenset({"commands"}),
     frozenset({"app"}),
-    frozenset({"daemon", "scheduler"}),
-    frozenset({"worker"}),
+    frozenset({"daemon", "scheduler",
+               "web"}),  # the review desk: served by the daemon, a person's decision taken through resolution
+    frozenset({"worker",
+               "resolution"}),  # a person's decision on an escalation: the same road (worker) for every front
+
     frozenset({"stages"}),
     frozenset({"extract", "mail", "decisions", "notify", "archive", "ingress", "observe",
-               "setting_tables"}),  # the loader that checks the adapters' tables, with the adapters
+               "setting_tables",  # the loader that checks the adapters' tables, with the adapters
+               "desk_config"}),  # the desk's [web] section read whole (users file, secret, TLS), beside the loader
     frozenset({"model", "form", "ledger", "rules", "privacy", "durable", "config_values", "config_error", "settings",
                "log", "loopback", "name_match", "__init__"}),
 )
