@@ -14,13 +14,13 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"cli"}),
     frozenset({"commands"}),
     frozenset({"app"}),
-    frozenset({"daemon", "scheduler"}),
+    frozenset({"daemon", "scheduler", "health"}),
     frozenset({"worker"}),
     frozenset({"stages"}),
     frozenset({"extract", "mail", "decisions", "notify", "archive", "ingress", "observe",
                "setting_tables"}),  # the loader that checks the adapters' tables, with the adapters
     frozenset({"model", "form", "ledger", "rules", "privacy", "durable", "config_values", "config_error", "settings",
-               "log", "loopback", "name_match", "__init__"}),
+               "log", "loopback", "name_match", "private_files", "__init__"}),
 )
 
 
