@@ -1,7 +1,7 @@
 """`lae-robot status`: what the ledger says, what the running daemon's /healthz says, and files open to too many.
 
-Exit code: 0 when the daemon answers ok and no file is too widely readable; 1 when the daemon is degraded or
-failing, or a file is too widely readable; 3 when no daemon answers (and nothing else is wrong)."""
+Exit code: 1 when the daemon answers degraded or failing, or a file is too widely readable; else 0 (also when no
+daemon answers: `status` reads the ledger of a stopped robot too, and says "not running")."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from robot.health import audit_file_modes
 from robot.settings import Settings
 
-OK, TROUBLE, NOT_RUNNING = 0, 1, 3
+OK, TROUBLE = 0, 1
 
 
 def collect_status(settings: Settings) -> dict[str, Any]:
@@ -43,11 +43,9 @@ def collect_status(settings: Settings) -> dict[str, Any]:
 
 
 def exit_code(status: dict[str, Any]) -> int:
-    """OK, TROUBLE (degraded, failing, files too widely readable) or NOT_RUNNING."""
+    """TROUBLE when the daemon is degraded or failing or a file is too widely readable, else OK."""
     daemon = status["daemon"].get("status")
-    if status["files_too_widely_readable"] or daemon not in ("ok", "not running"):
-        return TROUBLE
-    return NOT_RUNNING if daemon == "not running" else OK
+    return TROUBLE if status["files_too_widely_readable"] or daemon not in ("ok", "not running") else OK
 
 
 def _health(host: str, port: int) -> dict[str, Any]:
