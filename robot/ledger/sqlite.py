@@ -428,8 +428,9 @@ class SqliteLedger:
     def outbox_trouble(self, since: datetime) -> tuple[int, int]:
         # a notice given up keeps the time of its last attempt in next_attempt_at
         row = self._db.execute(
-            "SELECT IFNULL(SUM(state = 'failed' AND next_attempt_at >= ?), 0),"
-            " IFNULL(SUM(state = 'pending' AND last_error IS NOT NULL), 0) FROM outbox", (_iso(since),)).fetchone()
+            "SELECT IFNULL(SUM(state = ? AND next_attempt_at >= ?), 0),"
+            " IFNULL(SUM(state = ? AND last_error IS NOT NULL), 0) FROM outbox",
+            (NoticeState.FAILED, _iso(since), NoticeState.PENDING)).fetchone()
         return int(row[0]), int(row[1])
 
     # ------------------------------------------------------------ audit and retention
