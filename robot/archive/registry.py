@@ -81,13 +81,15 @@ def build_getorganized(table: dict[str, Any], base: Path, modes: FileModes) -> C
 
 
 def build_nova(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArchive:
-    """KMD Nova (NovaConfig keys); reads its client secret (and Momentum's, when configured) now. `modes` is unused (nothing written on disk)."""
+    """KMD Nova (NovaConfig keys); reads its client secret (and Momentum's, when configured) now. `modes` is
+    unused (nothing written on disk)."""
     del modes
     return NovaArchive(NovaConfig.from_dict(table, base))
 
 
 def build_sbsys(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArchive:
-    """SBSYS's web API (SbsysConfig keys); `base` anchors relative secret and TLS files. `modes` is unused (nothing written on disk)."""
+    """SBSYS's web API (SbsysConfig keys); `base` anchors relative secret and TLS files. `modes` is unused (nothing
+    written on disk)."""
     del modes
     return SbsysArchive(SbsysConfig.from_dict(table, base))
 
