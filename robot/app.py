@@ -34,8 +34,9 @@ from robot.notify.outbox import OutboxFolderTransport
 from robot.notify.smtp import SmtpTransport
 from robot.notify.transport import NoticeTransport
 from robot.privacy import mask_cpr_text
+from robot.private_files import FileModes
 from robot.rules.rulefile import RuleFileError
-from robot.setting_tables import archive_table, imap_mailboxes, notice_smtp, smtp_listener
+from robot.setting_tables import archive_table, file_modes, imap_mailboxes, notice_smtp, smtp_listener
 from robot.settings import Settings
 from robot.stages.work import OPERATOR_CHANNEL, Services
 
@@ -107,7 +108,7 @@ def build_configured_archive(settings: Settings) -> CaseArchive:
     """The configured archive adapter; its errors name the config file and the full key (archive.folder.root)."""
     adapter = settings.archive.adapter
     try:
-        return build_archive(adapter, archive_table(settings), settings.base_dir)
+        return build_archive(adapter, archive_table(settings), settings.base_dir, modes=file_modes(settings))
     except ConfigError as error:
         raise error.located(settings.source, f"archive.{adapter}.") from None
 
@@ -131,16 +132,17 @@ async def describe_factors(settings: Settings, senders: SenderRules) -> list[str
 def _open_ledger(settings: Settings, dry_run: bool) -> Ledger:
     """The SQLite ledger (in memory for a dry run); a path that cannot be opened is named as the setting it is."""
     try:
-        return SqliteLedger(":memory:" if dry_run else settings.ledger.path)
+        return SqliteLedger(":memory:" if dry_run else settings.ledger.path, file_modes(settings))
     except (sqlite3.Error, OSError) as error:
         raise ConfigError("ledger.path", f"a writable SQLite file, {settings.ledger.path} cannot be opened "
                                          f"({getattr(error, 'strerror', None) or error})", settings.source) from None
 
 
-def _writable_folder(folder: Path, key: str, source: str) -> Path:
-    """`folder`, created if missing; a start-up fault (not a writable folder) is named as the setting it is."""
+def _writable_folder(folder: Path, key: str, source: str, modes: FileModes) -> Path:
+    """`folder`, created with `modes` if missing; a start-up fault (not a writable folder) is named as the setting
+    it is."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        modes.make_dir(folder)
     except OSError as error:
         raise ConfigError(key, f"a writable folder, {folder} cannot be made ({error.strerror})", source) from None
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -154,8 +156,9 @@ def _transport(settings: Settings) -> NoticeTransport:
     if notify.transport == "smtp" and relay is not None:
         return SmtpTransport(relay)
     domain = parseaddr(notify.sender)[1].rsplit("@", 1)[-1] or "localhost"
-    return OutboxFolderTransport(_writable_folder(notify.outbox_dir, "notify.outbox_dir", settings.source),
-                                 notify.sender, domain)
+    modes = file_modes(settings)
+    return OutboxFolderTransport(_writable_folder(notify.outbox_dir, "notify.outbox_dir", settings.source, modes),
+                                 notify.sender, domain, modes=modes)
 
 
 def _tell_operators(ledger: Ledger, settings: Settings, error: RuleFileError) -> None:
@@ -176,7 +179,8 @@ def attach_ingresses(daemon: Daemon, settings: Settings) -> None:
     if listener is not None:
         daemon.listener = SmtpIngress(listener, daemon.accept, on_limit=daemon.metrics.smtp_limited)
     for name, mailbox in imap_mailboxes(settings).items():
-        daemon.mailboxes[name] = ImapIngress(name, mailbox, daemon.accept, daemon.outcome_of)
+        daemon.mailboxes[name] = ImapIngress(name, mailbox, daemon.accept, daemon.outcome_of,
+                                             on_connection=daemon.metrics.imap_connected)
 
 
 def attach_desk(daemon: Daemon, settings: Settings, robot: Robot) -> None:

@@ -12,6 +12,7 @@ import structlog
 
 from robot.config_error import ConfigError
 from robot.decisions.holder import RulebookHolder
+from robot.health import MIB, HealthCheck, audit_file_modes
 from robot.ingress.base import MailOutcome, Received
 from robot.ledger.base import DocumentState
 from robot.ledger.records import DocumentOutcome, MessageState
@@ -77,6 +78,11 @@ class Daemon:
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._workers: list[asyncio.Task[None]] = []
+        settings, services = robot.settings, robot.services
+        self.checker = HealthCheck(ledger=services.ledger, archive=services.archive, rules=robot.rules,
+                                   mailboxes=self.mailboxes, metrics=metrics, clock=services.clock,
+                                   min_free_bytes=settings.observe.archive_min_free_mb * MIB,
+                                   audit=lambda: audit_file_modes(settings))
 
     # ------------------------------------------------------------ callbacks for the ingresses
 
@@ -121,6 +127,10 @@ class Daemon:
                 loop.add_signal_handler(signum, self.stop)
         settings = self.robot.settings
         await self._bind(observe)  # before any task starts: a port in use ends the start with one named error
+        await self.checker.audit_files()
+        if self.checker.file_findings:
+            log.warning("files_too_widely_readable", files=self.checker.file_findings,
+                        note="not changed by the robot: chmod them, or set files.group")
         for message_id in self.robot.services.ledger.unfinished():
             self.enqueue(message_id)
         self._workers = [asyncio.create_task(self._work(), name=f"worker-{n}")
@@ -254,29 +264,16 @@ class Daemon:
             await mailbox.poll_once()
 
     async def reload(self) -> None:
-        """Rules reload when their files changed; the case register when the archive is asked."""
+        """Rules reload when their files changed; the case register when the archive is asked. The health is
+        judged too, so its gauges follow the robot whether or not anyone asks /healthz."""
         self.robot.rules.current()
-        await self.robot.services.archive.health()
+        await self.checker.audit_files()
+        await self.health()
 
     def retention(self) -> int:
         days = self.robot.settings.schedule.retention_days
         return self.robot.services.ledger.purge_raw(self.robot.services.clock() - timedelta(days=days))
 
     async def health(self) -> HealthReport:
-        checks: dict[str, str] = {}
-        ok = True
-        try:
-            self.robot.services.ledger.unfinished()
-            checks["ledger"] = "ok"
-        except Exception as error:  # any ledger failure makes the robot unhealthy
-            ok, checks["ledger"] = False, f"failing: {type(error).__name__}"
         alive = sum(1 for task in self._workers if not task.done())
-        checks["workers"] = f"{alive} running"
-        ok = ok and alive > 0
-        archive = await self.robot.services.archive.health()
-        checks["archive"] = "ok" if archive.ok else f"failing: {archive.detail}"
-        for name, mailbox in self.mailboxes.items():
-            checks[f"imap:{name}"] = "connected" if mailbox.connected else "disconnected"
-            self.metrics.imap_connected(name, mailbox.connected)
-        checks["queue"] = str(self._queue.qsize())
-        return HealthReport(ok=ok, checks=checks)
+        return await self.checker.report(alive, self._queue.qsize())

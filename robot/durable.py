@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from robot.private_files import FileModes
+
 
 def fsync_folder(folder: Path) -> None:
     """Make renames and creations in `folder` durable."""
@@ -17,13 +19,14 @@ def fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def write_temp(folder: Path, name: str, data: bytes, mode: int = 0o640) -> Path:
-    """`data` in a hidden temp file beside `name`, flushed and fsynced; the caller renames or removes it."""
+def write_temp(folder: Path, name: str, data: bytes, modes: FileModes) -> Path:
+    """`data` in a hidden temp file beside `name` (with `modes`' mode and group), flushed and fsynced; the caller
+    renames or removes it."""
     descriptor, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     temp = Path(temp_name)
     try:
         with os.fdopen(descriptor, "wb") as stream:
-            os.fchmod(stream.fileno(), mode)
+            modes.secure(stream.fileno())
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
@@ -34,9 +37,9 @@ def write_temp(folder: Path, name: str, data: bytes, mode: int = 0o640) -> Path:
     return temp
 
 
-def write_atomic(folder: Path, name: str, data: bytes, mode: int = 0o640) -> None:
+def write_atomic(folder: Path, name: str, data: bytes, modes: FileModes) -> None:
     """`folder/name` holds `data` in full or not at all, whatever crashes."""
-    temp = write_temp(folder, name, data, mode)
+    temp = write_temp(folder, name, data, modes)
     try:
         os.replace(temp, folder / name)
     finally:

@@ -10,6 +10,7 @@ from robot.desk_config import desk_config
 from robot.ingress.imap_config import ImapMailboxConfig
 from robot.ingress.smtp_config import SmtpListenerConfig
 from robot.notify.smtp import SmtpConfig
+from robot.private_files import FileModes, group_id
 from robot.settings import GIB, Settings, read_settings
 
 SMTP_MAX_MESSAGE_BYTES = GIB  # the most the listener may hold (robot.ingress.smtp_config: aiosmtpd keeps it in memory)
@@ -25,6 +26,7 @@ def load_settings(path: Path | None) -> Settings:
 
 def check_tables(settings: Settings) -> None:
     """Read every adapter table once, so a wrong one fails every command that loads the settings, not only `run`."""
+    file_modes(settings)
     smtp_listener(settings)
     imap_mailboxes(settings)
     notice_smtp(settings)
@@ -35,6 +37,18 @@ def check_tables(settings: Settings) -> None:
                 check_table(adapter, archive_table(settings, adapter), settings.base_dir)
             except ConfigError as error:
                 raise error.located(settings.source, f"archive.{adapter}.") from None
+
+
+def file_modes(settings: Settings) -> FileModes:
+    """The modes of the files the robot writes: owner-only, or owner and `files.group` when one is set."""
+    group = settings.files.group
+    if not group:
+        return FileModes()
+    try:
+        return FileModes(group_id(group))
+    except (KeyError, OverflowError):
+        raise ConfigError("files.group", f"a group that exists on this machine, got {group!r}",
+                          settings.source) from None
 
 
 def smtp_listener(settings: Settings) -> SmtpListenerConfig | None:

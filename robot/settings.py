@@ -38,6 +38,7 @@ UPPER_BOUNDS: dict[str, float] = {
     "retry.max_seconds": 7 * DAY,
     "retry.max_attempts": 1000,
     "observe.port": 65535,
+    "observe.archive_min_free_mb": 1024 * 1024,  # 1 TiB
     "schedule.sweep_seconds": DAY,
     "schedule.reload_seconds": DAY,
     "schedule.retention_days": 36500,
@@ -73,6 +74,14 @@ class ExtractSettings:
 @dataclass(frozen=True)
 class LedgerSettings:
     path: Path = Path("var/ledger.sqlite3")
+
+
+@dataclass(frozen=True)
+class FilesSettings:
+    """Who may read the files the robot writes (ledger, archive, outbox): the owner only (0600, folders 0700), or
+    with `group` set, also that group (0640, 0750)."""
+
+    group: str = ""  # a group name (or number) on this machine; empty: owner only
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,7 @@ class ObserveSettings:
 
     host: str = "127.0.0.1"
     port: int = 9187
+    archive_min_free_mb: int = 1024  # /healthz is degraded when the archive's disk has less free space than this
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,7 @@ class Settings:
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     limits: Limits = field(default_factory=Limits)
     ledger: LedgerSettings = field(default_factory=LedgerSettings)
+    files: FilesSettings = field(default_factory=FilesSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     retry: RetrySettings = field(default_factory=RetrySettings)

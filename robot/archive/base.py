@@ -10,10 +10,11 @@ from robot.model import Case, FilingMetadata, Receipt
 
 @dataclass(frozen=True)
 class Health:
-    """Whether the archive answers, and in words what was checked."""
+    """Whether the archive answers, and in words what was checked; a local archive adds its disk's free bytes."""
 
     ok: bool
     detail: str
+    free_bytes: int | None = None  # free space where documents are written (None: not on a local disk)
 
 
 class CaseArchive(Protocol):

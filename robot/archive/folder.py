@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -41,10 +42,10 @@ from robot.model import (
     Receipt,
 )
 from robot.privacy import mask_deep
+from robot.private_files import OWNER_ONLY, FileModes
 
 REQUIRED_COLUMNS = ("cpr", "case_id", "case_type", "status", "caseworker_email", "team")  # optional: title, name
 _CPR = re.compile(r"(\d{6})-?(\d{4})")
-_FILE_MODE = 0o640
 
 Signature = tuple[int, int, int]  # (st_mtime_ns, st_size, st_ino) of the register file
 
@@ -220,8 +221,10 @@ class FolderArchive:
         open_values: Iterable[str] = ("open",),
         clock: Callable[[], datetime] = _utc_now,
         log: Any = None,
+        modes: FileModes = OWNER_ONLY,
     ) -> None:
         self._root = root
+        self._modes = modes
         self._clock = clock
         self._log = log if log is not None else structlog.get_logger("robot.archive.folder")
         self._watch = RegisterWatch(register, frozenset(v.strip().casefold() for v in open_values), self._log)
@@ -262,16 +265,16 @@ class FolderArchive:
     def _file(self, case_id: str, document: bytes, sha256: str, stem: str, sidecar: bytes) -> Receipt:
         folder = self._root / case_id
         try:
-            _ensure_folder(self._root, folder)
+            _ensure_folder(self._root, folder, self._modes)
             names = os.listdir(folder)  # once per filing: case folders grow, and pathlib's glob is slow
             found = _find_filed(folder, names, sha256)
             if found is None:
                 _refuse_collision(folder, stem)
-                _write_pair(folder, stem, document, sidecar)
+                _write_pair(folder, stem, document, sidecar, self._modes)
                 already = False
             else:
                 stem = found
-                already = _complete(folder, stem, sha256, document, sidecar)
+                already = _complete(folder, stem, sha256, document, sidecar, self._modes)
             _remove_leftovers(folder, names, sha256)
         except OSError as error:
             raise ArchiveUnavailable(scrub(f"folder archive: cannot write in {folder}: {_why(error)}")) from None
@@ -280,15 +283,16 @@ class FolderArchive:
     def _health(self) -> Health:
         register = self._watch.current()
         problem = self._watch.problem
+        free = _free_bytes(self._root)
         if problem is not None:
-            return Health(False, problem)
+            return Health(False, problem, free)
         try:
             _probe_writable(self._root)
         except OSError as error:
-            return Health(False, scrub(f"root {self._root} is not writable: {_why(error)}"))
+            return Health(False, scrub(f"root {self._root} is not writable: {_why(error)}"), free)
         citizens = len(register.cases)
         return Health(True, f"root {self._root} writable; register: {register.rows} cases of {citizens} citizens, "
-                            f"{register.named} with the citizen's name")
+                            f"{register.named} with the citizen's name", free)
 
 
 def sidecar_bytes(metadata: FilingMetadata, case_id: str, sha256: str, filed_at: datetime) -> bytes:
@@ -312,16 +316,16 @@ def sidecar_bytes(metadata: FilingMetadata, case_id: str, sha256: str, filed_at:
     return json.dumps(mask_deep(record), ensure_ascii=False, indent=2, default=str).encode("utf-8") + b"\n"
 
 
-def _ensure_folder(root: Path, folder: Path) -> None:
-    """Create the case folder (never the root: a missing root may be an unmounted share)."""
+def _ensure_folder(root: Path, folder: Path, modes: FileModes) -> None:
+    """Create the case folder with `modes` (never the root: a missing root may be an unmounted share)."""
     if not root.is_dir():
         raise FileNotFoundError(errno.ENOENT, "the archive root is missing", str(root))
-    try:
-        folder.mkdir()
-    except FileExistsError:
-        if not folder.is_dir():
-            raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder)) from None
+    if folder.is_dir():
         return
+    try:
+        modes.make_dir(folder, parents=False)
+    except FileExistsError:
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(folder)) from None
     fsync_folder(root)
 
 
@@ -363,25 +367,25 @@ def _refuse_collision(folder: Path, stem: str) -> None:
         raise ArchiveRejected(f"folder archive: {folder / stem}.* holds another document with the same name")
 
 
-def _complete(folder: Path, stem: str, sha256: str, document: bytes, sidecar: bytes) -> bool:
+def _complete(folder: Path, stem: str, sha256: str, document: bytes, sidecar: bytes, modes: FileModes) -> bool:
     """Finish a pair that is already (partly) there; True when the PDF was there before."""
     pdf, side = folder / f"{stem}.pdf", folder / f"{stem}.json"
     if pdf.exists():
         if _file_sha256(pdf) != sha256:
             raise ArchiveRejected(f"folder archive: {pdf} does not match its sidecar's hash; a human must look")
         if not side.exists():
-            _write_atomic(folder, side.name, sidecar)
+            _write_atomic(folder, side.name, sidecar, modes)
         return True
-    _write_atomic(folder, pdf.name, document)  # the sidecar is there: the first attempt stopped before the PDF
+    _write_atomic(folder, pdf.name, document, modes)  # the sidecar is there: the first attempt stopped before the PDF
     return False
 
 
-def _write_pair(folder: Path, stem: str, document: bytes, sidecar: bytes) -> None:
+def _write_pair(folder: Path, stem: str, document: bytes, sidecar: bytes, modes: FileModes) -> None:
     """Both temp files first, then the sidecar's rename, then the PDF's: a PDF never shows without its sidecar."""
     temps: list[Path] = []
     try:
-        pdf_temp = _write_temp(folder, f"{stem}.pdf", document, temps)
-        side_temp = _write_temp(folder, f"{stem}.json", sidecar, temps)
+        pdf_temp = _write_temp(folder, f"{stem}.pdf", document, temps, modes)
+        side_temp = _write_temp(folder, f"{stem}.json", sidecar, temps, modes)
         os.replace(side_temp, folder / f"{stem}.json")
         fsync_folder(folder)
         os.replace(pdf_temp, folder / f"{stem}.pdf")
@@ -390,18 +394,18 @@ def _write_pair(folder: Path, stem: str, document: bytes, sidecar: bytes) -> Non
         _unlink_quietly(temps)
 
 
-def _write_atomic(folder: Path, name: str, data: bytes) -> None:
+def _write_atomic(folder: Path, name: str, data: bytes, modes: FileModes) -> None:
     temps: list[Path] = []
     try:
-        os.replace(_write_temp(folder, name, data, temps), folder / name)
+        os.replace(_write_temp(folder, name, data, temps, modes), folder / name)
         fsync_folder(folder)
     finally:
         _unlink_quietly(temps)
 
 
-def _write_temp(folder: Path, name: str, data: bytes, temps: list[Path]) -> Path:
+def _write_temp(folder: Path, name: str, data: bytes, temps: list[Path], modes: FileModes) -> Path:
     """A fsynced temp file beside `name`, recorded in `temps` for clean-up."""
-    temp = write_temp(folder, name, data, _FILE_MODE)
+    temp = write_temp(folder, name, data, modes)
     temps.append(temp)
     return temp
 
@@ -417,6 +421,14 @@ def _unlink_quietly(paths: Iterable[Path]) -> None:
     for path in list(paths):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+def _free_bytes(root: Path) -> int | None:
+    """Free bytes on the root's file system for an unprivileged writer; None when the root cannot be looked at."""
+    try:
+        return shutil.disk_usage(root).free
+    except OSError:
+        return None
 
 
 def _probe_writable(root: Path) -> None:

@@ -17,8 +17,9 @@ from robot.archive.nova import NovaArchive, NovaConfig
 from robot.archive.sbsys import SbsysArchive
 from robot.archive.sbsys_config import SbsysConfig
 from robot.config_error import ConfigError
+from robot.private_files import OWNER_ONLY, FileModes
 
-Factory = Callable[[dict[str, Any], Path], CaseArchive]
+Factory = Callable[[dict[str, Any], Path, FileModes], CaseArchive]  # table, config folder, modes of files written
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,14 @@ def read_folder_table(table: Mapping[str, Any], base: Path) -> FolderTable:
                        settings.scalars("open_values", ("open",)))
 
 
-def build_folder(table: dict[str, Any], base: Path) -> CaseArchive:
-    """A FolderArchive on `root` (an existing folder) and `register` (a CSV file)."""
+def build_folder(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArchive:
+    """A FolderArchive on `root` (an existing folder) and `register` (a CSV file), writing with `modes`."""
     folder = read_folder_table(table, base)
     root, register, open_values = folder.root, folder.register, folder.open_values
     if not root.is_dir():
         raise ConfigError("root", f"an existing folder, got {root}")
     try:
-        return FolderArchive(root, register, open_values=open_values)
+        return FolderArchive(root, register, open_values=open_values, modes=modes)
     except RegisterError as error:
         raise ConfigError("register", f"a usable case register ({error})") from None
 
@@ -65,24 +66,31 @@ def check_table(name: str, table: Mapping[str, Any], base: Path) -> None:
         SbsysConfig.from_dict(table, base)
 
 
-def build_http(table: dict[str, Any], base: Path) -> CaseArchive:
-    """The HttpArchiveConfig keys; `base` (the config file's folder) anchors relative secret and TLS files."""
+def build_http(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArchive:
+    """The HttpArchiveConfig keys; `base` (the config file's folder) anchors relative secret and TLS files; `modes`
+    is unused (nothing written on disk)."""
+    del modes
     return HttpArchive(HttpArchiveConfig.from_dict(table, base))
 
 
-def build_getorganized(table: dict[str, Any], base: Path) -> CaseArchive:
-    """The GetOrganizedConfig keys; `base` anchors relative secret and TLS files."""
+def build_getorganized(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArchive:
+    """The GetOrganizedConfig keys; `base` anchors relative secret and TLS files. `modes` is unused (nothing written on disk)."""
+    del modes
     return GetOrganizedArchive(GetOrganizedConfig.from_dict(table, base))
 
 
 
-def build_nova(table: dict[str, Any], base: Path) -> CaseArchive:
-    """KMD Nova (NovaConfig keys); reads its client secret (and Momentum's, when configured) now."""
+def build_nova(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArchive:
+    """KMD Nova (NovaConfig keys); reads its client secret (and Momentum's, when configured) now. `modes` is
+    unused (nothing written on disk)."""
+    del modes
     return NovaArchive(NovaConfig.from_dict(table, base))
 
 
-def build_sbsys(table: dict[str, Any], base: Path) -> CaseArchive:
-    """SBSYS's web API (SbsysConfig keys); `base` anchors relative secret and TLS files."""
+def build_sbsys(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArchive:
+    """SBSYS's web API (SbsysConfig keys); `base` anchors relative secret and TLS files. `modes` is unused (nothing
+    written on disk)."""
+    del modes
     return SbsysArchive(SbsysConfig.from_dict(table, base))
 
 
@@ -91,7 +99,8 @@ ADAPTERS: dict[str, Factory] = {"folder": build_folder, "http": build_http, "get
 
 
 def build_archive(
-    name: str, table: Mapping[str, Any], base: Path, adapters: Mapping[str, Factory] = ADAPTERS
+    name: str, table: Mapping[str, Any], base: Path, adapters: Mapping[str, Factory] = ADAPTERS,
+    modes: FileModes = OWNER_ONLY,
 ) -> CaseArchive:
     """The adapter called `name`, built from its settings table; ConfigError(key, expected) when wrong."""
     factory = adapters.get(name)
@@ -99,4 +108,4 @@ def build_archive(
         raise ConfigError("archive", f"one of {', '.join(sorted(adapters))}, got {name!r}")
     if not isinstance(table, Mapping):
         raise ConfigError(name, "a table")
-    return factory(dict(table), base)
+    return factory(dict(table), base, modes)

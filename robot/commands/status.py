@@ -1,4 +1,7 @@
-"""`lae-robot status`: what the ledger says and what the running daemon's /healthz says, for operators."""
+"""`lae-robot status`: what the ledger says, what the running daemon's /healthz says, and files open to too many.
+
+Exit code: 1 when the daemon answers degraded or failing, or a file is too widely readable; else 0 (also when no
+daemon answers: `status` reads the ledger of a stopped robot too, and says "not running")."""
 
 from __future__ import annotations
 
@@ -9,7 +12,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any, TextIO
 
+from robot.health import audit_file_modes
 from robot.settings import Settings
+
+OK, TROUBLE = 0, 1
 
 
 def collect_status(settings: Settings) -> dict[str, Any]:
@@ -32,7 +38,14 @@ def collect_status(settings: Settings) -> dict[str, Any]:
     else:
         status["messages"] = "no ledger yet"
     status["daemon"] = _health(settings.observe.host, settings.observe.port)
+    status["files_too_widely_readable"] = audit_file_modes(settings)
     return status
+
+
+def exit_code(status: dict[str, Any]) -> int:
+    """TROUBLE when the daemon is degraded or failing or a file is too widely readable, else OK."""
+    daemon = status["daemon"].get("status")
+    return TROUBLE if status["files_too_widely_readable"] or daemon not in ("ok", "not running") else OK
 
 
 def _health(host: str, port: int) -> dict[str, Any]:
@@ -51,11 +64,15 @@ def run_status(settings: Settings, as_json: bool, out: TextIO, factors: list[str
     status["safety_factors"] = factors or []
     if as_json:
         print(json.dumps(status, ensure_ascii=False, indent=2), file=out)
-        return 0
+        return exit_code(status)
     daemon = status["daemon"]
     print(f"daemon: {daemon.get('status')} ({daemon['url']})", file=out)
+    for problem in daemon.get("problems", []):
+        print(f"  problem: {problem}", file=out)
     for key, value in daemon.get("checks", {}).items():
         print(f"  {key}: {value}", file=out)
+    for finding in status["files_too_widely_readable"]:
+        print(f"warning: {finding} (not changed by the robot: chmod it, or set files.group)", file=out)
     for key in ("messages", "documents", "open_escalations", "outbox"):
         print(f"{key}: {status.get(key)}", file=out)
     if status.get("oldest_unfinished"):
@@ -64,4 +81,4 @@ def run_status(settings: Settings, as_json: bool, out: TextIO, factors: list[str
         print("safety factors:", file=out)
         for line in status["safety_factors"]:
             print(f"  {line}", file=out)
-    return 0
+    return exit_code(status)

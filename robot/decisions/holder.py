@@ -27,6 +27,7 @@ class RulebookHolder:
         self._signature = self._read_signature()
         self._rulebook = load_rulebook(folder)  # invalid rules at start-up: the caller must not start
         self._refused_signature: Signature | None = None
+        self.problem: str | None = None  # why the files on disk are refused (the old rules in force), or None
 
     def current(self) -> Rulebook:
         now = time.monotonic()
@@ -34,7 +35,9 @@ class RulebookHolder:
             return self._rulebook
         self._checked_at = now
         signature = self._read_signature()
-        if signature != self._signature and signature != self._refused_signature:
+        if signature == self._signature:
+            self._refused_signature = self.problem = None  # the files are back to the rules in force
+        elif signature != self._refused_signature:
             self._reload(signature)
         return self._rulebook
 
@@ -43,10 +46,12 @@ class RulebookHolder:
             rulebook = load_rulebook(self._folder)
         except RuleFileError as error:
             self._refused_signature = signature
+            self.problem = (f"rule files in {self._folder} refused ({len(error.problems)} problem(s), see "
+                            "lae-robot check-rules); the rules read before stay in force")
             log.error("rules_refused", problems=[str(p) for p in error.problems], kept="the rules already in force")
             self._on_refused(error)
             return
-        self._rulebook, self._signature, self._refused_signature = rulebook, signature, None
+        self._rulebook, self._signature, self._refused_signature, self.problem = rulebook, signature, None, None
         log.info("rules_reloaded", folder=str(self._folder))
 
     def _read_signature(self) -> Signature:

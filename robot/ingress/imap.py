@@ -6,7 +6,7 @@ import asyncio
 import os
 import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +56,11 @@ class ImapIngress:
         outcome_of: OutcomeOf,
         *,
         environ: Mapping[str, str] = os.environ,
+        on_connection: Callable[[str, bool], None] | None = None,
     ) -> None:
         self.name = name
+        self._on_connection = on_connection  # told (name, connected) at start and whenever that changes
+        self._reported: bool | None = None
         self._config = config
         self._accept, self._outcome_of = accept, outcome_of
         self._environ = dict(environ)  # the token command's environment
@@ -78,6 +81,7 @@ class ImapIngress:
         self._running = False
         self._idling = False
         self.last_error: str | None = None  # the latest failure, masked; None after a complete sweep
+        self._report_connection()
 
     def __repr__(self) -> str:
         return f"ImapIngress({self.name!r}, {self._config!r})"
@@ -195,6 +199,7 @@ class ImapIngress:
             session.abort()
             raise
         self._session, self._delimiter = session, delimiter
+        self._report_connection()
         self._log.info("imap_connected", host=config.host, port=config.port, folder=config.folder,
                        idle=config.idle and session.has("IDLE"), move=session.has("MOVE"),
                        uidplus=session.has("UIDPLUS"))  # fmt: skip
@@ -239,6 +244,14 @@ class ImapIngress:
         session, self._session = self._session, None
         if session is not None:
             session.abort()
+        self._report_connection()
+
+    def _report_connection(self) -> None:
+        """Tell on_connection (the metrics) when the connection came or went: when it happens, not when asked."""
+        connected = self.connected
+        if self._on_connection is not None and connected != self._reported:
+            self._reported = connected
+            self._on_connection(self.name, connected)
 
     async def _close(self) -> None:
         """Move what is still noted and log out politely at the end of run(), waiting briefly for a poll or
@@ -255,6 +268,7 @@ class ImapIngress:
                            note="the next start moves them")  # fmt: skip
         try:
             session, self._session = self._session, None
+            self._report_connection()
             if session is not None:
                 await session.logout(LOGOUT_SECONDS)
                 self._log.info("imap_disconnected")

@@ -35,6 +35,7 @@ from robot.ledger.records import (
     NoticeState,
     encode_decision,
 )
+from robot.private_files import OWNER_ONLY, FileModes
 
 SCHEMA_VERSION = 1
 
@@ -141,10 +142,13 @@ class SqliteLedger:
     was at some fsynced commit plus possibly some later ones; what is lost is recomputed from the kept raw mail.
     This spares the six or so fsyncs per document that the intermediate steps would otherwise cost."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, modes: FileModes = OWNER_ONLY):
         self._path = str(path)
         if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+            # the file made with our mode before SQLite opens it: SQLite gives its -wal and -shm the same mode
+            # and owner, so raw mail never lies readable for others, whatever the umask
+            modes.make_dir(Path(self._path).parent)
+            modes.create_file(Path(self._path))
         self._db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False, timeout=30)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
@@ -420,6 +424,14 @@ class SqliteLedger:
                 self._db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
                                  " WHERE id = ?", (error, _iso(retry_at), notice_id))
             self.audit("notice_failed", notice_id=notice_id, error=error, retry_at=_iso(retry_at))
+
+    def outbox_trouble(self, since: datetime) -> tuple[int, int]:
+        # a notice given up keeps the time of its last attempt in next_attempt_at
+        row = self._db.execute(
+            "SELECT IFNULL(SUM(state = ? AND next_attempt_at >= ?), 0),"
+            " IFNULL(SUM(state = ? AND last_error IS NOT NULL), 0) FROM outbox",
+            (NoticeState.FAILED, _iso(since), NoticeState.PENDING)).fetchone()
+        return int(row[0]), int(row[1])
 
     # ------------------------------------------------------------ audit and retention
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from robot.durable import remove_stale_temps, write_atomic
 from robot.notify.message import Notice, build_email, is_domain, sender_address
 from robot.notify.transport import TransportUnavailable
+from robot.private_files import OWNER_ONLY, FileModes
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9.-]|^\.")  # "_" is the escape character, so it is escaped too
 _MAX_NAME = 180
@@ -31,13 +32,16 @@ def safe_name(key: str) -> str:
 
 
 class OutboxFolderTransport:
-    """Writes `<folder>/<safe key>.eml`; a key already in the folder is not written again."""
+    """Writes `<folder>/<safe key>.eml` (mode and group from `modes`); a key already in the folder is not written
+    again."""
 
-    def __init__(self, folder: Path, sender: str, domain: str, *, clock: Callable[[], datetime] = _utc_now):
+    def __init__(self, folder: Path, sender: str, domain: str, *, clock: Callable[[], datetime] = _utc_now,
+                 modes: FileModes = OWNER_ONLY):
         sender_address(sender)  # ValueError now rather than at the first notice
         if not is_domain(domain):
             raise ValueError(f"not a domain for Message-IDs: {domain!r}")
         self._folder, self._sender, self._domain, self._clock = folder, sender, domain, clock
+        self._modes = modes
         remove_stale_temps(folder)  # a notice write killed before its rename; the notice is still queued
 
     async def send(self, notice: Notice) -> None:
@@ -54,5 +58,5 @@ class OutboxFolderTransport:
     def _write_once(self, target: Path, data: bytes) -> None:
         if target.exists():
             return  # sent before under this key
-        self._folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(self._folder, target.name, data, 0o600)
+        self._modes.make_dir(self._folder)
+        write_atomic(self._folder, target.name, data, self._modes)

@@ -1,4 +1,4 @@
-"""A tiny local HTTP endpoint for /healthz (JSON, 200 or 503) and /metrics (Prometheus text)."""
+"""A tiny local HTTP endpoint for /healthz (JSON; 200 when ok, 503 when degraded or failing) and /metrics."""
 
 from __future__ import annotations
 
@@ -18,8 +18,22 @@ _REQUEST_TIMEOUT = 5.0
 
 @dataclass(frozen=True)
 class HealthReport:
-    ok: bool
+    """What was checked, in words, and the problems found: `failing` ones stop the robot's work (no ledger, no
+    worker), `degraded` ones need a person while it works on (archive refused, rules or register refused, disk
+    nearly full, a mailbox disconnected, notices not sent, files readable by too many)."""
+
     checks: dict[str, str] = field(default_factory=dict)
+    failing: tuple[str, ...] = ()
+    degraded: tuple[str, ...] = ()
+
+    @property
+    def state(self) -> str:
+        """"ok", "degraded" or "failing"."""
+        return "failing" if self.failing else "degraded" if self.degraded else "ok"
+
+    @property
+    def ok(self) -> bool:
+        return not (self.failing or self.degraded)
 
 
 class ObservabilityServer:
@@ -66,6 +80,7 @@ class ObservabilityServer:
             return "200 OK", "text/plain; version=0.0.4", self._metrics.render()
         if path == "/healthz":
             report = await self._health()
-            body = json.dumps({"status": "ok" if report.ok else "failing", "checks": report.checks}).encode()
+            body = json.dumps({"status": report.state, "problems": [*report.failing, *report.degraded],
+                               "checks": report.checks}).encode()
             return ("200 OK" if report.ok else "503 Service Unavailable"), "application/json", body + b"\n"
         return "404 Not Found", "text/plain", b"not found\n"

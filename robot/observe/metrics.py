@@ -22,6 +22,9 @@ class Metrics:
         self._queue = Gauge("lae_queue_depth", "Messages waiting to be processed", registry=self.registry)
         self._imap_up = Gauge("lae_imap_connected", "1 while the IMAP mailbox is connected", ["mailbox"],
                               registry=self.registry)
+        self._free = Gauge("lae_archive_free_bytes", "Free bytes on the folder archive's disk", registry=self.registry)
+        self._health = Gauge("lae_health", "1 for the health state the robot is in (ok, degraded, failing), else 0",
+                             ["state"], registry=self.registry)
         self._latency = Histogram("lae_receipt_to_outcome_seconds", "From receipt to filed or escalated",
                                   ["outcome"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self._smtp_limited = Counter("lae_smtp_limited_total", "SMTP connections refused and sessions cut, by the "
@@ -50,6 +53,13 @@ class Metrics:
     def smtp_limited(self, action: str, limit: str) -> None:
         """action: refused (a connection over a limit) or cut (a session over one); limit: the setting's name."""
         self._smtp_limited.labels(action=action, limit=limit).inc()
+
+    def archive_free_bytes(self, free: int) -> None:
+        self._free.set(free)
+
+    def health(self, state: str) -> None:
+        for known in ("ok", "degraded", "failing"):
+            self._health.labels(state=known).set(1 if known == state else 0)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -105,7 +105,7 @@ async def test_files_pdf_and_sidecar_under_case_folder(archive: FolderArchive, r
     assert sidecar["evidence"] == {"cpr": {"page": 1, "line": 3}, "blanket": "LÆ 125"}
     assert sidecar["robot_version"] == "0.1.0"
     assert datetime.fromisoformat(sidecar["filed_at"]).tzinfo is not None
-    assert (root / "SAG-1" / f"{stem}.pdf").stat().st_mode & 0o777 == 0o640
+    assert (root / "SAG-1" / f"{stem}.pdf").stat().st_mode & 0o777 == 0o600  # owner-only without files.group
 
 
 @pytest.mark.parametrize(("form", "slug"), [("LÆ 125", "LAE125"), ("LAE265", "LAE265"), ("Læ-285", "LAE285")])

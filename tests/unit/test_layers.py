@@ -14,7 +14,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"cli"}),
     frozenset({"commands"}),
     frozenset({"app"}),
-    frozenset({"daemon", "scheduler",
+    frozenset({"daemon", "scheduler", "health",
                "web"}),  # the review desk: served by the daemon, a person's decision taken through resolution
     frozenset({"worker",
                "resolution"}),  # a person's decision on an escalation: the same road (worker) for every front
@@ -24,7 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
                "setting_tables",  # the loader that checks the adapters' tables, with the adapters
                "desk_config"}),  # the desk's [web] section read whole (users file, secret, TLS), beside the loader
     frozenset({"model", "form", "ledger", "rules", "privacy", "durable", "config_values", "config_error", "settings",
-               "log", "loopback", "name_match", "__init__"}),
+               "log", "loopback", "name_match", "private_files", "__init__"}),
 )
 
 

@@ -159,3 +159,18 @@ def test_invalid_rules_at_start_up_are_refused(folder: Path) -> None:
     (folder / "blankets.toml").write_text('prefixes = ["LÆ"]\n[[blanket]]\ncode = "12"\n', encoding="utf-8")
     with pytest.raises(RuleFileError):
         RulebookHolder(folder, Refusals())
+
+
+def test_a_refused_edit_stays_a_problem_for_health_until_the_files_are_good(folder: Path) -> None:
+    holder = RulebookHolder(folder, Refusals())
+    holder.current()
+    assert holder.problem is None
+    routing = folder / "routing.toml"
+    original = routing.read_text(encoding="utf-8")
+    rewrite(routing, original.replace('action = "escalate"', 'action = "ignore"'))
+    holder.current()
+    holder.current()  # asked again: still refused, still said
+    assert holder.problem is not None and str(folder) in holder.problem and "refused" in holder.problem
+    rewrite(routing, original, bump=2)
+    holder.current()
+    assert holder.problem is None
