@@ -38,6 +38,8 @@ class Reason(str, enum.Enum):
     ZIP_UNSAFE = "zip_unsafe"
     ZIP_UNREADABLE = "zip_unreadable"
     SMIME_ENCRYPTED = "smime_encrypted"
+    TNEF_UNREADABLE = "tnef_unreadable"  # an Outlook winmail.dat that is damaged (a checksum, its framing) or hostile
+    MSG_UNREADABLE = "msg_unreadable"  # an attached Outlook .msg mail that cannot be read
     # the decision
     UNTRUSTED_SENDER = "untrusted_sender"
     NO_ROUTE = "no_route"

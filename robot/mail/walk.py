@@ -1,4 +1,4 @@
-"""Walk of a parsed mail's MIME tree: finds PDFs, zips, S/MIME and body text, within the part and depth limits."""
+"""Walk of a parsed mail's MIME tree: finds PDFs (also in zips, S/MIME, TNEF and .msg) and body text, within the limits."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from email import policy
 from email.message import Message
 from email.parser import BytesParser
 
+from robot.mail.enclosed import Budget, ContainerTooDeep, ContainerTooLarge, ContainerUnreadable, OutlookMessage
+from robot.mail.msg import read_msg
 from robot.mail.names import cap_length, display_name, safe_name
 from robot.mail.parts import (
     PartUnreadable,
@@ -26,11 +28,14 @@ from robot.mail.parts import (
 from robot.mail.prescan import count_part_delimiters
 from robot.mail.smime import SmimeSealed, SmimeUnreadable, signed_content
 from robot.mail.text import decode_text, html_to_text
+from robot.mail.tnef import is_tnef_bytes, read_tnef
 from robot.mail.zipped import is_pdf_bytes, is_zip_bytes, pdfs_in_zip
 from robot.model import Attachment, Limits, MailProblem, Reason
 
 PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})
+TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
+MSG_TYPES = frozenset({"application/vnd.ms-outlook"})
 PKCS7_MIME_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 FORWARD_TYPES = frozenset({"message/rfc822", "message/global"})
 BODY_TYPES = frozenset({"text/plain", "text/html"})
@@ -39,6 +44,9 @@ _NO_MAGIC_PREFIXES = ("text/", "multipart/", "message/")
 _ENCODED_FORWARD = frozenset({"base64", "quoted-printable"})
 # Defects that payload() already reports as the part's own problem.
 _DEFECTS_REPORTED_AS_UNREADABLE = frozenset({"InvalidBase64LengthDefect"})
+# A TNEF attachment takes about seven objects; the message itself a dozen or two.
+_TNEF_OBJECTS_PER_PART = 16
+_CONTAINER_REASONS = {"tnef": Reason.TNEF_UNREADABLE, "msg": Reason.MSG_UNREADABLE}
 
 
 class WalkStopped(Exception):
@@ -111,7 +119,7 @@ class _Walker:
         self.limits = limits
         self.parts = 0
         self.pdf_count = 0
-        self.zip_bytes = 0
+        self.unpacked = Budget(limits.zip_max_total_bytes)  # bytes taken out of zips, TNEF and .msg files
         self.withheld = False  # something that may hold a PDF could not be taken
         self.attachments: list[Attachment] = []
         self.problems: list[MailProblem] = []
@@ -195,7 +203,7 @@ class _Walker:
         elif ctype in PKCS7_MIME_TYPES or self.is_p7m_file(entity, ctype):
             self.visit_smime(entity, path, depth, texts)
         elif not entity.is_multipart():  # message/delivery-status and the like hold header blocks only
-            self.visit_leaf(entity, ctype, path, texts)
+            self.visit_leaf(entity, ctype, path, depth, texts)
 
     def visit_multipart(self, entity: Message, ctype: str, path: str, depth: int, texts: _Texts) -> None:
         level = self.enter(depth, path)
@@ -244,26 +252,68 @@ class _Walker:
             return
         self.visit_body(self.parse_nested(inner, path), path, level, texts)
 
-    def visit_leaf(self, entity: Message, ctype: str, path: str, texts: _Texts) -> None:
+    def visit_leaf(self, entity: Message, ctype: str, path: str, depth: int, texts: _Texts) -> None:
         name = filename(entity)
         named = (name or "").strip().lower()
         if ctype in BODY_TYPES and disposition(entity) != "attachment" and not named.endswith(".pdf"):
             texts.add(ctype, decode_text(payload(entity), charset(entity)))
             return
-        data = payload(entity)
+        self.visit_file(payload(entity), ctype, name, path, depth)
+
+    def visit_file(self, data: bytes, ctype: str, name: str | None, path: str, depth: int) -> None:
+        """An attached file (a MIME leaf, or a file inside TNEF or .msg): a PDF, or a container that may hold one."""
+        named = (name or "").strip().lower()
         magic_allowed = not ctype.startswith(_NO_MAGIC_PREFIXES)
-        # A stored zip shows its members' '%PDF-' early, so zips are told apart before PDF magic.
+        # A stored zip or a TNEF stream shows its members' '%PDF-' early, so they are told apart before PDF magic.
         if ctype in PDF_TYPES or named.endswith(".pdf"):
             self.add_pdf(Attachment(display_name(name, path), ctype, data, path))
         elif ctype in ZIP_TYPES or named.endswith(".zip") or (magic_allowed and is_zip_bytes(data)):
             self.visit_zip(data, path, safe_name(name))
+        elif ctype in TNEF_TYPES or named == "winmail.dat" or (magic_allowed and is_tnef_bytes(data)):
+            self.visit_outlook("tnef", data, path, depth)
+        elif ctype in MSG_TYPES or named.endswith(".msg"):
+            self.visit_outlook("msg", data, path, depth)
         elif magic_allowed and is_pdf_bytes(data):
             self.add_pdf(Attachment(display_name(name, path), ctype, data, path))
 
+    def visit_outlook(self, kind: str, data: bytes, path: str, depth: int) -> None:
+        """A TNEF stream or an attached .msg mail: its text joins the mail's, its attachments are walked as parts."""
+        level = self.enter(depth, path)
+        depth_left = self.limits.mail_max_depth - level
+        try:
+            if kind == "tnef":
+                max_objects = _TNEF_OBJECTS_PER_PART * self.limits.mail_max_parts
+                message = read_tnef(data, depth_left, self.unpacked, max_objects)
+            else:
+                message = read_msg(data, depth_left, self.unpacked, self.limits.mail_max_parts)
+        except ContainerUnreadable as exc:
+            self.withhold(_CONTAINER_REASONS[kind], str(exc), path)
+            return
+        except ContainerTooLarge as exc:
+            self.withhold(Reason.MAIL_TOO_LARGE, str(exc), path)
+            return
+        except ContainerTooDeep as exc:
+            self.problem(Reason.MIME_TOO_DEEP, f"{exc} (limits.mail_max_depth = {self.limits.mail_max_depth})", path)
+            raise WalkStopped from None
+        self.visit_outlook_message(message, kind, path, level)
+
+    def visit_outlook_message(self, message: OutlookMessage, kind: str, path: str, level: int) -> None:
+        """One Outlook message's text kept apart like a forwarded mail's; each attachment is `path/kind:name`."""
+        texts = _Texts()
+        self.messages.append(texts)
+        texts.add("text/plain", "\n".join(text for text in (message.subject, message.body) if text))
+        for index, enclosed in enumerate(message.attachments, start=1):
+            inner = f"{path}/{kind}:{safe_name(enclosed.name) or f'#{index}'}"
+            self.count_part(inner)
+            if enclosed.message is not None:
+                self.visit_outlook_message(enclosed.message, kind, inner, self.enter(level, inner))
+            else:
+                self.visit_file(enclosed.data, "application/octet-stream", enclosed.name, inner, level)
+
     def visit_zip(self, data: bytes, path: str, zip_name: str | None) -> None:
-        budget = max(self.limits.zip_max_total_bytes - self.zip_bytes, 0)
+        budget = max(self.unpacked.limit - self.unpacked.used, 0)
         result = pdfs_in_zip(data, path, self.limits, budget)
-        self.zip_bytes += result.bytes_read
+        self.unpacked.used += result.bytes_read
         for attachment in result.attachments:
             # a member shows as "bilag.zip/attest1.pdf": where it came from, as display text only
             shown = f"{zip_name or f'part-{path}.zip'}/{attachment.name}"

@@ -27,6 +27,8 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.TOO_MANY_PDFS: "mailen har for mange PDF'er",
     Reason.ZIP_UNSAFE: "en zip-fil overskrider grænserne",
     Reason.ZIP_UNREADABLE: "en zip-fil kan ikke læses",
+    Reason.TNEF_UNREADABLE: "en Outlook-vedhæftning (winmail.dat) kan ikke læses",
+    Reason.MSG_UNREADABLE: "en vedhæftet Outlook-mail (.msg) kan ikke læses",
     Reason.SMIME_ENCRYPTED: "mailen er krypteret, og robotten kan ikke dekryptere den",
     Reason.UNTRUSTED_SENDER: "afsenderen er ikke på listen over betroede afsendere",
     Reason.NO_ROUTE: "ingen regel i routing.toml dækker dokumentet",

@@ -231,6 +231,25 @@ def zip_unreadable() -> bytes:
     return _zip_mail(flag_all_encrypted(zip_of([("attest.pdf", certificate())])), "zip_unreadable")
 
 
+def outlook_mail(data: bytes, subtype: str, filename: str, tag: str) -> bytes:
+    """A mail whose only attachment is an Outlook container: TNEF (ms-tnef, winmail.dat) or a .msg mail."""
+    msg = _headers(EmailMessage(policy=policy.SMTP), TRUSTED, "Lægeattest", tag)
+    msg.set_content("Hermed attest.")
+    msg.add_attachment(data, maintype="application", subtype=subtype, filename=filename)
+    return msg.as_bytes()
+
+
+def tnef_unreadable() -> bytes:
+    from tests.tnef_writer import real_tnef
+    return outlook_mail(real_tnef("IPM-DistList.tnef"), "ms-tnef", "winmail.dat", "tnef_unreadable")
+
+
+def msg_unreadable() -> bytes:
+    from tests.msg_writer import msg_file
+    damaged = msg_file("Attest", "Hermed attest.", [])[:1536]  # the header names sectors that are cut away
+    return outlook_mail(damaged, "vnd.ms-outlook", "attest.msg", "msg_unreadable")
+
+
 def smime_encrypted() -> bytes:
     msg = _headers(EmailMessage(policy=policy.SMTP), TRUSTED, "Lægeattest (krypteret)", "smime_encrypted")
     msg.set_content(enveloped_data(), maintype="application", subtype="pkcs7-mime",

@@ -219,6 +219,8 @@ TRIGGERS: dict[Reason, Trigger] = {
     Reason.ZIP_UNSAFE: Trigger(mails.zip_unsafe, config="[limits]\nzip_max_members = 1\n", detail="members"),
     Reason.ZIP_UNREADABLE: Trigger(mails.zip_unreadable, detail="encrypted member"),
     Reason.SMIME_ENCRYPTED: Trigger(mails.smime_encrypted),
+    Reason.TNEF_UNREADABLE: Trigger(mails.tnef_unreadable, detail="checksum"),
+    Reason.MSG_UNREADABLE: Trigger(mails.msg_unreadable, detail=".msg"),
     # the decision
     Reason.UNTRUSTED_SENDER: Trigger(mails.untrusted_sender),
     Reason.NO_ROUTE: Trigger(mails.no_route, install=rules_without_275),
