@@ -55,6 +55,7 @@ def nested(inner: bytes, times: int) -> bytes:
         padded = value + b"\x00" * (-len(value) % 4)
         # one property: PT_OBJECT (0x000D) tag 0x3701, one value of len(value) bytes
         props = struct.pack("<IHHII", 1, 0x000D, 0x3701, 1, len(value)) + padded
-        stream = (real_tnef("one-file.tnef")[:6] + _object(2, 0x9002, _BYTE_TYPE, b"\x01\x00\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00")
+        rendering = b"\x01\x00\xff\xff\xff\xff" + bytes(8)
+        stream = (real_tnef("one-file.tnef")[:6] + _object(2, 0x9002, _BYTE_TYPE, rendering)
                   + _object(2, _ATT_ATTACHMENT, _BYTE_TYPE, props))
     return stream
