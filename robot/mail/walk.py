@@ -24,17 +24,20 @@ from robot.mail.parts import (
     type_param,
 )
 from robot.mail.prescan import count_part_delimiters
-from robot.mail.smime import SmimeSealed, SmimeUnreadable, signed_content
+from robot.mail.smime import SmimeSealed, SmimeUnreadable, content_kind, signed_content
+from robot.mail.smime_open import Decryptor, SmimeNotForUs, SmimeUndecryptable
+from robot.mail.smime_verify import verify_signed_data
 from robot.mail.text import decode_text, html_to_text
 from robot.mail.zipped import is_pdf_bytes, is_zip_bytes, pdfs_in_zip
-from robot.model import Attachment, Limits, MailProblem, Reason
+from robot.model import Attachment, Limits, MailProblem, Reason, over_limit
 
 PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})
 PKCS7_MIME_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 FORWARD_TYPES = frozenset({"message/rfc822", "message/global"})
 BODY_TYPES = frozenset({"text/plain", "text/html"})
-_SEALED_SMIME_TYPES = frozenset({"enveloped-data", "authenveloped-data", "compressed-data"})
+_ENVELOPED = "enveloped-data"
+_SEALED_SMIME_TYPES = frozenset({"authenveloped-data", "compressed-data"})
 _NO_MAGIC_PREFIXES = ("text/", "multipart/", "message/")
 _ENCODED_FORWARD = frozenset({"base64", "quoted-printable"})
 # Defects that payload() already reports as the part's own problem.
@@ -68,6 +71,7 @@ class WalkResult:
     attachments: tuple[Attachment, ...]
     problems: tuple[MailProblem, ...]
     body_text: str
+    smime_notes: tuple[str, ...] = ()
 
 
 def parse_entity(raw: bytes) -> Message:
@@ -107,8 +111,10 @@ def _transfer_decode(text: str, encoding: str) -> bytes:
 class _Walker:
     """One walk over one mail; collects attachments, problems and texts as it goes."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, decryptor: Decryptor | None = None) -> None:
         self.limits = limits
+        self.decryptor = decryptor
+        self.smime_notes: list[str] = []
         self.parts = 0
         self.pdf_count = 0
         self.zip_bytes = 0
@@ -228,21 +234,55 @@ class _Walker:
     def visit_smime(self, entity: Message, path: str, depth: int, texts: _Texts) -> None:
         smime_type = (type_param(entity, "smime-type") or "").strip().lower()
         if smime_type in _SEALED_SMIME_TYPES:
-            detail = f"S/MIME {smime_type} cannot be opened (no decryption here)"
-            self.withhold(Reason.SMIME_ENCRYPTED, detail, path)
+            self.withhold(Reason.SMIME_ENCRYPTED, f"S/MIME {smime_type} cannot be opened", path)
             return
         if smime_type == "certs-only":
             return
         level = self.enter(depth, path)
+        data = payload(entity)
         try:
-            inner = signed_content(payload(entity))
+            enveloped = smime_type == _ENVELOPED or (not smime_type and content_kind(data) == "enveloped_data")
         except SmimeSealed as exc:
             self.withhold(Reason.SMIME_ENCRYPTED, str(exc), path)
             return
         except SmimeUnreadable as exc:
             self.withhold(Reason.MALFORMED_MIME, str(exc), path)
             return
+        if enveloped:
+            self.visit_enveloped(data, path, level, texts)
+            return
+        try:
+            inner = signed_content(data)
+        except SmimeSealed as exc:
+            self.withhold(Reason.SMIME_ENCRYPTED, str(exc), path)
+            return
+        except SmimeUnreadable as exc:
+            self.withhold(Reason.MALFORMED_MIME, str(exc), path)
+            return
+        if self.decryptor is not None and self.decryptor.anchors:
+            self.smime_notes.append(f"part {path}: signature {verify_signed_data(data, self.decryptor.anchors)}")
         self.visit_body(self.parse_nested(inner, path), path, level, texts)
+
+    def visit_enveloped(self, data: bytes, path: str, level: int, texts: _Texts) -> None:
+        """Decrypt with the configured key it names and walk what it held, like any mail; else name why not."""
+        if self.decryptor is None or not self.decryptor.has_keys:
+            self.withhold(Reason.SMIME_ENCRYPTED, "S/MIME enveloped-data cannot be opened (no decryption key is "
+                                                  "configured: smime.keys)", path)
+            return
+        try:
+            opened = self.decryptor.open(data)
+        except SmimeNotForUs as exc:
+            self.withhold(Reason.SMIME_ENCRYPTED, str(exc), path)
+            return
+        except SmimeUndecryptable as exc:
+            self.withhold(Reason.SMIME_UNDECRYPTABLE, str(exc), path)
+            return
+        if len(opened.content) > self.limits.mail_max_bytes:  # the decrypted mail meets the mail's own limits
+            self.withhold(Reason.MAIL_TOO_LARGE, "decrypted S/MIME content: " + over_limit(
+                len(opened.content), self.limits.mail_max_bytes, "limits.mail_max_bytes"), path)
+            return
+        self.smime_notes.append(f"part {path}: decrypted with {opened.label}")
+        self.visit_body(self.parse_nested(opened.content, path), path, level, texts)
 
     def visit_leaf(self, entity: Message, ctype: str, path: str, texts: _Texts) -> None:
         name = filename(entity)
@@ -277,7 +317,7 @@ class _Walker:
     def result(self, stopped: bool) -> WalkResult:
         attachments = self.kept_attachments(stopped)
         body = "\n\n".join(text for text in (texts.text() for texts in self.messages) if text)
-        return WalkResult(attachments, tuple(self.problems), body)
+        return WalkResult(attachments, tuple(self.problems), body, tuple(self.smime_notes))
 
     def kept_attachments(self, stopped: bool) -> tuple[Attachment, ...]:
         """All PDFs found, or none when a limit refused the mail; adds TOO_MANY_PDFS / NO_PDF."""
@@ -291,9 +331,10 @@ class _Walker:
         return tuple(self.attachments)
 
 
-def walk_mail(msg: Message, limits: Limits) -> WalkResult:
-    """Walk the whole parsed mail; a limit passed refuses every attachment, never raises WalkStopped."""
-    walker = _Walker(limits)
+def walk_mail(msg: Message, limits: Limits, decryptor: Decryptor | None = None) -> WalkResult:
+    """Walk the whole parsed mail, decrypting S/MIME addressed to `decryptor`'s keys; a limit passed refuses every
+    attachment, never raises WalkStopped."""
+    walker = _Walker(limits, decryptor)
     try:
         walker.visit_message(msg, prefix="", depth=0)
     except WalkStopped:
