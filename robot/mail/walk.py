@@ -29,7 +29,7 @@ from robot.mail.smime_open import Decryptor, SmimeNotForUs, SmimeUndecryptable
 from robot.mail.smime_verify import verify_signed_data
 from robot.mail.text import decode_text, html_to_text
 from robot.mail.zipped import is_pdf_bytes, is_zip_bytes, pdfs_in_zip
-from robot.model import Attachment, Limits, MailProblem, Reason, over_limit
+from robot.model import Attachment, Limits, MailProblem, Reason
 
 PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})
@@ -277,10 +277,8 @@ class _Walker:
         except SmimeUndecryptable as exc:
             self.withhold(Reason.SMIME_UNDECRYPTABLE, str(exc), path)
             return
-        if len(opened.content) > self.limits.mail_max_bytes:  # the decrypted mail meets the mail's own limits
-            self.withhold(Reason.MAIL_TOO_LARGE, "decrypted S/MIME content: " + over_limit(
-                len(opened.content), self.limits.mail_max_bytes, "limits.mail_max_bytes"), path)
-            return
+        # No size check of its own: CBC content is no longer than its ciphertext, which the mail limit bounds;
+        # the part, depth and PDF limits meet the decrypted mail in parse_nested and the walk.
         self.smime_notes.append(f"part {path}: decrypted with {opened.label}")
         self.visit_body(self.parse_nested(opened.content, path), path, level, texts)
 
