@@ -34,9 +34,13 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> SmimeKeys:
     return smime_keys(read_settings(folder / "robot.toml"), {PASSPHRASE_ENV: PASSPHRASE})
 
 
+_DECRYPTORS: dict[SmimeKeys, Decryptor] = {}
+
+
 def read(part: bytes, keys: SmimeKeys | None, limits: Limits | None = None) -> Letter:
-    return parse_letter(sealed_mail(part, TRUSTED, "Lægeattest", "t"), limits or Limits(),
-                        Decryptor(keys) if keys else None)
+    """The sealed part in a whole mail, parsed with a Decryptor of `keys` (loaded once per key set, as a worker does)."""
+    decryptor = None if keys is None else _DECRYPTORS.get(keys) or _DECRYPTORS.setdefault(keys, Decryptor(keys))
+    return parse_letter(sealed_mail(part, TRUSTED, "Lægeattest", "t"), limits or Limits(), decryptor)
 
 
 def problems(letter: Letter) -> list[tuple[Reason, str]]:
