@@ -110,10 +110,11 @@ def encrypt(entity: bytes, *recipients: Identity, cipher: str = "-aes256") -> by
     return _openssl("smime", "-encrypt", "-binary", *(str(r.cert_file) for r in recipients), data=entity)
 
 
-def sign(entity: bytes, signer: Identity) -> bytes:
-    """`entity` as opaque signed-data (smime-type=signed-data), signed by `signer` with its certificate included."""
-    return _openssl("cms", "-sign", "-nodetach", "-binary", "-md", "sha256", "-signer", str(signer.cert_file),
-                    "-inkey", str(signer.key_file), data=entity)
+def sign(entity: bytes, signer: Identity, *, detached: bool = False) -> bytes:
+    """`entity` as opaque signed-data (smime-type=signed-data), signed by `signer` with its certificate included;
+    `detached`: as multipart/signed, the entity beside the signature."""
+    return _openssl("cms", "-sign", *(() if detached else ("-nodetach",)), "-binary", "-md", "sha256", "-signer",
+                    str(signer.cert_file), "-inkey", str(signer.key_file), data=entity)
 
 
 def certificate_entity(pdf: bytes, body: str = "Hermed attest.") -> bytes:

@@ -208,6 +208,9 @@ class _Walker:
         parts = children(entity)
         if ctype == "multipart/signed":
             parts = parts[:1]  # the signed content; the signature part holds no document
+            if self.decryptor is not None and self.decryptor.anchors:  # its exact bytes are not kept by the parser
+                self.smime_notes.append(f"part {path or '1'}: signature unverifiable (a detached multipart/signed "
+                                        f"signature is not checked)")
         for index, part in enumerate(parts, start=1):
             self.visit(part, child_path(path, index), level, texts)
 

@@ -137,3 +137,12 @@ def test_the_keys_never_show_in_a_repr(keys: SmimeKeys) -> None:
     shown = repr(keys) + repr(keys.keys) + repr(Decryptor(keys))
     assert "private_key" not in shown and keys.keys[0].private_key.hex()[:40] not in shown
     assert repr(keys) == "SmimeKeys(2 keys, 1 trust anchors)"
+
+
+def test_a_detached_signature_is_recorded_as_unverifiable(keys: SmimeKeys) -> None:
+    m = material()
+    detached = sign(ENTITY, m.region, detached=True)
+    assert b"multipart/signed" in detached
+    letter = read(encrypt(detached, m.kommune_old), keys)
+    assert [a.name for a in letter.attachments] == ["attest.pdf"] and problems(letter) == []
+    assert letter.smime_notes[1] == "part 1: signature unverifiable (a detached multipart/signed signature is not checked)"
