@@ -38,6 +38,7 @@ from robot.private_files import FileModes
 from robot.rules.rulefile import RuleFileError
 from robot.setting_tables import archive_table, file_modes, imap_mailboxes, notice_smtp, smtp_listener
 from robot.settings import Settings
+from robot.smime_config import smime_keys
 from robot.stages.work import OPERATOR_CHANNEL, Services
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
         real_archive = build_configured_archive(settings)
         archive = DryRunArchive(real_archive) if dry_run else real_archive
         transport = None if dry_run else _transport(settings)
-        with ParserPool(settings.limits, workers=settings.extract.workers) as pool:
+        with ParserPool(settings.limits, workers=settings.extract.workers, smime=smime_keys(settings)) as pool:
             reader = DocumentReader(pool, lambda: rules.current().catalogue)
             retry = settings.retry
             services = Services(

@@ -35,6 +35,7 @@ from robot.rules.catalogue import load_catalogue
 from robot.rules.rulefile import RuleFileError
 from robot.setting_tables import load_settings
 from robot.settings import UPPER_BOUNDS, Settings
+from robot.smime_config import smime_keys
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,7 +175,7 @@ def _default_config() -> Path | None:
 def _extract(args: argparse.Namespace, settings: Settings, rules_dir: Path) -> int:
     catalogue = load_catalogue(rules_dir / "blankets.toml")
     workers = args.workers or settings.extract.workers
-    with ParserPool(settings.limits, workers=workers) as pool:
+    with ParserPool(settings.limits, workers=workers, smime=smime_keys(settings)) as pool:
         reader = DocumentReader(pool, lambda: catalogue)
         return run_extract(args.paths, reader, settings.limits, as_json=args.json, reveal_cpr=args.reveal_cpr,
                            workers=workers, out=sys.stdout, err=sys.stderr)

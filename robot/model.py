@@ -37,7 +37,8 @@ class Reason(str, enum.Enum):
     TOO_MANY_PDFS = "too_many_pdfs"
     ZIP_UNSAFE = "zip_unsafe"
     ZIP_UNREADABLE = "zip_unreadable"
-    SMIME_ENCRYPTED = "smime_encrypted"
+    SMIME_ENCRYPTED = "smime_encrypted"  # sealed, and to none of the configured certificates (smime.keys)
+    SMIME_UNDECRYPTABLE = "smime_undecryptable"  # to our certificate, but garbled, wrong key or unsupported cipher
     TNEF_UNREADABLE = "tnef_unreadable"  # an Outlook winmail.dat that is damaged (a checksum, its framing) or hostile
     MSG_UNREADABLE = "msg_unreadable"  # an attached Outlook .msg mail that cannot be read
     # the decision
@@ -99,6 +100,8 @@ class Letter:
     problems: tuple[MailProblem, ...] = ()
     authentication_results: tuple[str, ...] = ()
     from_addresses: int = 1  # addresses in all From headers together; a sender is only judged when it is one
+    # what the S/MIME layers said: "part 2: decrypted with CN=..., serial 0x...", "part 2: signature valid (...)"
+    smime_notes: tuple[str, ...] = ()
 
     @property
     def sender_domain(self) -> str | None:
@@ -325,6 +328,7 @@ class MailText:
     cprs: frozenset[str] = frozenset()
     subject_forms: tuple[str, ...] = ()
     file_name_forms: tuple[str, ...] = ()
+    smime_notes: tuple[str, ...] = ()  # the mail's S/MIME notes (decrypted with which certificate, signature)
 
 
 @dataclass(frozen=True)
@@ -356,6 +360,28 @@ class Limits:
     zip_max_members: int = 50
     zip_max_total_bytes: int = 100 * 1024 * 1024
     zip_max_ratio: int = 100
+
+
+@dataclass(frozen=True)
+class SmimeKey:
+    """One certificate of ours that secure mail is encrypted to, and its private key (PKCS#8 DER, not encrypted:
+    the passphrase was used when the settings were loaded). The key never shows in a repr, log or exception."""
+
+    certificate: bytes  # DER
+    private_key: bytes = field(repr=False)
+    label: str = ""  # "CN=..., serial 0x...": names the certificate in notes and errors
+
+
+@dataclass(frozen=True)
+class SmimeKeys:
+    """What the parser processes may open S/MIME with: our certificates and keys (several during a key rollover)
+    and the certificates (DER) a signature is verified against; empty: nothing is decrypted or verified."""
+
+    keys: tuple[SmimeKey, ...] = ()
+    trust_anchors: tuple[bytes, ...] = ()
+
+    def __repr__(self) -> str:
+        return f"SmimeKeys({len(self.keys)} keys, {len(self.trust_anchors)} trust anchors)"
 
 
 MAIL_HEADROOM_BYTES = 64 * 1024  # a mail's headers (a gateway's Received, DKIM, ARC lines), text body and boundaries

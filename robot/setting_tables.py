@@ -12,6 +12,7 @@ from robot.ingress.smtp_config import SmtpListenerConfig
 from robot.notify.smtp import SmtpConfig
 from robot.private_files import FileModes, group_id
 from robot.settings import GIB, Settings, read_settings
+from robot.smime_config import smime_keys
 
 SMTP_MAX_MESSAGE_BYTES = GIB  # the most the listener may hold (robot.ingress.smtp_config: aiosmtpd keeps it in memory)
 
@@ -31,6 +32,7 @@ def check_tables(settings: Settings) -> None:
     imap_mailboxes(settings)
     notice_smtp(settings)
     desk_config(settings)  # [web]: the users file, the session secret, TLS
+    smime_keys(settings)  # [smime]: each key owner-only and opened with its passphrase, now, not at the first mail
     for adapter in ("folder", "http", "getorganized", "nova", "sbsys"):
         if adapter == settings.archive.adapter or archive_table(settings, adapter):
             try:

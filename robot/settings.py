@@ -170,6 +170,16 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class SmimeSettings:
+    """S/MIME secure mail: our certificates and keys to decrypt with (several at once during a key rollover) and
+    the certificates signatures are verified against; checked and loaded by robot.smime_config."""
+
+    # each { cert = "...pem", key = "...key", passphrase_env = "VAR" } (passphrase_env only for an encrypted key)
+    keys: tuple[dict[str, Any], ...] = ()
+    trust_anchors: tuple[str, ...] = ()  # PEM files of CA certificates, relative to the config file
+
+
+@dataclass(frozen=True)
 class DaemonSettings:
     workers: int = 4  # messages processed at once: enough to keep the parser processes and the disk busy
     drain_seconds: float = 30.0  # on SIGTERM: finish in-flight work for at most this long
@@ -193,6 +203,7 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    smime: SmimeSettings = field(default_factory=SmimeSettings)
     # the folder relative paths in adapter tables are taken from (the config file's)
     base_dir: Path = field(default=Path("."), compare=False)
     source: str = field(default=EMBEDDED, compare=False)  # the file named in errors
@@ -280,6 +291,10 @@ def _value(hint: Any, value: Any, file: str, key: str, base: Path) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(key, "a table", file)
         return value
+    if typing.get_origin(hint) is tuple and typing.get_origin(typing.get_args(hint)[0]) is dict:
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ConfigError(key, f"a list of tables ({key} = [{{ ... }}, ...]), got {value!r}", file)
+        return tuple(value)
     if typing.get_origin(hint) is tuple:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise ConfigError(key, f"a list of strings, got {value!r}", file)

@@ -74,8 +74,13 @@ class Decision:
 def plan(mail_text: MailText, extraction: Extraction, sender: SenderVerdict, rulebook: Rulebook,
          mailbox: str | None) -> Plan:
     """Trust, extraction, active content, CPR conflicts with the mail's text and the route: everything that needs no
-    case lookup. The PDF's active content is carried on every plan, so the ledger and every notice can tell it."""
+    case lookup. The PDF's active content is carried on every plan, so the ledger and every notice can tell it; so
+    are the mail's S/MIME notes (which certificate decrypted it, whether its signature held)."""
     planned = _plan(mail_text, extraction, sender, rulebook, mailbox)
+    if mail_text.smime_notes:  # decrypted with which of our certificates, what the signature check said
+        planned = replace(planned, explanation=(*planned.explanation[:1],
+                                                *(f"S/MIME {note}" for note in mail_text.smime_notes),
+                                                *planned.explanation[1:]))
     active = extraction.active
     if not active:
         return planned

@@ -40,6 +40,7 @@ from robot.model import (
     PersonFindings,
     PrintedName,
     Reason,
+    SmimeKeys,
     TextLine,
     over_limit,
 )
@@ -112,12 +113,16 @@ class ParserPool:
     segfault) yields pdf_unreadable. A mail that runs past Limits.mail_seconds yields a Letter with one
     mail_timeout problem, one that runs out of memory mail_too_large, and one whose worker dies or sends no valid
     result parser_crashed. Either way a fresh worker takes its place, so later inputs are read normally.
+
+    `smime` (our certificates' keys, the trust anchors) goes to each worker as it starts: S/MIME is decrypted and
+    its signature checked inside the worker, with the mail, never in the daemon.
     """
 
-    def __init__(self, limits: Limits, workers: int = 1) -> None:
+    def __init__(self, limits: Limits, workers: int = 1, smime: SmimeKeys | None = None) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self._limits = limits
+        self._smime = smime or SmimeKeys()
         self._pdf = _Request(_PDF, limits.pdf_seconds, PDF_ANSWER)
         self._document = _Request(_DOCUMENT, limits.pdf_seconds, DOCUMENT_ANSWER)
         self._mail = _Request(_MAIL, limits.mail_seconds, MAIL_ANSWER)
@@ -202,7 +207,7 @@ class ParserPool:
             self._give_back(worker if healthy else self._replace(worker))
 
     def _start_locked(self) -> _Worker:
-        worker = _Worker(self._context, self._limits)
+        worker = _Worker(self._context, self._limits, self._smime)
         self._live.add(worker)
         return worker
 
@@ -233,9 +238,10 @@ class ParserPool:
 class _Worker:
     """One worker process and the parent's end of its pipe; used by one thread at a time."""
 
-    def __init__(self, context: multiprocessing.context.SpawnContext, limits: Limits) -> None:
+    def __init__(self, context: multiprocessing.context.SpawnContext, limits: Limits, smime: SmimeKeys) -> None:
         self.conn, child_end = context.Pipe(duplex=True)
-        self.process = context.Process(target=_worker_main, args=(child_end, limits), name="parser", daemon=True)
+        self.process = context.Process(target=_worker_main, args=(child_end, limits, smime), name="parser",
+                                       daemon=True)
         self.process.start()
         child_end.close()
         self.ready = False
@@ -349,7 +355,7 @@ def _is_letter(value: object) -> TypeGuard[Letter]:
         type(value) is Letter and _optional(value.sender, str) and _strings(value.recipients)
         and type(value.subject) is str and _optional(value.message_id, str) and _optional(value.date, datetime)
         and type(value.body_text) is str and _strings(value.authentication_results)
-        and type(value.from_addresses) is int
+        and type(value.from_addresses) is int and _strings(value.smime_notes)
         and type(value.attachments) is tuple and all(_is_attachment(a) for a in value.attachments)
         and type(value.problems) is tuple and all(_is_problem(p) for p in value.problems)
     )
@@ -416,13 +422,13 @@ def _unread_mail(fault: _Fault) -> Letter:
 # ---------------------------------------------------------------- inside the worker process
 
 
-def _worker_main(conn: Connection, limits: Limits) -> None:
+def _worker_main(conn: Connection, limits: Limits, smime: SmimeKeys) -> None:
     """Cap this process, load the parsers under the cap, say ready, then answer one request (tag, input) at a time."""
     # Ctrl-C reaches the whole process group: the parent decides when parsers stop (it closes the pipe)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _cap_process(limits)
     _quiet_parsers()
-    handlers = _load_handlers(limits)
+    handlers = _load_handlers(limits, smime)
     try:
         conn.send_bytes(_READY)
     except OSError:  # the parent died while this worker started (BrokenPipeError, ConnectionResetError)
@@ -465,7 +471,7 @@ def _quiet_parsers() -> None:
     warnings.simplefilter("ignore")
 
 
-def _load_handlers(limits: Limits) -> dict[bytes, Handler]:
+def _load_handlers(limits: Limits, smime: SmimeKeys) -> dict[bytes, Handler]:
     """Each request tag's limit and work; the parsers are loaded now, under the cap, not during a timed request."""
     import pdfplumber  # noqa: F401  (the last fallback of read_pdf)
 
@@ -473,11 +479,14 @@ def _load_handlers(limits: Limits) -> dict[bytes, Handler]:
     from robot.extract.mail_text import read_letter
     from robot.extract.page_image import render_pages
     from robot.extract.pdf import read_pdf
+    from robot.mail.smime_open import Decryptor
 
+    decryptor = Decryptor(smime)  # the keys loaded once per worker (the parent checked them at start)
     return {
         _PDF: (limits.pdf_seconds, lambda data: _read_one(read_pdf, data, limits.pdf_max_pages)),
         _DOCUMENT: (limits.pdf_seconds, lambda data: _read_document(read_pdf, read_people, data, limits.pdf_max_pages)),
-        _MAIL: (limits.mail_seconds, lambda raw: _parse_one(read_letter, raw, limits)),
+        _MAIL: (limits.mail_seconds,
+                lambda raw: _parse_one(lambda mail, caps: read_letter(mail, caps, decryptor), raw, limits)),
         _RENDER: (limits.pdf_seconds, lambda data: _render(render_pages, data)),
     }
 

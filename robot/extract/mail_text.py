@@ -8,6 +8,7 @@ from dataclasses import replace
 from robot.extract.blanket import codes_in
 from robot.extract.cpr import find_cpr_in_text
 from robot.mail.parse import parse_letter
+from robot.mail.smime_open import Decryptor
 from robot.model import Attachment, CprVerdict, Letter, Limits, MailText
 from robot.rules.catalogue import Catalogue
 
@@ -15,9 +16,10 @@ from robot.rules.catalogue import Catalogue
 _FILE_NAME_PARTS = re.compile(r"[_+]")
 
 
-def read_letter(raw: bytes, limits: Limits) -> Letter:
-    """A raw mail parsed, each attachment with the numbers its mail names (in a parser process: untrusted text)."""
-    return with_mentioned_cprs(parse_letter(raw, limits))
+def read_letter(raw: bytes, limits: Limits, decryptor: Decryptor | None = None) -> Letter:
+    """A raw mail parsed (S/MIME to `decryptor`'s keys opened), each attachment with the numbers its mail names (in
+    a parser process: untrusted text)."""
+    return with_mentioned_cprs(parse_letter(raw, limits, decryptor))
 
 
 def with_mentioned_cprs(letter: Letter) -> Letter:
@@ -39,4 +41,4 @@ def read_mail_text(letter: Letter, attachment: Attachment, catalogue: Catalogue)
     subject and of the file name (by the catalogue in force now)."""
     name = attachment.name or ""
     return MailText(cprs=attachment.mentioned_cprs, subject_forms=tuple(codes_in(letter.subject, catalogue)),
-                    file_name_forms=tuple(codes_in(name, catalogue)))
+                    file_name_forms=tuple(codes_in(name, catalogue)), smime_notes=letter.smime_notes)

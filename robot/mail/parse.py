@@ -8,7 +8,8 @@ from email.parser import BytesParser
 
 from robot.mail.headers import Envelope, read_envelope
 from robot.mail.prescan import count_part_delimiters
-from robot.mail.walk import parse_entity, walk_mail
+from robot.mail.smime_open import Decryptor
+from robot.mail.walk import WalkResult, parse_entity, walk_mail
 from robot.model import Attachment, Letter, Limits, MailProblem, Reason, over_limit
 
 # Enough for any real header block; a refused (too large) mail is read no further than this.
@@ -16,7 +17,8 @@ HEADER_PREFIX_BYTES = 256 * 1024
 
 
 def _letter(
-    envelope: Envelope, body: str, attachments: tuple[Attachment, ...], problems: tuple[MailProblem, ...]
+    envelope: Envelope, body: str, attachments: tuple[Attachment, ...], problems: tuple[MailProblem, ...],
+    smime_notes: tuple[str, ...] = (),
 ) -> Letter:
     """Assemble the Letter from its header fields and what the walk found."""
     return Letter(
@@ -30,6 +32,7 @@ def _letter(
         problems=envelope.problems + problems,
         authentication_results=envelope.authentication_results,
         from_addresses=envelope.from_addresses,
+        smime_notes=smime_notes,
     )
 
 
@@ -64,7 +67,7 @@ def _unparsable(raw: bytes, exc: Exception) -> Letter:
     return _letter(_salvaged_envelope(raw), "", (), (problem,))
 
 
-def _parse_letter(raw: bytes, limits: Limits) -> Letter:
+def _parse_letter(raw: bytes, limits: Limits, decryptor: Decryptor | None) -> Letter:
     """Apply the size and part limits, parse, read the headers and walk the MIME tree."""
     if len(raw) > limits.mail_max_bytes:
         problem = MailProblem(Reason.MAIL_TOO_LARGE, over_limit(len(raw), limits.mail_max_bytes, "limits.mail_max_bytes"))
@@ -77,14 +80,15 @@ def _parse_letter(raw: bytes, limits: Limits) -> Letter:
         msg = parse_entity(raw)
     except RecursionError:
         return _refused(raw, MailProblem(Reason.MIME_TOO_DEEP, "MIME nesting too deep to parse"))
-    walked = walk_mail(msg, limits)
-    return _letter(read_envelope(msg), walked.body_text, walked.attachments, walked.problems)
+    walked: WalkResult = walk_mail(msg, limits, decryptor)
+    return _letter(read_envelope(msg), walked.body_text, walked.attachments, walked.problems, walked.smime_notes)
 
 
-def parse_letter(raw: bytes, limits: Limits) -> Letter:
-    """Read one raw mail (RFC 5322 bytes) into a Letter. Never raises: failures become MailProblems."""
+def parse_letter(raw: bytes, limits: Limits, decryptor: Decryptor | None = None) -> Letter:
+    """Read one raw mail (RFC 5322 bytes) into a Letter, opening S/MIME addressed to `decryptor`'s keys. Never
+    raises: failures become MailProblems."""
     try:
-        return _parse_letter(raw, limits)
+        return _parse_letter(raw, limits, decryptor)
     # Last line of defence: the stdlib parser, zipfile and asn1crypto each raise many kinds of
     # exception on hostile input, and a mail must always become a Letter that names its problem.
     except Exception as exc:

@@ -40,6 +40,14 @@ def _kind_and_content(cms: ModuleType, der: bytes) -> tuple[str, object]:
     return kind, content
 
 
+def content_kind(der: bytes) -> str:
+    """The ContentInfo type of a PKCS#7 object ("signed_data", "enveloped_data", ...); raises SmimeUnreadable,
+    or SmimeSealed without asn1crypto."""
+    if _CMS is None:
+        raise SmimeSealed("S/MIME not opened (asn1crypto is not installed)")
+    return _kind_and_content(_CMS, der)[0]
+
+
 def signed_content(der: bytes) -> bytes:
     """The encapsulated content of an opaque SignedData: the signed MIME entity, as bytes."""
     if _CMS is None:

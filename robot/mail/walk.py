@@ -26,7 +26,9 @@ from robot.mail.parts import (
     type_param,
 )
 from robot.mail.prescan import count_part_delimiters
-from robot.mail.smime import SmimeSealed, SmimeUnreadable, signed_content
+from robot.mail.smime import SmimeSealed, SmimeUnreadable, content_kind, signed_content
+from robot.mail.smime_open import Decryptor, SmimeNotForUs, SmimeUndecryptable
+from robot.mail.smime_verify import verify_signed_data
 from robot.mail.text import decode_text, html_to_text
 from robot.mail.tnef import is_tnef_bytes, read_tnef
 from robot.mail.zipped import is_pdf_bytes, is_zip_bytes, pdfs_in_zip
@@ -39,7 +41,8 @@ MSG_TYPES = frozenset({"application/vnd.ms-outlook"})
 PKCS7_MIME_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 FORWARD_TYPES = frozenset({"message/rfc822", "message/global"})
 BODY_TYPES = frozenset({"text/plain", "text/html"})
-_SEALED_SMIME_TYPES = frozenset({"enveloped-data", "authenveloped-data", "compressed-data"})
+_ENVELOPED = "enveloped-data"
+_SEALED_SMIME_TYPES = frozenset({"authenveloped-data", "compressed-data"})
 _NO_MAGIC_PREFIXES = ("text/", "multipart/", "message/")
 _ENCODED_FORWARD = frozenset({"base64", "quoted-printable"})
 # Defects that payload() already reports as the part's own problem.
@@ -76,6 +79,7 @@ class WalkResult:
     attachments: tuple[Attachment, ...]
     problems: tuple[MailProblem, ...]
     body_text: str
+    smime_notes: tuple[str, ...] = ()
 
 
 def parse_entity(raw: bytes) -> Message:
@@ -115,8 +119,10 @@ def _transfer_decode(text: str, encoding: str) -> bytes:
 class _Walker:
     """One walk over one mail; collects attachments, problems and texts as it goes."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, decryptor: Decryptor | None = None) -> None:
         self.limits = limits
+        self.decryptor = decryptor
+        self.smime_notes: list[str] = []
         self.parts = 0
         self.pdf_count = 0
         self.unpacked = Budget(limits.zip_max_total_bytes)  # bytes taken out of zips, TNEF and .msg files
@@ -210,6 +216,9 @@ class _Walker:
         parts = children(entity)
         if ctype == "multipart/signed":
             parts = parts[:1]  # the signed content; the signature part holds no document
+            if self.decryptor is not None and self.decryptor.anchors:  # its exact bytes are not kept by the parser
+                self.smime_notes.append(f"part {path or '1'}: signature unverifiable (a detached multipart/signed "
+                                        f"signature is not checked)")
         for index, part in enumerate(parts, start=1):
             self.visit(part, child_path(path, index), level, texts)
 
@@ -236,21 +245,53 @@ class _Walker:
     def visit_smime(self, entity: Message, path: str, depth: int, texts: _Texts) -> None:
         smime_type = (type_param(entity, "smime-type") or "").strip().lower()
         if smime_type in _SEALED_SMIME_TYPES:
-            detail = f"S/MIME {smime_type} cannot be opened (no decryption here)"
-            self.withhold(Reason.SMIME_ENCRYPTED, detail, path)
+            self.withhold(Reason.SMIME_ENCRYPTED, f"S/MIME {smime_type} cannot be opened", path)
             return
         if smime_type == "certs-only":
             return
         level = self.enter(depth, path)
+        data = payload(entity)
         try:
-            inner = signed_content(payload(entity))
+            enveloped = smime_type == _ENVELOPED or (not smime_type and content_kind(data) == "enveloped_data")
         except SmimeSealed as exc:
             self.withhold(Reason.SMIME_ENCRYPTED, str(exc), path)
             return
         except SmimeUnreadable as exc:
             self.withhold(Reason.MALFORMED_MIME, str(exc), path)
             return
+        if enveloped:
+            self.visit_enveloped(data, path, level, texts)
+            return
+        try:
+            inner = signed_content(data)
+        except SmimeSealed as exc:
+            self.withhold(Reason.SMIME_ENCRYPTED, str(exc), path)
+            return
+        except SmimeUnreadable as exc:
+            self.withhold(Reason.MALFORMED_MIME, str(exc), path)
+            return
+        if self.decryptor is not None and self.decryptor.anchors:
+            self.smime_notes.append(f"part {path}: signature {verify_signed_data(data, self.decryptor.anchors)}")
         self.visit_body(self.parse_nested(inner, path), path, level, texts)
+
+    def visit_enveloped(self, data: bytes, path: str, level: int, texts: _Texts) -> None:
+        """Decrypt with the configured key it names and walk what it held, like any mail; else name why not."""
+        if self.decryptor is None or not self.decryptor.has_keys:
+            self.withhold(Reason.SMIME_ENCRYPTED, "S/MIME enveloped-data cannot be opened (no decryption key is "
+                                                  "configured: smime.keys)", path)
+            return
+        try:
+            opened = self.decryptor.open(data)
+        except SmimeNotForUs as exc:
+            self.withhold(Reason.SMIME_ENCRYPTED, str(exc), path)
+            return
+        except SmimeUndecryptable as exc:
+            self.withhold(Reason.SMIME_UNDECRYPTABLE, str(exc), path)
+            return
+        # No size check of its own: CBC content is no longer than its ciphertext, which the mail limit bounds;
+        # the part, depth and PDF limits meet the decrypted mail in parse_nested and the walk.
+        self.smime_notes.append(f"part {path}: decrypted with {opened.label}")
+        self.visit_body(self.parse_nested(opened.content, path), path, level, texts)
 
     def visit_leaf(self, entity: Message, ctype: str, path: str, depth: int, texts: _Texts) -> None:
         name = filename(entity)
@@ -327,7 +368,7 @@ class _Walker:
     def result(self, stopped: bool) -> WalkResult:
         attachments = self.kept_attachments(stopped)
         body = "\n\n".join(text for text in (texts.text() for texts in self.messages) if text)
-        return WalkResult(attachments, tuple(self.problems), body)
+        return WalkResult(attachments, tuple(self.problems), body, tuple(self.smime_notes))
 
     def kept_attachments(self, stopped: bool) -> tuple[Attachment, ...]:
         """All PDFs found, or none when a limit refused the mail; adds TOO_MANY_PDFS / NO_PDF."""
@@ -341,9 +382,10 @@ class _Walker:
         return tuple(self.attachments)
 
 
-def walk_mail(msg: Message, limits: Limits) -> WalkResult:
-    """Walk the whole parsed mail; a limit passed refuses every attachment, never raises WalkStopped."""
-    walker = _Walker(limits)
+def walk_mail(msg: Message, limits: Limits, decryptor: Decryptor | None = None) -> WalkResult:
+    """Walk the whole parsed mail, decrypting S/MIME addressed to `decryptor`'s keys; a limit passed refuses every
+    attachment, never raises WalkStopped."""
+    walker = _Walker(limits, decryptor)
     try:
         walker.visit_message(msg, prefix="", depth=0)
     except WalkStopped:

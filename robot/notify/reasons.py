@@ -29,7 +29,10 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.ZIP_UNREADABLE: "en zip-fil kan ikke læses",
     Reason.TNEF_UNREADABLE: "en Outlook-vedhæftning (winmail.dat) kan ikke læses",
     Reason.MSG_UNREADABLE: "en vedhæftet Outlook-mail (.msg) kan ikke læses",
-    Reason.SMIME_ENCRYPTED: "mailen er krypteret, og robotten kan ikke dekryptere den",
+    Reason.SMIME_ENCRYPTED: "mailen er krypteret til en anden modtager end kommunens certifikater (eller robotten "
+                            "har ingen nøgle)",
+    Reason.SMIME_UNDECRYPTABLE: "mailen er krypteret til kommunens certifikat, men kan ikke dekrypteres "
+                                "(beskadiget, forkert nøgle eller en krypteringsmetode, robotten ikke understøtter)",
     Reason.UNTRUSTED_SENDER: "afsenderen er ikke på listen over betroede afsendere",
     Reason.NO_ROUTE: "ingen regel i routing.toml dækker dokumentet",
     Reason.ROUTED_TO_HUMAN: "en regel i routing.toml sender denne slags dokument til manuel behandling",

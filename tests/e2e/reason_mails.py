@@ -258,6 +258,15 @@ def smime_encrypted() -> bytes:
     return msg.as_bytes()
 
 
+def smime_undecryptable() -> bytes:
+    """Sealed by `openssl smime -encrypt` to the kommune's own certificate, with its default cipher (3DES), which
+    the robot does not decrypt: our key, but no way to open it."""
+    from tests.smime_factory import certificate_entity, encrypt, material, sealed_mail
+
+    sealed = encrypt(certificate_entity(certificate()), material().kommune_old, cipher="")
+    return sealed_mail(sealed, TRUSTED, "Lægeattest (krypteret)", "smime_undecryptable")
+
+
 # ---------------------------------------------------------------- the decision
 
 

@@ -28,6 +28,7 @@ from robot.model import Reason
 from tests.e2e import reason_mails as mails
 from tests.e2e.parsers import parser_killer
 from tests.e2e.test_process import FULL_CPR, ROOT, Home, closed_port
+from tests.smime_factory import material as smime_material
 
 OPERATORS = "lae-robot-drift@kommune.example"  # the embedded default of notify.operators
 TOKEN_ENV = "LAE_TEST_EVERY_REASON_TOKEN"
@@ -153,6 +154,11 @@ def rules_escalating_active_pdfs(site: Site) -> None:
     site.rules = rules
 
 
+def our_smime_key(site: Site) -> None:
+    """The kommune's certificate and key in [smime]: a mail sealed to it with a cipher we do not support."""
+    site.config += smime_material().config(site.tmp_path, keys=(smime_material().kommune_old,), anchors=False)
+
+
 def register_with_names(site: Site) -> None:
     """The sample register with the citizens' names (the name check on): the certificate's citizen is someone else
     by name than the one the case system knows under that CPR."""
@@ -221,6 +227,8 @@ TRIGGERS: dict[Reason, Trigger] = {
     Reason.SMIME_ENCRYPTED: Trigger(mails.smime_encrypted),
     Reason.TNEF_UNREADABLE: Trigger(mails.tnef_unreadable, detail="checksum"),
     Reason.MSG_UNREADABLE: Trigger(mails.msg_unreadable, detail=".msg"),
+    Reason.SMIME_UNDECRYPTABLE: Trigger(mails.smime_undecryptable, install=our_smime_key,
+                                        detail="unsupported algorithm"),
     # the decision
     Reason.UNTRUSTED_SENDER: Trigger(mails.untrusted_sender),
     Reason.NO_ROUTE: Trigger(mails.no_route, install=rules_without_275),
