@@ -111,6 +111,11 @@ class Daemon:
         """Send the outbox now rather than at the next sweep."""
         self._outbox_due.set()
 
+    def decision_taken(self) -> None:
+        """A person decided an escalation at the desk: its notices go now, the open-escalation gauges follow."""
+        self.wake_outbox()
+        self.checker.count_escalations()
+
     def enqueue(self, message_id: int) -> None:
         if message_id not in self._queued:
             self._queued.add(message_id)
@@ -131,6 +136,7 @@ class Daemon:
         if self.checker.file_findings:
             log.warning("files_too_widely_readable", files=self.checker.file_findings,
                         note="not changed by the robot: chmod them, or set files.group")
+        self.checker.count_escalations()
         for message_id in self.robot.services.ledger.unfinished():
             self.enqueue(message_id)
         self._workers = [asyncio.create_task(self._work(), name=f"worker-{n}")
@@ -225,6 +231,7 @@ class Daemon:
                 self.metrics.filed(seconds)
             elif document.state in (DocumentState.ESCALATED, DocumentState.NOTIFIED):
                 self.metrics.escalated(document.reason or "unknown", seconds)
+        self.checker.count_escalations()  # the stages open (and a decision's run closes) escalations
         self.wake_outbox()
         outcome = await self.outcome_of(message_id)
         mailbox = self.mailboxes.get(message.mailbox or "") if message.source == "imap" else None
@@ -265,7 +272,8 @@ class Daemon:
 
     async def reload(self) -> None:
         """Rules reload when their files changed; the case register when the archive is asked. The health is
-        judged too, so its gauges follow the robot whether or not anyone asks /healthz."""
+        judged too (rules, register, outbox and open-escalation gauges with it), so the gauges follow the robot
+        whether or not anyone asks /healthz, and a decision taken by `lae-robot escalations` in another process."""
         self.robot.rules.current()
         await self.checker.audit_files()
         await self.health()

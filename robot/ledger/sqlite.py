@@ -21,6 +21,7 @@ from robot.ledger.base import (
     DocumentState,
     Intake,
     LedgerError,
+    OpenEscalations,
     StoredDocument,
     StoredEscalation,
     StoredMessage,
@@ -344,6 +345,12 @@ class SqliteLedger:
         else:
             rows = self._db.execute("SELECT * FROM escalations WHERE state = ? ORDER BY id", (state,)).fetchall()
         return [_escalation(row) for row in rows]
+
+    def open_escalations(self) -> OpenEscalations:
+        rows = self._db.execute("SELECT reason, COUNT(*), MIN(created_at) FROM escalations WHERE state = ?"
+                                " GROUP BY reason", (EscalationState.OPEN,)).fetchall()
+        oldest = _time(min((str(row[2]) for row in rows if row[2]), default=None))  # ISO 8601 in UTC: sorts as text
+        return OpenEscalations({str(row[0]): int(row[1]) for row in rows}, oldest)
 
     def escalation(self, escalation_id: int) -> StoredEscalation:
         row = self._db.execute("SELECT * FROM escalations WHERE id = ?", (escalation_id,)).fetchone()

@@ -220,8 +220,10 @@ async def test_healthz_degraded_when_register_refused_on_reload(install: Install
         install.register.write_bytes(good + b"0101901017,SAG/../1,sygedagpenge,open,,\n")
         status, body = await robot.health()
         assert status == 503 and body["status"] == "degraded", body
-        problem = next(p for p in body["problems"] if p.startswith("archive:"))
+        problem = next(p for p in body["problems"] if p.startswith("register:"))
         assert f"{install.register}:" in problem and "0101901017" not in json.dumps(body)
+        assert "stays in force" in body["checks"]["register"] and "13 cases, read " in body["checks"]["register"]
+        assert "lae_register_refused 1.0" in await robot.metrics()
         install.register.write_bytes(good + b"\n")
         assert healthy(*await robot.health())
 
