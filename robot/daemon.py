@@ -142,6 +142,7 @@ class Daemon:
         self._workers = [asyncio.create_task(self._work(), name=f"worker-{n}")
                          for n in range(settings.daemon.workers)]
         self._tasks.append(asyncio.create_task(self._deliver_outbox(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self._first_look(), name="first-health"))
         for name, mailbox in self.mailboxes.items():
             self._tasks.append(asyncio.create_task(mailbox.run(), name=f"imap-{name}"))
         log.info("robot_started", mailboxes=sorted(self.mailboxes), smtp=self.listener is not None,
@@ -277,6 +278,13 @@ class Daemon:
         self.robot.rules.current()
         await self.checker.audit_files()
         await self.health()
+
+    async def _first_look(self) -> None:
+        """Judge the health once at start, so every gauge has its value before the reload job's first run."""
+        try:
+            await self.health()
+        except Exception:  # a check that breaks is the reload job's to meet again; the start goes on
+            log.exception("first_health_check_failed")
 
     def retention(self) -> int:
         days = self.robot.settings.schedule.retention_days

@@ -48,6 +48,7 @@ class Install:
     port: int
     extra: str = ""  # more sections
     observe: str = ""  # more lines in [observe]
+    with_register: bool = True  # False: no case register yet (a container before the first export)
 
     @property
     def config(self) -> Path:
@@ -73,7 +74,8 @@ class Install:
         self.archive.mkdir(parents=True, exist_ok=True)
         if not self.rules.exists():
             shutil.copytree(ROOT / "rules", self.rules)
-        shutil.copy(SAMPLES / "cases.csv", self.register)
+        if self.with_register:
+            shutil.copy(SAMPLES / "cases.csv", self.register)
         notify = "" if "[notify]" in self.extra else '[notify]\noutbox_dir = "var/outbox"\n'
         self.config.write_text(
             f'[logging]\nformat = "json"\n[rules]\ndir = "rules"\n[observe]\nport = {self.port}\n{self.observe}'
