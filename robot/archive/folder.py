@@ -185,13 +185,13 @@ class RegisterWatch:
         self._register = NO_REGISTER
         try:
             register = read_register(path, open_values)
-        except RegisterError as error:
+        except RegisterError:
             if not _absent_or_empty(path):
                 raise
-            self._fail(_signature_or_none(path), f"no case register in force: {error}")
+            self._fail(_signature_or_none(path), self._without(f"{path} is {'empty' if path.exists() else 'missing'}"))
             return
         if register.rows == 0:
-            self._fail(register.signature, f"no case register in force: {path} has no cases")
+            self._fail(register.signature, self._without(f"{path} has no cases"))
             return
         self._register, self.read_at = register, _utc_now()
 
@@ -203,11 +203,12 @@ class RegisterWatch:
     def current(self) -> Register:
         """The register in force after a cheap stat (and a re-read when the file changed); NO_REGISTER when none."""
         with self._lock:
-            keep = "the old one stays in force" if self.loaded else "no case register in force"
             try:
                 signature = _signature(self._path.stat())
             except OSError as error:
-                self._fail(None, f"register {self._path} cannot be read ({error.strerror}); {keep}")
+                missing = isinstance(error, FileNotFoundError) and not self.loaded  # still to come, as at start
+                why = f"{self._path} is missing" if missing else f"register {self._path} cannot be read ({error.strerror})"
+                self._fail(None, self._without(why))
                 return self._register
             if signature != self._register.signature and signature != self._failed:
                 self._reload(signature)
@@ -216,17 +217,22 @@ class RegisterWatch:
             return self._register
 
     def _reload(self, signature: Signature) -> None:
-        keep = "the register read before stays in force" if self.loaded else "no case register in force"
         try:
             register = read_register(self._path, self._open_values)
         except RegisterError as error:
-            self._fail(signature, f"{error}; {keep}")
+            self._fail(signature, self._without(str(error)))
             return
         if register.rows == 0:
-            self._fail(signature, f"{self._path} has no cases; {keep}")
+            self._fail(signature, self._without(f"{self._path} has no cases"))
             return
         self._register, self._failed, self.problem, self.read_at = register, None, None, _utc_now()
         self._log.info("case register reloaded", register=str(self._path), rows=register.rows)
+
+    def _without(self, why: str) -> str:
+        """The problem in words: why the file is not used, and what is in force instead."""
+        if self.loaded:
+            return f"{why}; the register read before stays in force"
+        return f"no case register in force: {why}"
 
     def _fail(self, signature: Signature | None, problem: str) -> None:
         if problem != self.problem:
