@@ -47,21 +47,30 @@ async def test_open_escalation_gauges_follow_an_escalation_opened_and_rejected(i
         assert gauge(metrics, "lae_escalation_oldest_open_age_seconds") == 0.0
         assert gauge(metrics, "lae_rules_refused") == 0.0 and gauge(metrics, "lae_register_cases") == 13.0
 
-        message_id = await deliver(robot, mail(tag="signals-no-pdf", body="Attesten kommer senere."), "q1")
-        await until_state(robot, message_id, MessageState.DONE)
+        first = await deliver(robot, mail(tag="signals-no-pdf-1", body="Attesten kommer senere."), "q1")
+        second = await deliver(robot, mail(tag="signals-no-pdf-2", body="Attesten kommer senere."), "q2")
+        await until_state(robot, first, MessageState.DONE)
+        await until_state(robot, second, MessageState.DONE)
         services = robot.daemon.robot.services
-        [escalation] = services.ledger.escalations(EscalationState.OPEN)
+        one, two = services.ledger.escalations(EscalationState.OPEN)
+        open_line = f'{{reason="{one.reason}"}}'
         await asyncio.sleep(1.1)
         metrics = await robot.metrics()  # nobody asked /healthz: the worker set the gauge when it escalated
-        assert gauge(metrics, "lae_escalations_open", f'{{reason="{escalation.reason}"}}') == 1.0, metrics
+        assert gauge(metrics, "lae_escalations_open", open_line) == 2.0, metrics
         age = gauge(metrics, "lae_escalation_oldest_open_age_seconds")
         assert age is not None and 1.0 <= age < 30.0, metrics  # grows by itself between updates
 
-        # a person rejects it elsewhere (the CLI, in its own process): the reload job brings the gauges along
-        reject(services, escalation.id, "ikke en attest", "drift")
+        # a person rejects one at the desk: the desk's callback brings the gauges along at once
+        reject(services, one.id, "ikke en attest", "drift")
+        robot.daemon.decision_taken()
+        assert gauge(await robot.metrics(), "lae_escalations_open", open_line) == 1.0
+
+        # and the other with `lae-robot escalations` in its own process: the reload job brings them along
+        reject(services, two.id, "ikke en attest", "drift")
+        assert gauge(await robot.metrics(), "lae_escalations_open", open_line) == 1.0  # not yet: no job ran
         await robot.daemon.reload()
         metrics = await robot.metrics()
-        assert gauge(metrics, "lae_escalations_open", f'{{reason="{escalation.reason}"}}') == 0.0, metrics
+        assert gauge(metrics, "lae_escalations_open", open_line) == 0.0, metrics
         assert gauge(metrics, "lae_escalation_oldest_open_age_seconds") == 0.0
 
 
