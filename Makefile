@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint fuzz bench bench-daemon bench-smtp-hostile samples clean
+.PHONY: run test lint lock fuzz bench bench-daemon bench-smtp-hostile samples clean
 
 $(BIN)/lae-robot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ lint: $(BIN)/lae-robot
 	$(BIN)/ruff check robot
 	$(BIN)/mypy robot
 
+# requirements.lock, the container's runtime dependencies with their hashes, from pyproject.toml's [project]
+# dependencies: pins already in the lock are kept (LOCK_FLAGS=--upgrade moves them all to the newest allowed).
+lock:
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet pip-tools
+	CUSTOM_COMPILE_COMMAND="make lock" .lock-venv/bin/pip-compile --quiet --generate-hashes --strip-extras \
+		--allow-unsafe --no-emit-index-url --no-emit-find-links $(LOCK_FLAGS) -o requirements.lock pyproject.toml
+
 # The property tests with many more, randomly seeded examples (make test runs 2,000 each with a fixed seed).
 fuzz: $(BIN)/lae-robot
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/property
@@ -49,4 +57,4 @@ samples: $(BIN)/lae-robot
 	$(BIN)/python samples/generate.py
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .lock-venv

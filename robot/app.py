@@ -191,4 +191,4 @@ def attach_desk(daemon: Daemon, settings: Settings, robot: Robot) -> None:
 
     config = desk_config(settings)
     if config is not None:
-        daemon.desk = DeskServer(config, robot.services, settings.ledger.path, daemon.wake_outbox)
+        daemon.desk = DeskServer(config, robot.services, settings.ledger.path, daemon.decision_taken)

@@ -111,6 +111,11 @@ class Daemon:
         """Send the outbox now rather than at the next sweep."""
         self._outbox_due.set()
 
+    def decision_taken(self) -> None:
+        """A person decided an escalation at the desk: its notices go now, the open-escalation gauges follow."""
+        self.wake_outbox()
+        self.checker.count_escalations()
+
     def enqueue(self, message_id: int) -> None:
         if message_id not in self._queued:
             self._queued.add(message_id)
@@ -131,11 +136,13 @@ class Daemon:
         if self.checker.file_findings:
             log.warning("files_too_widely_readable", files=self.checker.file_findings,
                         note="not changed by the robot: chmod them, or set files.group")
+        self.checker.count_escalations()
         for message_id in self.robot.services.ledger.unfinished():
             self.enqueue(message_id)
         self._workers = [asyncio.create_task(self._work(), name=f"worker-{n}")
                          for n in range(settings.daemon.workers)]
         self._tasks.append(asyncio.create_task(self._deliver_outbox(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self._first_look(), name="first-health"))
         for name, mailbox in self.mailboxes.items():
             self._tasks.append(asyncio.create_task(mailbox.run(), name=f"imap-{name}"))
         log.info("robot_started", mailboxes=sorted(self.mailboxes), smtp=self.listener is not None,
@@ -225,6 +232,7 @@ class Daemon:
                 self.metrics.filed(seconds)
             elif document.state in (DocumentState.ESCALATED, DocumentState.NOTIFIED):
                 self.metrics.escalated(document.reason or "unknown", seconds)
+        self.checker.count_escalations()  # the stages open (and a decision's run closes) escalations
         self.wake_outbox()
         outcome = await self.outcome_of(message_id)
         mailbox = self.mailboxes.get(message.mailbox or "") if message.source == "imap" else None
@@ -265,10 +273,18 @@ class Daemon:
 
     async def reload(self) -> None:
         """Rules reload when their files changed; the case register when the archive is asked. The health is
-        judged too, so its gauges follow the robot whether or not anyone asks /healthz."""
+        judged too (rules, register, outbox and open-escalation gauges with it), so the gauges follow the robot
+        whether or not anyone asks /healthz, and a decision taken by `lae-robot escalations` in another process."""
         self.robot.rules.current()
         await self.checker.audit_files()
         await self.health()
+
+    async def _first_look(self) -> None:
+        """Judge the health once at start, so every gauge has its value before the reload job's first run."""
+        try:
+            await self.health()
+        except Exception:  # a check that breaks is the reload job's to meet again; the start goes on
+            log.exception("first_health_check_failed")
 
     def retention(self) -> int:
         days = self.robot.settings.schedule.retention_days

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +21,11 @@ from robot.settings import Settings
 MIB = 1024 * 1024
 # A notice given up is reported this long (nobody can un-give it up; the operators were told in the digest).
 OUTBOX_FAILED_WINDOW = timedelta(days=1)
+
+
+def _when(moment: datetime | None) -> str:
+    """A moment for /healthz and `status`: UTC, to the second, as ISO 8601 (machines read it)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else "never"
 
 
 def audit_file_modes(settings: Settings) -> list[str]:
@@ -42,6 +47,8 @@ class Connected(Protocol):
 
 class RulesState(Protocol):
     problem: str | None
+    loaded_at: datetime
+    refused_at: datetime | None
 
     def current(self) -> object: ...
 
@@ -56,6 +63,15 @@ class HealthCheck:
         self._ledger, self._archive, self._rules, self._mailboxes = ledger, archive, rules, mailboxes
         self._metrics, self._min_free, self._clock, self._audit = metrics, min_free_bytes, clock, audit
         self.file_findings: list[str] = []
+
+    def count_escalations(self) -> None:
+        """Set the open-escalation gauges from the ledger (one query): after each mail handled, each decision
+        taken at the desk, and by the reload job (a decision taken by `lae-robot escalations` elsewhere)."""
+        try:
+            summary = self._ledger.open_escalations()
+        except Exception:  # the ledger's own failure is judged by report(); the gauges keep their last values
+            return
+        self._metrics.open_escalations(summary.by_reason, summary.oldest)
 
     async def audit_files(self) -> None:
         """Look at the modes of the files holding personal data again (reported, never changed)."""
@@ -76,24 +92,34 @@ class HealthCheck:
         if workers_alive == 0:
             failing.append("workers: none running")
         await self._judge_archive(checks, degraded)
-        self._rules.current()  # a changed rule file is read (and refused or taken) now
-        checks["rules"] = self._rules.problem or "ok"
-        if self._rules.problem:
-            degraded.append(f"rules: {self._rules.problem}")
+        self._judge_rules(checks, degraded)
         for name, mailbox in self._mailboxes.items():
             checks[f"imap:{name}"] = "connected" if mailbox.connected else "disconnected"
             if not mailbox.connected:
                 degraded.append(f"imap:{name}: disconnected")
         given_up, retrying = outbox
+        self._metrics.outbox_failed(given_up, retrying)
         checks["outbox"] = f"{given_up} given up in the last day, {retrying} retrying after a failure"
         if given_up or retrying:
             degraded.append(f"outbox: {checks['outbox']}")
         checks["files"] = "ok" if not self.file_findings else f"{len(self.file_findings)} too widely readable"
         degraded.extend(f"files: {finding}" for finding in self.file_findings)
         checks["queue"] = str(queued)
+        self.count_escalations()
         report = HealthReport(checks, tuple(failing), tuple(degraded))
         self._metrics.health(report.state)
         return report
+
+    def _judge_rules(self, checks: dict[str, str], degraded: list[str]) -> None:
+        rules = self._rules
+        rules.current()  # a changed rule file is read (and refused or taken) now
+        self._metrics.rules(rules.problem is not None, rules.loaded_at, rules.refused_at)
+        loaded = f"loaded {_when(rules.loaded_at)}"
+        if rules.problem:
+            checks["rules"] = f"{rules.problem} (refused {_when(rules.refused_at)}; rules in force {loaded})"
+            degraded.append(f"rules: {rules.problem}")
+        else:
+            checks["rules"] = f"ok, {loaded}"
 
     async def _judge_archive(self, checks: dict[str, str], degraded: list[str]) -> None:
         health = await self._archive.health()
@@ -101,6 +127,17 @@ class HealthCheck:
         checks["archive"] = "ok" if health.ok else f"failing: {detail}"
         if not health.ok:
             degraded.append(f"archive: {detail}")
+        register = health.register
+        if register is not None:
+            self._metrics.register(register.rows, register.problem is not None, register.read_at)
+            read = f"{register.rows} cases, read {_when(register.read_at)}" if register.read_at else "none in force"
+            if register.problem:
+                problem = mask_cpr_text(register.problem)
+                checks["register"] = f"{problem} ({read})"
+                nothing_filed = "" if register.read_at else "; nothing is filed, mails wait (deferred) until it appears"
+                degraded.append(f"register: {problem}{nothing_filed}")
+            else:
+                checks["register"] = read
         if health.free_bytes is None:
             return
         self._metrics.archive_free_bytes(health.free_bytes)

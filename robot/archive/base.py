@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from robot.model import Case, FilingMetadata, Receipt
+
+
+@dataclass(frozen=True)
+class RegisterState:
+    """A case register the robot reads itself (the folder archive's CSV): the cases in force (0: none in force,
+    nothing can be filed), why the file on disk is not used (None when it is) and when the one in force was read."""
+
+    rows: int
+    problem: str | None
+    read_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -15,6 +26,7 @@ class Health:
     ok: bool
     detail: str
     free_bytes: int | None = None  # free space where documents are written (None: not on a local disk)
+    register: RegisterState | None = None  # the case register read by the robot (None: the archive answers lookups)
 
 
 class CaseArchive(Protocol):

@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from robot.archive.base import Health
+from robot.archive.base import Health, RegisterState
 from robot.archive.naming import (
     CASE_ID_RULE,
     checked_case_id,
@@ -160,24 +160,55 @@ def _signature(stat: os.stat_result) -> Signature:
     return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
+class RegisterMissing(Exception):
+    """No case register is in force (the file is missing, empty or has no cases): nothing can be looked up."""
+
+
+NO_SIGNATURE: Signature = (-1, -1, -1)
+NO_REGISTER = Register({}, NO_SIGNATURE, 0)
+
+
 class RegisterWatch:
     """The register in force: re-read when the file's signature changes; a failed re-read keeps the old one and
-    is reported by `problem` until a good file appears. Safe to use from several threads."""
+    is reported by `problem` until a good file appears. A register missing, empty or without a single case at
+    start is no register at all (`loaded` False, `problem` says why): lookups fail until a file with cases
+    appears, so a container started before the first export waits instead of exiting. A file with cases that
+    does not parse at start is still a RegisterError (a mistake to fix, not a file still to come). A re-read to a
+    file without cases is refused like a bad file. Safe to use from several threads."""
 
     def __init__(self, path: Path, open_values: frozenset[str], log: Any) -> None:
         self._path, self._open_values, self._log = path, open_values, log
         self._lock = threading.Lock()
-        self._register = read_register(path, open_values)
         self._failed: Signature | None = None
         self.problem: str | None = None
+        self.read_at: datetime | None = None  # when the register in force was read (UTC)
+        self._register = NO_REGISTER
+        try:
+            register = read_register(path, open_values)
+        except RegisterError:
+            if not _absent_or_empty(path):
+                raise
+            self._fail(_signature_or_none(path), self._without(f"{path} is {'empty' if path.exists() else 'missing'}"))
+            return
+        if register.rows == 0:
+            self._fail(register.signature, self._without(f"{path} has no cases"))
+            return
+        self._register, self.read_at = register, _utc_now()
+
+    @property
+    def loaded(self) -> bool:
+        """True once a register with cases is in force."""
+        return self._register is not NO_REGISTER
 
     def current(self) -> Register:
-        """The register in force after a cheap stat (and a re-read when the file changed)."""
+        """The register in force after a cheap stat (and a re-read when the file changed); NO_REGISTER when none."""
         with self._lock:
             try:
                 signature = _signature(self._path.stat())
             except OSError as error:
-                self._fail(None, f"register {self._path} cannot be read ({error.strerror}); the old one stays in force")
+                missing = isinstance(error, FileNotFoundError) and not self.loaded  # still to come, as at start
+                why = f"{self._path} is missing" if missing else f"register {self._path} cannot be read ({error.strerror})"
+                self._fail(None, self._without(why))
                 return self._register
             if signature != self._register.signature and signature != self._failed:
                 self._reload(signature)
@@ -189,15 +220,38 @@ class RegisterWatch:
         try:
             register = read_register(self._path, self._open_values)
         except RegisterError as error:
-            self._fail(signature, f"{error}; the register read before stays in force")
+            self._fail(signature, self._without(str(error)))
             return
-        self._register, self._failed, self.problem = register, None, None
+        if register.rows == 0:
+            self._fail(signature, self._without(f"{self._path} has no cases"))
+            return
+        self._register, self._failed, self.problem, self.read_at = register, None, None, _utc_now()
         self._log.info("case register reloaded", register=str(self._path), rows=register.rows)
+
+    def _without(self, why: str) -> str:
+        """The problem in words: why the file is not used, and what is in force instead."""
+        if self.loaded:
+            return f"{why}; the register read before stays in force"
+        return f"no case register in force: {why}"
 
     def _fail(self, signature: Signature | None, problem: str) -> None:
         if problem != self.problem:
             self._log.warning("case register not reloaded", register=str(self._path), problem=scrub(problem))
         self._failed, self.problem = signature, scrub(problem)
+
+
+def _absent_or_empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except FileNotFoundError:
+        return True
+
+
+def _signature_or_none(path: Path) -> Signature | None:
+    try:
+        return _signature(path.stat())
+    except OSError:
+        return None
 
 
 # ---------------------------------------------------------------- the archive
@@ -233,6 +287,8 @@ class FolderArchive:
     async def lookup(self, cpr: str) -> list[Case]:
         digits = cpr_digits(cpr)
         register = await asyncio.to_thread(self._watch.current)
+        if not self._watch.loaded:  # no register, no answer: the mail waits (retried) rather than "no case"
+            raise ArchiveUnavailable(f"folder archive: {self._watch.problem or 'no case register in force'}")
         return list(register.cases.get(digits, ()))
 
     async def file(self, case: Case, document: bytes, metadata: FilingMetadata) -> Receipt:
@@ -253,7 +309,7 @@ class FolderArchive:
 
     def name_source(self) -> str | None:
         register = self._watch.current()
-        if not register.named:
+        if not self._watch.loaded or not register.named:
             return None
         return f"the case register's name column ({register.named} of {register.rows} cases named)"
 
@@ -281,18 +337,19 @@ class FolderArchive:
         return Receipt(case_id=case_id, document_ref=f"{case_id}/{stem}.pdf", sha256=sha256, already_filed=already)
 
     def _health(self) -> Health:
+        """The root's health in `ok` and `detail`; the register's, in `register` (a problem there is named apart)."""
         register = self._watch.current()
-        problem = self._watch.problem
+        state = RegisterState(register.rows, self._watch.problem, self._watch.read_at)
         free = _free_bytes(self._root)
-        if problem is not None:
-            return Health(False, problem, free)
         try:
             _probe_writable(self._root)
         except OSError as error:
-            return Health(False, scrub(f"root {self._root} is not writable: {_why(error)}"), free)
+            return Health(False, scrub(f"root {self._root} is not writable: {_why(error)}"), free, state)
+        if state.problem is not None:
+            return Health(True, f"root {self._root} writable; register: {state.problem}", free, state)
         citizens = len(register.cases)
         return Health(True, f"root {self._root} writable; register: {register.rows} cases of {citizens} citizens, "
-                            f"{register.named} with the citizen's name", free)
+                            f"{register.named} with the citizen's name", free, state)
 
 
 def sidecar_bytes(metadata: FilingMetadata, case_id: str, sha256: str, filed_at: datetime) -> bytes:

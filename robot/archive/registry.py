@@ -41,11 +41,15 @@ def read_folder_table(table: Mapping[str, Any], base: Path) -> FolderTable:
 
 
 def build_folder(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArchive:
-    """A FolderArchive on `root` (an existing folder) and `register` (a CSV file), writing with `modes`."""
+    """A FolderArchive on `root` (an existing folder) and `register` (a CSV file in an existing folder), writing
+    with `modes`. A register file missing, empty or without cases is no error: the archive starts without one and
+    says so in its health (the first export may come later); one that does not parse is."""
     folder = read_folder_table(table, base)
     root, register, open_values = folder.root, folder.register, folder.open_values
     if not root.is_dir():
         raise ConfigError("root", f"an existing folder, got {root}")
+    if not register.parent.is_dir():
+        raise ConfigError("register", f"a file in an existing folder, got {register}")
     try:
         return FolderArchive(root, register, open_values=open_values, modes=modes)
     except RegisterError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -28,6 +29,8 @@ class RulebookHolder:
         self._rulebook = load_rulebook(folder)  # invalid rules at start-up: the caller must not start
         self._refused_signature: Signature | None = None
         self.problem: str | None = None  # why the files on disk are refused (the old rules in force), or None
+        self.loaded_at: datetime = datetime.now(UTC)  # when the rules in force were read
+        self.refused_at: datetime | None = None  # when a change was last refused
 
     def current(self) -> Rulebook:
         now = time.monotonic()
@@ -45,13 +48,14 @@ class RulebookHolder:
         try:
             rulebook = load_rulebook(self._folder)
         except RuleFileError as error:
-            self._refused_signature = signature
+            self._refused_signature, self.refused_at = signature, datetime.now(UTC)
             self.problem = (f"rule files in {self._folder} refused ({len(error.problems)} problem(s), see "
                             "lae-robot check-rules); the rules read before stay in force")
             log.error("rules_refused", problems=[str(p) for p in error.problems], kept="the rules already in force")
             self._on_refused(error)
             return
         self._rulebook, self._signature, self._refused_signature, self.problem = rulebook, signature, None, None
+        self.loaded_at = datetime.now(UTC)
         log.info("rules_reloaded", folder=str(self._folder))
 
     def _read_signature(self) -> Signature:

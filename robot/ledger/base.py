@@ -118,6 +118,14 @@ class StoredEscalation:
 
 
 @dataclass(frozen=True)
+class OpenEscalations:
+    """The open escalations in numbers: how many by reason, and when the oldest was opened (None: none open)."""
+
+    by_reason: dict[str, int]
+    oldest: datetime | None
+
+
+@dataclass(frozen=True)
 class StoredNotice:
     id: int
     key: str
@@ -192,6 +200,9 @@ class Ledger(Protocol):
     def open_escalation(self, message_id: int, document_id: int | None, reason: str, detail: str) -> int: ...
     def escalations(self, state: EscalationState | None = EscalationState.OPEN) -> list[StoredEscalation]: ...
     def escalation(self, escalation_id: int) -> StoredEscalation: ...
+    def open_escalations(self) -> OpenEscalations:
+        """The open escalations counted by reason, and the oldest one's opening time (one cheap query)."""
+        ...
     def close_escalation(self, escalation_id: int, state: EscalationState, *, actor: str, note: str | None = None,
                          case_id: str | None = None) -> None: ...
     def decide_by_hand(self, escalation_id: int, decision: DecisionRecord, *, actor: str,

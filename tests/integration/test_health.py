@@ -48,6 +48,7 @@ class Install:
     port: int
     extra: str = ""  # more sections
     observe: str = ""  # more lines in [observe]
+    with_register: bool = True  # False: no case register yet (a container before the first export)
 
     @property
     def config(self) -> Path:
@@ -73,7 +74,8 @@ class Install:
         self.archive.mkdir(parents=True, exist_ok=True)
         if not self.rules.exists():
             shutil.copytree(ROOT / "rules", self.rules)
-        shutil.copy(SAMPLES / "cases.csv", self.register)
+        if self.with_register:
+            shutil.copy(SAMPLES / "cases.csv", self.register)
         notify = "" if "[notify]" in self.extra else '[notify]\noutbox_dir = "var/outbox"\n'
         self.config.write_text(
             f'[logging]\nformat = "json"\n[rules]\ndir = "rules"\n[observe]\nport = {self.port}\n{self.observe}'
@@ -220,8 +222,10 @@ async def test_healthz_degraded_when_register_refused_on_reload(install: Install
         install.register.write_bytes(good + b"0101901017,SAG/../1,sygedagpenge,open,,\n")
         status, body = await robot.health()
         assert status == 503 and body["status"] == "degraded", body
-        problem = next(p for p in body["problems"] if p.startswith("archive:"))
+        problem = next(p for p in body["problems"] if p.startswith("register:"))
         assert f"{install.register}:" in problem and "0101901017" not in json.dumps(body)
+        assert "stays in force" in body["checks"]["register"] and "13 cases, read " in body["checks"]["register"]
+        assert "lae_register_refused 1.0" in await robot.metrics()
         install.register.write_bytes(good + b"\n")
         assert healthy(*await robot.health())
 

@@ -343,7 +343,6 @@ def test_semicolon_register_with_bom_and_open_values(tmp_path: Path, root: Path)
     ("text", "line", "expected"),
     [
         ("cpr,case_id,case_type,status,team\n", 1, "caseworker_email"),
-        ("", 1, "a header line"),
         (HEADER + f"{CITIZEN},../../etc,t,open,,,\n", 2, "folder name"),
         (HEADER + f"{CITIZEN},SAG-1,t,open,,,\n{OTHER},.git,t,open,,,\n", 3, "folder name"),
         (HEADER + f"{CITIZEN},a/b,t,open,,,\n", 2, "folder name"),
@@ -397,13 +396,15 @@ async def test_bad_reload_keeps_old_register_and_health_says_why(archive: Folder
         assert [c.case_id for c in await archive.lookup(CITIZEN)] == ["SAG-1", "SAG-2"]  # old register in force
         assert [c.case_id for c in await archive.lookup(OTHER)] == ["SAG-9"]
         health = await archive.health()
-    assert not health.ok and f"{register}:5" in health.detail and "folder name" in health.detail
+    problem = health.register.problem if health.register else None
+    assert problem and f"{register}:5" in problem and "folder name" in problem and problem in health.detail
     assert_no_cpr(health.detail)
     warnings = [entry for entry in logs if entry["log_level"] == "warning"]
     assert len(warnings) == 1 and "register" in warnings[0]["event"]  # logged once, not on every lookup
     assert_no_cpr(json.dumps(logs, default=str))
     rewrite(register, REGISTER + f"{OTHER},SAG-11,t,open,,,\n")
-    assert (await archive.health()).ok
+    recovered = await archive.health()
+    assert recovered.ok and recovered.register is not None and recovered.register.problem is None
     assert [c.case_id for c in await archive.lookup(OTHER)] == ["SAG-9", "SAG-11"]
 
 
@@ -412,7 +413,7 @@ async def test_bad_cpr_in_reloaded_register_is_reported_masked(archive: FolderAr
         rewrite(register, REGISTER + f"{OTHER}-1,SAG-12,t,open,,,\n")
         await archive.lookup(OTHER)
     health = await archive.health()
-    assert not health.ok and "a CPR" in health.detail
+    assert health.register is not None and health.register.problem and "a CPR" in health.detail
     assert_no_cpr(health.detail + json.dumps(logs, default=str))
 
 
@@ -420,7 +421,7 @@ async def test_deleted_register_keeps_old_cases_and_health_says_so(archive: Fold
     register.unlink()
     assert [c.case_id for c in await archive.lookup(CITIZEN)] == ["SAG-1", "SAG-2"]
     health = await archive.health()
-    assert not health.ok and "cannot be read" in health.detail
+    assert health.register is not None and health.register.problem and "cannot be read" in health.detail
 
 
 async def test_health_reports_root_and_register(archive: FolderArchive, root: Path) -> None:
@@ -443,7 +444,7 @@ async def test_registry_builds_folder_archive_with_relative_paths(tmp_path: Path
     ("name", "table", "key"),
     [
         ("folder", {"root": "archive"}, "register"),
-        ("folder", {"root": "archive", "register": "missing.csv"}, "register"),
+        ("folder", {"root": "archive", "register": "nowhere/missing.csv"}, "register"),  # the file may come later
         ("folder", {"root": "archive", "register": "register.csv", "rooot": "x"}, "rooot"),
         ("folder", {"root": 3, "register": "register.csv"}, "root"),
         ("folder", {"root": "nowhere", "register": "register.csv"}, "root"),
@@ -457,3 +458,35 @@ def test_registry_config_errors_name_the_key(
     with pytest.raises(ConfigError) as raised:
         build_archive(name, table, tmp_path)
     assert raised.value.key == key and raised.value.expected
+
+
+# ---------------------------------------------------------------- no register yet (a container before the first export)
+
+
+@pytest.mark.parametrize("content", [None, "", HEADER], ids=["missing", "empty", "header-only"])
+async def test_no_register_at_start_waits_for_one(tmp_path: Path, root: Path, content: str | None) -> None:
+    path = tmp_path / "register.csv"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    archive = FolderArchive(root, path)  # starts: no RegisterError for a register still to come
+    with pytest.raises(ArchiveUnavailable, match="no case register in force"):  # the mail waits, never "no case"
+        await archive.lookup(CITIZEN)
+    health = await archive.health()
+    assert health.register is not None and health.register.rows == 0 and health.register.read_at is None
+    assert health.register.problem is not None and str(path) in health.register.problem
+    assert archive.name_source() is None
+    if path.exists():
+        rewrite(path, REGISTER)
+    else:
+        path.write_text(REGISTER, encoding="utf-8")
+    assert [c.case_id for c in await archive.lookup(CITIZEN)] == ["SAG-1", "SAG-2"]
+    health = await archive.health()
+    assert health.ok and health.register is not None and health.register.problem is None
+    assert health.register.rows == 3 and health.register.read_at is not None
+
+
+async def test_reload_to_a_register_without_cases_is_refused(archive: FolderArchive, register: Path) -> None:
+    rewrite(register, HEADER)  # an export job that wrote only the header
+    assert [c.case_id for c in await archive.lookup(CITIZEN)] == ["SAG-1", "SAG-2"]  # the old register in force
+    health = await archive.health()
+    assert health.register is not None and health.register.problem and "has no cases" in health.register.problem
