@@ -27,7 +27,7 @@ from robot.commands.refused import CommandRefused
 from robot.commands.run import run_daemon
 from robot.commands.send import send_files
 from robot.commands.status import run_status
-from robot.commands.trail import day, read_cpr, run_trail
+from robot.commands.trail import day, read_cpr, refuse_cpr_terms, run_trail
 from robot.config_error import ConfigError
 from robot.decisions.rulebook import load_rulebook
 from robot.extract.isolation import ParserPool
@@ -258,6 +258,7 @@ async def _with_robot(args: argparse.Namespace, settings: Settings) -> int:
 def _trail_query(args: argparse.Namespace) -> TrailQuery:
     """The trail's fields; a CPR number only from standard input (never an argument: it would stay in the shell's
     history and the process list)."""
+    refuse_cpr_terms(args.terms)
     cpr = None
     if args.cpr_stdin:
         line = getpass.getpass("CPR number: ") if sys.stdin.isatty() else sys.stdin.readline()

@@ -16,6 +16,7 @@ from robot.ledger.trail import MailFound, MailHistory, Trail, TrailQuery
 from robot.privacy import mask_cpr, mask_deep
 
 _NOT_DIGIT = re.compile(r"\D")
+_CPR_SHAPED = re.compile(r"\d{6}[\s\-/.]*\d{4}")
 
 
 def read_cpr(line: str) -> str:
@@ -24,6 +25,13 @@ def read_cpr(line: str) -> str:
     if len(digits) != 10:
         raise CommandRefused(f"a CPR number has ten digits; {len(digits)} read from standard input")
     return digits
+
+
+def refuse_cpr_terms(terms: list[str]) -> None:
+    """A CPR number typed as an argument stays in the shell's history and the process list: refused, unread."""
+    if any(_CPR_SHAPED.fullmatch(term.strip()) for term in terms):
+        raise CommandRefused("trail: a CPR number is never taken as an argument; give it on standard input with "
+                             "--cpr-stdin (prompted, not echoed, on a terminal)")
 
 
 def day(text: str | None, *, next_day: bool = False) -> datetime | None:
