@@ -104,7 +104,9 @@ def human_lines(status: dict[str, Any], now: datetime) -> list[str]:
     lines += [f"warning: {finding} (not changed by the robot: chmod it, or set files.group)"
               for finding in status["files_too_widely_readable"]]
     if not status["ledger_exists"]:
-        lines.append(f"ledger: {status['ledger']} (not created yet: no mail received)")
+        lines.append(f"ledger: {status['ledger']} (not there: no mail received yet, or the robot keeps its ledger "
+                     "elsewhere; a relative ledger.path is taken from the folder the command runs in when the "
+                     "config file does not set it)")
         return lines + _factors(status)
     lines.append(f"ledger: {status['ledger']}")
     if "ledger_error" in status:
