@@ -215,7 +215,7 @@ def test_escalations_list_show_resolve_reject(home: Home) -> None:
     ambiguous = [e for e in listed if e["reason"] == "ambiguous_case"]
     first = ambiguous[0]["id"]
 
-    shown = json.loads(home.run("escalations", "show", str(first)).stdout)
+    shown = json.loads(home.run("escalations", "show", str(first), "--json").stdout)
     assert shown["reason"] == "ambiguous_case" and shown["document"]["cpr"] == "171063-xxxx"
     assert shown["mail"]["from"] == "attester.psykiatri@regionh.dk" and shown["audit"]
 
