@@ -8,12 +8,14 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from robot import __version__
 from robot.app import describe_factors
 from robot.commands.check_rules import run_check_rules
 from robot.commands.escalations import (
     OperatorError,
+    export_escalation,
     list_escalations,
     reject_escalation,
     resolve_escalation,
@@ -21,14 +23,17 @@ from robot.commands.escalations import (
 )
 from robot.commands.extract import run_extract
 from robot.commands.process import run_process
+from robot.commands.refused import CommandRefused
 from robot.commands.run import run_daemon
 from robot.commands.send import send_files
 from robot.commands.status import run_status
+from robot.commands.trail import day, read_cpr, refuse_cpr_terms, run_trail
 from robot.config_error import ConfigError
 from robot.decisions.rulebook import load_rulebook
 from robot.extract.isolation import ParserPool
 from robot.extract.reader import DocumentReader
 from robot.ledger.base import LedgerError
+from robot.ledger.trail import TrailQuery
 from robot.log import configure_logging
 from robot.privacy import MaskingStream
 from robot.rules.catalogue import load_catalogue
@@ -37,13 +42,15 @@ from robot.setting_tables import load_settings
 from robot.settings import UPPER_BOUNDS, Settings
 from robot.smime_config import smime_keys
 
+CONFIG_HELP = "settings TOML (default: $LAE_ROBOT_CONFIG, else embedded defaults); before or after the command"
+CLOSED_PIPE = 141  # as a shell reports a command ended by SIGPIPE: the reader of the output went away
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lae-robot", description="Files LÆ medical certificates from mail.")
     parser.add_argument("--version", action="version", version=f"lae-robot {__version__}")
-    parser.add_argument("--config", type=Path, default=None,
-                        help="settings TOML (default: $LAE_ROBOT_CONFIG, else embedded defaults)")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--config", type=Path, default=None, help=CONFIG_HELP)
+    commands = _Commands(parser.add_subparsers(dest="command", required=True))
 
     extract = commands.add_parser("extract", help="read PDFs and .eml mails; print CPR, form and status per document")
     extract.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -60,13 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("--pdf-from", default="manuel@indlaesning.invalid",
                          help="sender address for bare PDFs (default: an untrusted one, so they escalate)")
 
-    escalations = commands.add_parser("escalations", help="list, show, resolve or reject escalations")
-    actions = escalations.add_subparsers(dest="action", required=True)
+    escalations = commands.add_parser("escalations", help="list, show, export, resolve or reject escalations")
+    actions = _Commands(escalations.add_subparsers(dest="action", required=True))
     listing = actions.add_parser("list", help="open escalations")
     listing.add_argument("--all", action="store_true", help="closed ones too")
     listing.add_argument("--json", action="store_true")
     show = actions.add_parser("show", help="one escalation with its mail, evidence and audit trail")
     show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true", help="the full record")
+    export = actions.add_parser("export", help="write the escalated PDF to a new file readable by you only (audited)")
+    export.add_argument("id", type=int)
+    export.add_argument("--out", required=True, type=Path, metavar="FILE")
+    export.add_argument("--operator", default=None, help="your name for the audit trail (default: OS user)")
     resolve = actions.add_parser("resolve", help="file the document into a case by hand")
     resolve.add_argument("id", type=int)
     resolve.add_argument("--case", required=True, dest="case_id")
@@ -75,6 +87,21 @@ def build_parser() -> argparse.ArgumentParser:
     reject.add_argument("id", type=int)
     reject.add_argument("--note", required=True)
     reject.add_argument("--operator", default=None, help="your name for the audit trail (default: OS user)")
+
+    trail = commands.add_parser("trail", help="what happened to a mail: find it, then its whole history")
+    trail.add_argument("terms", nargs="*", metavar="QUERY",
+                       help="a Message-ID, SMTP queue id / IMAP reference, part of a sender, or a case id")
+    trail.add_argument("--message-id", default=None, help="the mail's Message-ID header, whole")
+    trail.add_argument("--ref", default=None, help="the ingress's reference (SMTP queue id, IMAP UID) or mail number")
+    trail.add_argument("--sender", default=None, help="part of the From or envelope address")
+    trail.add_argument("--case", default=None, dest="case_id")
+    trail.add_argument("--from", default=None, dest="since", metavar="YYYY-MM-DD", help="received on or after")
+    trail.add_argument("--to", default=None, dest="until", metavar="YYYY-MM-DD", help="received on or before")
+    trail.add_argument("--cpr-stdin", action="store_true",
+                       help="read a CPR number from standard input (prompted, not echoed, on a terminal); audited")
+    trail.add_argument("--mail", type=int, default=None, metavar="N", help="show mail N whole")
+    trail.add_argument("--json", action="store_true")
+    trail.add_argument("--operator", default=None, help="your name for the audit trail (default: OS user)")
 
     commands.add_parser("run", help="the daemon: SMTP and IMAP ingress, workers, scheduler, /healthz, /metrics")
 
@@ -85,13 +112,26 @@ def build_parser() -> argparse.ArgumentParser:
                       help="envelope recipient (default lae-robot@localhost, which the embedded listener accepts)")
     send.add_argument("--timeout", type=float, default=30.0)
 
-    status = commands.add_parser("status", help="ledger counts and the running daemon's health")
+    status = commands.add_parser("status", help="the running daemon's health and the ledger's counts (exit 0 ok, "
+                                                "1 degraded or failing, 3 no daemon answers)")
     status.add_argument("--json", action="store_true")
 
     commands.add_parser("check-config", help="validate the settings file, every section (exit 2 naming the key)")
     check = commands.add_parser("check-rules", help="validate the operators' rule files")
     check.add_argument("--rules", type=Path, default=None, help="rule folder (default: from settings)")
     return parser
+
+
+class _Commands:
+    """Subcommands that each also take --config (after the subcommand too); given there, it wins."""
+
+    def __init__(self, actions: Any):
+        self._actions = actions
+
+    def add_parser(self, name: str, **options: Any) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = self._actions.add_parser(name, **options)
+        parser.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=CONFIG_HELP)
+        return parser
 
 
 def _parser_processes(text: str) -> int:
@@ -107,6 +147,19 @@ def _parser_processes(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A reader that goes away (`| head`) ends it quietly with CLOSED_PIPE, never a traceback."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the rest of the output goes nowhere, also what Python flushes on its way out
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
+        return CLOSED_PIPE
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if not getattr(args, "reveal_cpr", False):
         # the backstop: whatever a command prints (records, errors, file names) passes the CPR mask
@@ -142,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"lae-robot: configuration error: {error}", file=sys.stderr)
         return 2
-    except (OperatorError, LedgerError) as error:
+    except (OperatorError, CommandRefused, LedgerError) as error:
         print(f"lae-robot: {error}", file=sys.stderr)
         return 1
 
@@ -189,10 +242,32 @@ async def _with_robot(args: argparse.Namespace, settings: Settings) -> int:
             return await run_process(args.paths, robot, as_json=args.json, pdf_sender=args.pdf_from,
                                      out=sys.stdout, err=sys.stderr)
         operator = getattr(args, "operator", None) or getpass.getuser()
+        if args.command == "trail":
+            return run_trail(robot, _trail_query(args), args.terms, args.mail, operator, as_json=args.json,
+                             out=sys.stdout)
         if args.action == "list":
             return list_escalations(robot, show_all=args.all, as_json=args.json, out=sys.stdout)
         if args.action == "show":
-            return show_escalation(robot, args.id, sys.stdout)
+            return show_escalation(robot, args.id, sys.stdout, as_json=args.json)
+        if args.action == "export":
+            return export_escalation(robot, args.id, args.out, operator, sys.stdout)
         if args.action == "resolve":
             return await resolve_escalation(robot, args.id, args.case_id, operator, sys.stdout)
         return await reject_escalation(robot, args.id, args.note, operator, sys.stdout)
+
+
+def _trail_query(args: argparse.Namespace) -> TrailQuery:
+    """The trail's fields; a CPR number only from standard input (never an argument: it would stay in the shell's
+    history and the process list)."""
+    refuse_cpr_terms(args.terms)
+    cpr = None
+    if args.cpr_stdin:
+        line = getpass.getpass("CPR number: ") if sys.stdin.isatty() else sys.stdin.readline()
+        cpr = read_cpr(line)
+    query = TrailQuery(header_message_id=args.message_id, source_ref=args.ref, sender=args.sender,
+                       case_id=args.case_id, received_from=day(args.since), received_to=day(args.until, next_day=True),
+                       cpr=cpr)
+    if query.empty and not args.terms and args.mail is None:
+        raise CommandRefused("trail: say what to look for: a QUERY, --message-id, --ref, --sender, --case, --from, "
+                            "--to, --cpr-stdin or --mail N")
+    return query

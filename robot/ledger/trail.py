@@ -20,7 +20,8 @@ class TrailQuery:
     """What a person knows of a mail; every given field must match. `cpr` is ten digits (never put in a URL)."""
 
     header_message_id: str | None = None  # with or without <>
-    source_ref: str | None = None  # the ingress's reference (SMTP queue id, IMAP UID) or the ledger's message id
+    source_ref: str | None = None  # the ingress's reference (SMTP queue id, IMAP UID; a re-sent copy's too) or the
+    # ledger's message id
     sender: str | None = None  # part of the From or envelope address
     received_from: datetime | None = None
     received_to: datetime | None = None
@@ -146,8 +147,12 @@ def _conditions(query: TrailQuery) -> tuple[list[str], list[object]]:
         args.append(query.header_message_id.strip().strip("<>").strip())
     if query.source_ref:
         ref = query.source_ref.strip()
-        where.append("(m.source_ref = ? OR m.source_ref LIKE ? OR CAST(m.id AS TEXT) = ?)")
-        args += [ref, f"%:{ref}", ref]
+        # a copy received again (the same bytes) is kept as a `duplicate_received` audit entry on the first mail
+        where.append("(m.source_ref = ? OR m.source_ref LIKE ? OR CAST(m.id AS TEXT) = ? OR EXISTS (SELECT 1 FROM"
+                     " audit d WHERE d.message_id = m.id AND d.event = 'duplicate_received'"
+                     " AND (json_extract(d.detail, '$.source_ref') = ? OR json_extract(d.detail, '$.source_ref')"
+                     " LIKE ?)))")
+        args += [ref, f"%:{ref}", ref, ref, f"%:{ref}"]
     if query.sender:
         where.append("(LOWER(m.envelope_sender) LIKE ? OR EXISTS (SELECT 1 FROM audit a WHERE a.message_id = m.id"
                      " AND a.event = 'parsed' AND LOWER(json_extract(a.detail, '$.sender')) LIKE ?))")

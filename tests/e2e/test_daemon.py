@@ -168,12 +168,39 @@ def test_a_killed_daemon_resumes_what_it_had_accepted(daemon: Daemon) -> None:
     assert daemon.stop(signal.SIGTERM) == 0
 
 
-def test_status_command_reports_the_running_daemon(daemon: Daemon) -> None:
+def lae_robot(daemon: Daemon, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI with --config after the command, in the installation's folder (the default ledger path is relative)."""
+    done = subprocess.run([sys.executable, "-m", "robot", *args, "--config", str(daemon.config)], cwd=daemon.folder,
+                          capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in done.stderr and not FULL_CPR.search(done.stdout + done.stderr), done.stderr
+    return done
+
+
+def test_status_says_up_or_down_by_exit_code_and_the_trail_shows_a_resent_copy(daemon: Daemon) -> None:
     daemon.start()
-    daemon.send(MAILS[0])
+    first = daemon.send(MAILS[0])
     daemon.wait_done(1)
-    done = subprocess.run([sys.executable, "-m", "robot", "--config", str(daemon.config), "status", "--json"],
-                          cwd=daemon.folder, capture_output=True, text=True, timeout=60)
-    status = json.loads(done.stdout)
-    assert status["daemon"]["status"] == "ok" and status["messages"] == {"done": 1}
+    again = daemon.send(MAILS[0])  # the same bytes once more: a new queue id, deduplicated by the ledger
+    assert again.returncode == 0, again.stderr
+    queue_id = again.stdout.rsplit("queued as", 1)[1].strip()
+    assert queue_id and queue_id not in first.stdout
+
+    up = lae_robot(daemon, "status")
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert up.stdout.startswith("daemon: ok (http://127.0.0.1:") and "mails: 1 done" in up.stdout
+    assert "None" not in up.stdout and "{" not in up.stdout, up.stdout  # words, not Python values
+    answered = lae_robot(daemon, "status", "--json")
+    assert answered.returncode == 0 and json.loads(answered.stdout)["daemon"]["status"] == "ok"
+    assert json.loads(answered.stdout)["messages"] == {"done": 1}
+
+    trail = lae_robot(daemon, "trail", queue_id)  # what the sender's log says of the second delivery
+    assert trail.returncode == 0, trail.stdout + trail.stderr
+    assert trail.stdout.startswith("mail 1 (done): received ")
+    assert "received again" in trail.stdout and f"queue id {queue_id}" in trail.stdout, trail.stdout
+
     assert daemon.stop() == 0
+    down = lae_robot(daemon, "status")
+    assert down.returncode == 3 and down.stdout.startswith("daemon: NOT RUNNING (no answer at "), down.stdout
+    assert "mails: 1 done" in down.stdout  # the stopped robot's ledger is still read
+    stopped = lae_robot(daemon, "status", "--json")
+    assert stopped.returncode == 3 and json.loads(stopped.stdout)["daemon"]["status"] == "not running"

@@ -76,6 +76,8 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, dict[str, s
     for line in listing.splitlines():
         escalation = json.loads(line)["id"]
         run(f"escalations show {escalation}", "escalations", "show", str(escalation))
+    run("escalations show --json", "escalations", "show", str(json.loads(listing.splitlines()[0])["id"]), "--json")
+    run("trail", "trail", "--sender", "psykiatri.attester@rn.dk")
     run("status", "status")
     run("status --json", "status", "--json")
     run("check-rules", "check-rules")

@@ -266,10 +266,16 @@ async def test_healthz_degraded_when_ledger_readable_by_other_users(install: Ins
         assert done.returncode == 1, done.stdout + done.stderr
         assert "daemon: degraded" in done.stdout
         assert f"warning: file {install.ledger} has mode 0644, wider than 0600" in done.stdout
+        assert "None" not in done.stdout and "{" not in done.stdout, done.stdout  # words, not Python values
+        answered = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "robot", "status", "--json", "--config", str(install.config)],
+            cwd=install.folder, capture_output=True, text=True, timeout=60)
+        assert answered.returncode == 1 and json.loads(answered.stdout)["daemon"]["status"] == "degraded"
     install.ledger.chmod(0o600)
     done = subprocess.run([sys.executable, "-m", "robot", "--config", str(install.config), "status", "--json"],
                           cwd=install.folder, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and json.loads(done.stdout)["daemon"]["status"] == "not running", done.stdout
+    # no daemon answers: exit 3 (not 0: a stopped robot is no healthy one), the ledger and files still reported
+    assert done.returncode == 3 and json.loads(done.stdout)["daemon"]["status"] == "not running", done.stdout
     assert json.loads(done.stdout)["files_too_widely_readable"] == []
 
 

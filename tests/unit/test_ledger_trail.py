@@ -52,3 +52,18 @@ def test_a_mail_is_found_by_what_people_know_of_it_and_its_history_read(tmp_path
     assert "document_filed" in [a.event for a in history.audit]
     trail.close()
     ledger.close()
+
+
+def test_a_copy_received_again_is_found_by_its_own_reference(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    ledger = SqliteLedger(path)
+    first = ledger.accept(b"the same mail", source="smtp", source_ref="smtp:smtp:FIRST1")
+    copy = ledger.accept(b"the same mail", source="smtp", source_ref="smtp:smtp:AGAIN2")
+    assert copy.duplicate and copy.message_id == first.message_id
+    trail = Trail(path, ledger)
+    assert [f.message_id for f in trail.find(TrailQuery(source_ref="AGAIN2"))] == [first.message_id]
+    assert [f.message_id for f in trail.find(TrailQuery(source_ref="smtp:smtp:AGAIN2"))] == [first.message_id]
+    assert trail.find(TrailQuery(source_ref="AGAIN")) == []  # a reference is matched whole
+    assert [a.event for a in trail.history(first.message_id).audit] == ["received", "duplicate_received"]
+    trail.close()
+    ledger.close()
