@@ -2923,7 +2923,7 @@ def build_mails(pdfs: dict[str, bytes], mail_docs: dict[str, Doc]) -> list[Mail]
         n,
     )
 
-    # 3 application/octet-stream without a .pdf name (found by %PDF- magic), plus a winmail.dat that is no PDF
+    # 3 application/octet-stream without a .pdf name (found by %PDF- magic), plus a damaged winmail.dat (tnef_unreadable)
     n = 3
     s = SENDERS["rsyd"]
     m = new_mail(n, s.mail, "Psykiatrien i Region Syddanmark", "Attester")
@@ -2943,7 +2943,7 @@ def build_mails(pdfs: dict[str, bytes], mail_docs: dict[str, Doc]) -> list[Mail]
             "03_rsyd_octet_stream_uden_navn",
             "PDFs sent as application/octet-stream: one with no file name at "
             "all (part 2), one named 'LAEGEATTEST' without extension; both found by %PDF- magic. A winmail.dat "
-            "(TNEF, no PDF) is ignored",
+            "whose TNEF is damaged (random bytes after the signature) escalates as tnef_unreadable",
             docs=[MailDoc("part-2.pdf", D["m03a"], "2"), MailDoc("LAEGEATTEST", D["m03b"], "3")],
             traps=["octet-stream PDF without name"],
             sender=s.mail,
