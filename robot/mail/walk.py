@@ -253,6 +253,7 @@ class _Walker:
         data = payload(entity)
         try:
             enveloped = smime_type == _ENVELOPED or (not smime_type and content_kind(data) == "enveloped_data")
+            inner = b"" if enveloped else signed_content(data)
         except SmimeSealed as exc:
             self.withhold(Reason.SMIME_ENCRYPTED, str(exc), path)
             return
@@ -261,14 +262,6 @@ class _Walker:
             return
         if enveloped:
             self.visit_enveloped(data, path, level, texts)
-            return
-        try:
-            inner = signed_content(data)
-        except SmimeSealed as exc:
-            self.withhold(Reason.SMIME_ENCRYPTED, str(exc), path)
-            return
-        except SmimeUnreadable as exc:
-            self.withhold(Reason.MALFORMED_MIME, str(exc), path)
             return
         if self.decryptor is not None and self.decryptor.anchors:
             self.smime_notes.append(f"part {path}: signature {verify_signed_data(data, self.decryptor.anchors)}")
