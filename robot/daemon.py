@@ -227,12 +227,17 @@ class Daemon:
             self.metrics.retried()
             return
         seconds = max(0.0, (services.clock() - message.received_at).total_seconds())
+        escalations_changed = False
         for document in services.ledger.documents(message_id):
             if document.outcome in (DocumentOutcome.FILED, DocumentOutcome.DUPLICATE):
                 self.metrics.filed(seconds)
             elif document.state in (DocumentState.ESCALATED, DocumentState.NOTIFIED):
                 self.metrics.escalated(document.reason or "unknown", seconds)
-        self.checker.count_escalations()  # the stages open (and a decision's run closes) escalations
+                escalations_changed = True
+            # a decision by hand closed an escalation before this run
+            escalations_changed |= document.decision is not None and document.decision.decided_by is not None
+        if escalations_changed:  # one query, only when this mail opened or closed an escalation
+            self.checker.count_escalations()
         self.wake_outbox()
         outcome = await self.outcome_of(message_id)
         mailbox = self.mailboxes.get(message.mailbox or "") if message.source == "imap" else None
