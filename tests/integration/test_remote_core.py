@@ -250,3 +250,25 @@ async def test_a_lost_answer_for_a_document_that_did_not_arrive_is_retried_later
     with pytest.raises(ArchiveUnavailable, match="not in the case, so it will be sent again later"):
         await file_once(system, CASE, upload_of())
     assert system.uploads == 1
+
+
+async def test_a_broken_ntlm_handshake_is_a_named_failure_not_a_traceback() -> None:
+    """A 401 that answers the first NTLM message without a challenge made httpx-ntlm raise KeyError (seen when a
+    /healthz check raced the daemon's lookups): it is now a refused login, for reads, writes and the health check."""
+    async def refuse(request: web.Request) -> web.Response:
+        challenge = {} if "Authorization" in request.headers else {"WWW-Authenticate": "NTLM"}
+        return web.Response(status=401, headers=challenge)
+
+    app = web.Application()
+    app.router.add_post("/_goapi/Cases/FindByCaseProperties", refuse)
+    async for base in serve(app):
+        remote = client({"base_url": base, "retries": 0, "auth": {"type": "ntlm", "username": "KOMMUNE\\lae-robot",
+                                                                  "password_env": "P"}}, {"P": "x"})
+        with pytest.raises(ArchiveUnavailable, match="login handshake failed") as raised:
+            await remote.read("search", "POST", "_goapi/Cases/FindByCaseProperties")
+        with pytest.raises(ArchiveUnavailable) as written:
+            await remote.write("upload", "POST", "_goapi/Cases/FindByCaseProperties")
+        health = await remote.health("search", "POST", "_goapi/Cases/FindByCaseProperties")
+        await remote.close()
+    assert not isinstance(written.value, WriteUncertain)  # refused at the door: nothing was carried out
+    assert not health.ok and "login handshake failed" in health.detail and "KeyError" in str(raised.value)

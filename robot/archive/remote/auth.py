@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -139,8 +139,7 @@ class Authenticator:
         if isinstance(self._settings, NtlmLogin):
             from httpx_ntlm import HttpNtlmAuth  # imported here: only GetOrganized on premises needs it
 
-            auth: httpx.Auth = HttpNtlmAuth(self._settings.username, self._secrets["password"])
-            return auth
+            return _NamedFailures(HttpNtlmAuth(self._settings.username, self._secrets["password"]))
         return None
 
     def refreshable(self) -> bool:
@@ -193,6 +192,28 @@ class Authenticator:
         seconds = seconds if seconds > 0 else _DEFAULT_TOKEN_SECONDS
         self._log.info("archive token fetched", expires_in=seconds)
         return _Token(value, self._clock() + seconds - min(_TOKEN_MARGIN_SECONDS, seconds / 10))
+
+
+class HandshakeFailed(httpx.RequestError):
+    """The login handshake itself broke (a challenge missing, a malformed token): no request was carried out."""
+
+
+class _NamedFailures(httpx.Auth):
+    """An httpx Auth flow whose own faults (httpx-ntlm raises KeyError when a 401 carries no challenge) end as
+    HandshakeFailed, a request error the client names and handles, never an exception nobody expects."""
+
+    def __init__(self, inner: httpx.Auth) -> None:
+        self._inner = inner
+        self.requires_request_body = inner.requires_request_body
+        self.requires_response_body = inner.requires_response_body
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        try:
+            yield from self._inner.auth_flow(request)
+        except httpx.HTTPError:
+            raise
+        except Exception as error:  # the flow's own fault, on a request the server refused (401)
+            raise HandshakeFailed(f"the login handshake failed ({type(error).__name__})", request=request) from None
 
 
 def _oauth_error(response: httpx.Response) -> str:

@@ -21,7 +21,7 @@ import structlog
 from robot.archive.base import Health
 from robot.archive.config import Table
 from robot.archive.naming import scrub
-from robot.archive.remote.auth import Authenticator, AuthSettings, read_auth
+from robot.archive.remote.auth import Authenticator, AuthSettings, HandshakeFailed, read_auth
 from robot.archive.remote.secrets import SecretSource, secret_source
 from robot.config_error import ConfigError
 from robot.model import ArchiveRejected, ArchiveUnavailable
@@ -226,7 +226,7 @@ class RemoteClient:
 
 def _never_sent(error: Exception) -> bool:
     """The request cannot have reached the system: the connection was never made."""
-    return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, HandshakeFailed))
 
 
 def _client(settings: ConnectionSettings, flow: httpx.Auth | None) -> httpx.AsyncClient:
