@@ -298,11 +298,14 @@ class SqliteLedger:
             raise LedgerError(f"no document {document_id}")
         return _document(row)
 
-    def advance(self, document_id: int, state: DocumentState, *, actor: str = "robot",
+    def advance(self, document_id: int, state: DocumentState, *, actor: str = "robot", durable: bool | None = None,
                 **fields: Unpack[DocumentChange]) -> None:
         columns = _columns(state, dict(fields))
-        # the archive holds the document now: that must not be forgotten, or it would be filed again
-        with self.transaction(durable=state in (DocumentState.FILED, DocumentState.DUPLICATE)):
+        # the archive holds the document now: that must not be forgotten, or it would be filed again (a caller that
+        # passes durable=False makes it durable itself before it goes on, with sync())
+        if durable is None:
+            durable = state in (DocumentState.FILED, DocumentState.DUPLICATE)
+        with self.transaction(durable=durable):
             current = self.document(document_id)
             if state is not current.state and state not in ALLOWED_TRANSITIONS[current.state]:
                 raise LedgerError(f"document {document_id}: {current.state.value} -> {state.value} is not allowed")

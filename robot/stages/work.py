@@ -67,4 +67,4 @@ class Services:
     # (source, mailbox) of the channels only the authenticated network can deliver to: ("imap", "tunnel") ...
     trusted_channels: frozenset[tuple[str, str]] = frozenset()
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    settled: GroupSync = field(default_factory=GroupSync)  # the fsyncs that make settled messages durable
+    settled: GroupSync = field(default_factory=GroupSync)  # the fsyncs making filings and settles durable
