@@ -75,8 +75,9 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
         real_archive = build_configured_archive(settings)
         archive = DryRunArchive(real_archive) if dry_run else real_archive
         transport = None if dry_run else _transport(settings)
-        with ParserPool(settings.limits, workers=settings.extract.workers, smime=smime_keys(settings)) as pool:
-            reader = DocumentReader(pool, lambda: rules.current().catalogue)
+        with ParserPool(settings.limits, workers=settings.extract.workers, smime=smime_keys(settings),
+                        ocr=settings.extract.ocr_options()) as pool:
+            reader = DocumentReader(pool, lambda: rules.current().catalogue, ocr=settings.extract.ocr)
             retry = settings.retry
             services = Services(
                 ledger=ledger, reader=reader, rules=rules.current, archive=archive, limits=settings.limits,
