@@ -23,7 +23,8 @@ def decided_by_hand(document: StoredDocument, case: Case, operator: str, catalog
         organisation=earlier.organisation if earlier else None,
         cpr=mask_cpr(document.cpr) if document.cpr else (accepted.masked_cpr if accepted else None)
         or (earlier.cpr if earlier else None),
-        form=form, form_title=blanket.title if blanket else None, kind=document.kind,
+        form=form, form_title=blanket.title if blanket else None,
+        kind=document.kind or (blanket.kind if blanket else None),
         case_id=case.case_id, case_type=case.case_type, case_title=case_title(case),
         notify_to=(case.caseworker_email,) if case.caseworker_email else (),
         explanation=(*(earlier.explanation if earlier else ()),
