@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from tests.cpr_scanner import FULL_CPR
-from tests.e2e.test_daemon import ROOT
 from tests.e2e.test_web_desk import (  # noqa: F401  (browser and provider are fixtures)
     SCREENSHOTS,
     By,
@@ -89,7 +88,6 @@ def test_the_desk_shows_the_ocr_suggestion_and_files_it_with_one_click(scan_desk
     browser.execute_script("document.getElementById('forslag').scrollIntoView()")  # type: ignore[attr-defined]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / "desk-suggestion.png"))  # type: ignore[attr-defined]
-    shutil.copy(SCREENSHOTS / "desk-suggestion.png", ROOT / "docs" / "desk-suggestion.png")
 
     # the same action forged without the session's CSRF token is refused, and changes nothing
     forged, _ = status_of(opener_with_session(browser), f"{scan_desk.base}/eskalering/1/forslag", {})
