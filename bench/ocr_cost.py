@@ -57,7 +57,7 @@ def main() -> int:
             right += suggested is not None and suggested == truth
             print(f"{path.name}: text {text_seconds[-1] * 1000:.1f} ms, scan {scan_seconds[-1]:.2f} s "
                   f"({min(options.pages, read.pages)} pages), CPR suggested {'right' if suggested == truth else 'NOT'}"
-                  f" ({read.suggestion.missing if read.suggestion else '-'})")
+                  f" (not suggested: {', '.join(r.value for r in read.suggestion.missing) if read.suggestion else '-'})")
     per_page = sum(scan_seconds) / pages_read
     text_mean = statistics.fmean(text_seconds)
     scan_mean = statistics.fmean(scan_seconds)
