@@ -25,6 +25,7 @@ from robot.decisions.factors import factor_lines
 from robot.decisions.holder import RulebookHolder
 from robot.decisions.senders import SenderRules
 from robot.extract.isolation import ParserPool
+from robot.extract.ocr import describe_ocr
 from robot.extract.reader import DocumentReader
 from robot.ledger.base import Ledger
 from robot.ledger.records import NoticeKind
@@ -128,7 +129,8 @@ async def describe_factors(settings: Settings, senders: SenderRules) -> list[str
     finally:
         if archive is not None:
             await archive.close()
-    return factor_lines(senders, trusted_channels(settings), name_source, problem)
+    ocr = await asyncio.to_thread(describe_ocr, settings.extract.ocr_options())
+    return [*factor_lines(senders, trusted_channels(settings), name_source, problem), ocr]
 
 
 def _open_ledger(settings: Settings, dry_run: bool) -> Ledger:

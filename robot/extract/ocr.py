@@ -115,3 +115,25 @@ def read_tsv(page: int, tsv: str) -> tuple[list[TextLine], list[tuple[float, ...
     text_lines = [TextLine(page=page, line=number, text=" ".join(word for word, _ in words))
                   for number, words in enumerate(lines.values(), start=1)]
     return text_lines, [tuple(confidence for _, confidence in words) for words in lines.values()]
+
+
+def describe_ocr(options: OcrOptions, tesseract: str = "tesseract") -> str:
+    """One line for `status` and `check-rules`: whether scans get an OCR suggestion here, and if not, why."""
+    if not options.enabled:
+        return "scans: no OCR suggestion (extract.ocr = false); a scan escalates as no_text_layer with nothing read"
+    program = shutil.which(tesseract)
+    if program is None:
+        return ("scans: OCR is on but the tesseract program is not installed (Debian: tesseract-ocr, "
+                "tesseract-ocr-dan): scans escalate without a suggestion (tesseract_missing)")
+    try:
+        done = subprocess.run([program, "--list-langs"], capture_output=True, timeout=10, check=False,
+                              env={"OMP_THREAD_LIMIT": "1", "PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    except (OSError, subprocess.TimeoutExpired):
+        return "scans: OCR is on but tesseract does not answer: scans escalate without a suggestion (ocr_failed)"
+    installed = set(done.stdout.decode("utf-8", "replace").split())
+    absent = [name for name in options.language.split("+") if name not in installed]
+    if absent:
+        return (f"scans: OCR is on but tesseract has no language data {', '.join(absent)} (Debian: "
+                f"tesseract-ocr-{absent[0]}): scans escalate without a suggestion (tesseract_missing)")
+    return (f"scans: read by OCR ({options.language}, first {options.pages} pages at {options.dpi} dpi) for a "
+            "suggestion a person confirms; never filed by OCR alone")

@@ -98,13 +98,16 @@ def test_a_mail_naming_another_person_withdraws_the_suggested_citizen(tmp_path: 
     assert home.archived() == []
 
 
-@pytest.mark.parametrize(("setting", "missing"), [
-    ("ocr = false", "ocr_off"),
-    ('ocr_language = "tlh"', "tesseract_missing"),  # no such language data installed: tesseract refuses
-    ("ocr_seconds = 0.1", "ocr_timeout"),
+@pytest.mark.parametrize(("setting", "missing", "factor"), [
+    ("ocr = false", "ocr_off", "scans: no OCR suggestion (extract.ocr = false)"),
+    # no such language data installed: tesseract refuses, and check-rules says so before any scan comes
+    ('ocr_language = "tlh"', "tesseract_missing", "scans: OCR is on but tesseract has no language data tlh"),
+    ("ocr_seconds = 0.1", "ocr_timeout", "scans: read by OCR (dan, first 2 pages at 300 dpi)"),
 ])
-def test_without_ocr_the_scan_stays_no_text_layer_and_says_why(tmp_path: Path, setting: str, missing: str) -> None:
+def test_without_ocr_the_scan_stays_no_text_layer_and_says_why(tmp_path: Path, setting: str, missing: str,
+                                                               factor: str) -> None:
     home = Home(tmp_path / "home", f"[extract]\n{setting}\n")
+    assert factor in home.run("check-rules").stdout
     [record] = process_scans(home, scan_file(tmp_path, "scan.pdf", sample_certificate()))
     assert (record["outcome"], record["reason"]) == ("escalated", "no_text_layer")
     assert suggestion(record)["missing"] == [missing]
