@@ -7,7 +7,7 @@ from dataclasses import replace
 from robot.decisions.decide import choose_case, plan
 from robot.decisions.trust import SenderVerdict
 from robot.ledger.suggestion_record import SuggestionRecord
-from robot.model import ArchiveRejected, ArchiveUnavailable, Extraction, MailText, NoSuggestion, Reason, Suggestion
+from robot.model import ArchiveRejected, ArchiveUnavailable, Extraction, MailText, NoSuggestion, Suggestion
 from robot.privacy import case_title
 from robot.stages.work import Services
 
@@ -28,10 +28,10 @@ async def suggestion_for(extraction: Extraction, mail_text: MailText, sender: Se
 
 async def _with_case(suggestion: Suggestion, ocr: Extraction, mail_text: MailText, sender: SenderVerdict,
                      mailbox: str | None, services: Services) -> Suggestion:
-    planned = plan(mail_text, ocr, sender, services.rules(), mailbox)
-    if planned.reason is Reason.CPR_CONFLICT:  # the mail names someone else: whose scan is it?
+    if mail_text.cprs - {suggestion.cpr}:  # the mail names someone else, whoever sent it: whose scan is it?
         return Suggestion(form=suggestion.form, form_confidence=suggestion.form_confidence,
                           missing=(NoSuggestion.TWO_PEOPLE, NoSuggestion.NO_CASE))
+    planned = plan(mail_text, ocr, sender, services.rules(), mailbox)
     if planned.reason is not None or planned.cpr is None or planned.cpr != suggestion.cpr:
         return suggestion
     try:

@@ -79,19 +79,22 @@ def test_two_people_or_an_impossible_date_suggest_nothing(tmp_path: Path, pdf: o
     assert home.archived() == []
 
 
-def test_a_mail_naming_another_person_withdraws_the_suggested_citizen(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sender", "reason"), [  # trusted or not: no citizen suggested
+    (SENDER, "no_text_layer"), ("laege@klinik-ukendt.example", "untrusted_sender")])
+def test_a_mail_naming_another_person_withdraws_the_suggested_citizen(tmp_path: Path, sender: str,
+                                                                      reason: str) -> None:
     home = Home(tmp_path / "home", ONE_PAGE)
     msg = EmailMessage()
-    msg["From"] = f"Psykiatrien Region Nordjylland <{SENDER}>"
+    msg["From"] = f"Lægen <{sender}>"
     msg["To"] = "jobcenter@kommune.example"
     msg["Subject"] = "Statusattest vedr. CPR 171063-0883"  # not the person on the scan
     msg["Message-ID"] = "<scan.other@rn.dk>"
     msg.set_content("Hermed scannet attest.")
     msg.add_attachment(scanned(sample_certificate()), maintype="application", subtype="pdf", filename="scan.pdf")
     path = tmp_path / "other.eml"
-    path.write_bytes(stamped(msg.as_bytes(), SENDER))
+    path.write_bytes(stamped(msg.as_bytes(), sender))
     [record] = home.process(str(path))
-    assert (record["outcome"], record["reason"]) == ("escalated", "no_text_layer")
+    assert (record["outcome"], record["reason"]) == ("escalated", reason)
     hint = suggestion(record)
     assert (hint["cpr"], hint["case_id"]) == (None, None)
     assert "two_people" in hint["missing"]  # type: ignore[operator]
