@@ -26,12 +26,12 @@ class DocumentReader:
         """The mail parsed in a worker under the pool's Limits; a mail past its limits is a Letter naming that."""
         return self._pool.parse_mail(raw)
 
-    def extract(self, data: bytes, *, suggest: bool = True) -> Extraction:
+    def extract(self, data: bytes, *, with_ocr: bool = True) -> Extraction:
         """The PDF and whom it is about read in a worker; its form read here, by the catalogue in force now. A scan
-        (no_text_layer) is read by OCR for a suggestion unless not `suggest` (or extract.ocr is off)."""
+        (no_text_layer) is read by OCR for a suggestion unless not `with_ocr` (or extract.ocr is off)."""
         reading = self._pool.read_document(data)
         extraction = combine(reading.content, reading.people, self._catalogue())
-        if extraction.reason is not Reason.NO_TEXT_LAYER or not suggest:
+        if extraction.reason is not Reason.NO_TEXT_LAYER or not with_ocr:
             return extraction
         return self._with_suggestion(data, extraction)
 
