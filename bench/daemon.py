@@ -464,7 +464,8 @@ def extraction_alone(pdfs: list[bytes]) -> float:
     document at a time, as bench/extraction.py measures "ours"), CPR and form analysis; no mail, ledger or filing."""
     catalogue = load_catalogue(ROOT / "rules" / "blankets.toml")
     with ParserPool(Limits(), workers=1) as pool:
-        reader = DocumentReader(pool, lambda: catalogue)
+        # text-layer extraction only: a scan's OCR costs seconds and is measured apart (bench/ocr_cost.py)
+        reader = DocumentReader(pool, lambda: catalogue, ocr=False)
         for data in pdfs[:50]:
             reader.extract(data)
         began = time.perf_counter()

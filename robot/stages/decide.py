@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from robot.decisions.decide import choose_case, plan
 from robot.ledger.base import DocumentState
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Reason
 from robot.stages.escalation import escalate
 from robot.stages.retry import retry_or_give_up
+from robot.stages.suggest import suggestion_for
 from robot.stages.work import DocumentWork, MessageWork, Services
 
 
@@ -35,6 +38,9 @@ async def _decide_one(work: MessageWork, document: DocumentWork, services: Servi
             escalate(work, document, Reason.ARCHIVE_REJECTED, f"case lookup refused: {error}", services)
             return
     decision = choose_case(planned, cases, document.extraction.content, document.extraction.patient_names)
+    if decision.reason is not None and document.extraction.suggestion is not None:  # a scan: OCR's hint for a person
+        decision = replace(decision, suggestion=await suggestion_for(
+            document.extraction, document.mail_text, work.sender, work.message.mailbox, services))
     document.decision = decision
     if decision.reason is not None:
         escalate(work, document, decision.reason, decision.explanation[-1], services, decision)
