@@ -178,10 +178,13 @@ class PdfContent:
 
 @dataclass(frozen=True)
 class PageImages:
-    """A PDF's first pages drawn as PNG images (for a person to look at), and how many pages the PDF has."""
+    """A PDF's first pages drawn as PNG images (for a person to look at), and how many pages the PDF has.
+    `withheld`: the pages (numbered from 1) drawn blank because they have no text layer (a scan), so no CPR number in
+    them can be found to be covered; they are drawn only when the full CPR is asked for."""
 
     pages: int
     images: tuple[bytes, ...]
+    withheld: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -397,7 +397,8 @@ def _is_page_images(value: object) -> TypeGuard[PageImages | PdfFailure]:
     if type(value) is PdfFailure:
         return type(value.reason) is Reason and type(value.detail) is str
     return (type(value) is PageImages and type(value.pages) is int and value.pages >= 0
-            and type(value.images) is tuple
+            and type(value.images) is tuple and type(value.withheld) is tuple
+            and all(type(number) is int and 1 <= number <= len(value.images) for number in value.withheld)
             and all(type(image) is bytes and image.startswith(_PNG_SIGNATURE) and len(image) <= _MAX_PAGE_IMAGE_BYTES
                     for image in value.images))
 

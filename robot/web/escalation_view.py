@@ -171,6 +171,7 @@ async def _show(request: web.Request, *, reveal: bool, problem: str | None = Non
         cpr=_cpr(stored.cpr if stored else None, reveal), revealed=reveal,
         page_count=len(pages.images) if isinstance(pages, PageImages) else 0,
         total_pages=pages.pages if isinstance(pages, PageImages) else 0,
+        withheld=pages.withheld if isinstance(pages, PageImages) and not reveal else (),
         pages_problem=None if pages is None or isinstance(pages, PageImages) else pages.detail,
         evidence=_evidence(read.extraction if read else None), decision=decision,
         open_cases=[c for c in cases if c.is_open], closed_cases=[c for c in cases if not c.is_open],

@@ -83,6 +83,15 @@ def test_the_desk_shows_the_ocr_suggestion_and_files_it_with_one_click(scan_desk
     assert "220487-xxxx (læst med OCR, sikkerhed" in shown
     assert "LÆ 125 Statusattest (læst med OCR, sikkerhed" in shown
     assert_no_full_cpr(browser)
+    # the scanned page: nothing in a picture can be found to be covered, so it is drawn blank until revealed
+    assert "Side 1 er scannet uden tekstlag" in shown
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "desk-scan-withheld.png"))  # type: ignore[attr-defined]
+    blank = opener_with_session(browser).open(f"{scan_desk.base}/eskalering/1/side/1.png").read()
+    revealed = opener_with_session(browser).open(f"{scan_desk.base}/eskalering/1/side/1.png?cpr=vis").read()
+    assert blank.startswith(b"\x89PNG") and revealed.startswith(b"\x89PNG")
+    assert len(blank) * 10 < len(revealed)  # one colour against the scan's print
+    assert [actor for actor, _, _ in scan_desk.audit("desk_revealed_page")] == ["drift"]
     button = browser.find_element(By.CSS_SELECTOR, "form[action='/eskalering/1/forslag'] button")  # type: ignore[attr-defined]
     assert button.text == "Godkend forslaget: arkivér i SD-1001"
     browser.execute_script("document.getElementById('forslag').scrollIntoView()")  # type: ignore[attr-defined]
