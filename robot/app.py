@@ -83,7 +83,9 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
                 robot_version=__version__, operators=settings.notify.operators,
                 retry=RetryPolicy(retry.first_seconds, retry.max_seconds, retry.max_attempts),
                 trusted_channels=trusted_channels(settings),
-                acknowledgement_dir=fhir_folder_path(settings, "acknowledgement_dir"), file_modes=file_modes(settings),
+                # a dry run answers nobody: no MedCom Acknowledgement is written
+                acknowledgement_dir=None if dry_run else fhir_folder_path(settings, "acknowledgement_dir"),
+                file_modes=file_modes(settings),
             )
             notice_backoff = RetryPolicy(NOTICE_FIRST_SECONDS, NOTICE_MAX_SECONDS, settings.notify.max_attempts)
             yield Robot(settings=settings, services=services, transport=transport, rules=rules,

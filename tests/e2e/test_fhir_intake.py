@@ -105,6 +105,14 @@ def test_an_attached_json_bundle_is_filed_under_its_patient_and_acknowledged(hom
     assert again["repeat"] is True and len(acknowledgements(home.folder)) == 1
 
 
+def test_a_dry_run_decides_but_writes_no_acknowledgement(home: Home, tmp_path: Path) -> None:
+    path = tmp_path / "dry.eml"
+    path.write_bytes(bundle_mail(as_json(care_communication([SOFIE], [CERTIFICATE]))))
+    (line,) = home.run("process", "--dry-run", "--json", str(path)).stdout.splitlines()
+    assert json.loads(line)["case_id"] == "SD-1001"
+    assert acknowledgements(home.folder) == [] and home.archived() == []
+
+
 def test_a_pdf_naming_nobody_is_filed_on_the_structured_cpr(home: Home, tmp_path: Path) -> None:
     (record,) = process_bundle(home, tmp_path, as_xml(care_communication([SOFIE], [NAMES_NOBODY])), "xml",
                                subtype="fhir+xml", filename="korrespondance.xml")
