@@ -205,22 +205,25 @@ def test_a_bundle_dropped_in_the_folder_is_filed_acknowledged_and_removed(tmp_pa
         (drop / ".writing.tmp").write_bytes(good)  # still being written: left alone
         (drop / "good.xml").write_bytes(good)
         (drop / "bad.json").write_bytes(bad)
+        shutil.copy(MEDCOM / "Nasure_EDI-Portalen.xml", drop / "nasure.xml")  # MedCom's own: text only, no PDF
         past = time.time() - 5
-        for name in ("good.xml", "bad.json"):
+        for name in ("good.xml", "bad.json", "nasure.xml"):
             os.utime(drop / name, (past, past))
-        daemon.wait_done(2)
+        daemon.wait_done(3)
         deadline = time.monotonic() + 10
-        while (drop / "good.xml").exists() or (drop / "bad.json").exists():
+        while any((drop / name).exists() for name in ("good.xml", "bad.json", "nasure.xml")):
             assert time.monotonic() < deadline, "the dropped files were not taken"
             time.sleep(0.1)
         assert (drop / ".writing.tmp").exists()
         with daemon.ledger() as db:
             outcomes = set(db.execute("SELECT m.source, d.outcome, d.reason FROM documents d "
                                       "JOIN messages m ON m.id = d.message_id").fetchall())
-        assert outcomes == {("fhir_folder", "filed", None), ("fhir_folder", "escalated", "cpr_conflict")}
+        assert outcomes == {("fhir_folder", "filed", None), ("fhir_folder", "escalated", "cpr_conflict"),
+                            ("fhir_folder", "escalated", "no_pdf")}
         acks = {header_of(a)["response"]["identifier"]: header_of(a)["response"]["code"]
                 for a in acknowledgements(tmp_path)}
-        assert acks == {"drop-good": "ok", "drop-conflict": "fatal-error"}
+        assert acks == {"drop-good": "ok", "drop-conflict": "fatal-error",
+                        "f9d5c54e-ff09-4499-b3b6-8a129f12babd": "fatal-error"}
         assert len(list((tmp_path / "var" / "archive" / "SD-1001").glob("*.pdf"))) == 1
     finally:
         assert daemon.stop() == 0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,10 @@ from robot.ingress.fhir_folder import FhirFolder, FhirFolderIngress
 from robot.ledger.sqlite import SqliteLedger
 from robot.mail.fhir import read_care_communication
 from robot.model import CareCommunication, Reason
+from robot.notify.acknowledgement import AckVerdict, acknowledgement_bundle, acknowledgement_id
+from robot.private_files import OWNER_ONLY
 from robot.rules.rulefile import RuleFileError
+from robot.stages.acknowledge import write_once
 from tests.fhir_factory import SENDER_EAN, SENDER_SOR, as_json, care_communication
 
 SENDERS = f"""
@@ -127,3 +131,23 @@ def test_a_dropped_file_is_removed_only_after_the_ledger_holds_it(tmp_path: Path
     asyncio.run(FhirFolderIngress(folder, accept).poll_once())
     assert ledger.accept(bundle, source="fhir_folder").duplicate
     ledger.close()
+
+
+# ---------------------------------------------------------------- the Acknowledgement: the same answer, written once
+
+
+def test_an_acknowledgement_is_written_once_whatever_reruns(tmp_path: Path) -> None:
+    received = message(header_id="abc-123")
+    assert acknowledgement_id(7, received) == acknowledgement_id(7, received) != acknowledgement_id(8, received)
+    first = acknowledgement_bundle(7, received, AckVerdict(), datetime(2026, 12, 6, 12, 0, tzinfo=UTC))
+    later = acknowledgement_bundle(7, received, AckVerdict((Reason.CPR_CONFLICT,)), datetime(2026, 12, 7, tzinfo=UTC))
+    outbox = tmp_path / "acks"
+    assert write_once(outbox, "ack-7.json", first, OWNER_ONLY) is True
+    assert write_once(outbox, "ack-7.json", later, OWNER_ONLY) is False  # a resumed run: the first answer stands
+    assert (outbox / "ack-7.json").read_bytes() == first
+    assert [p.name for p in outbox.iterdir()] == ["ack-7.json"]  # no temp file left behind
+    assert oct((outbox / "ack-7.json").stat().st_mode & 0o777) == "0o600"
+    negative = json.loads(later)
+    outcome = [e["resource"] for e in negative["entry"] if e["resource"]["resourceType"] == "OperationOutcome"]
+    assert outcome[0]["issue"][0]["details"]["text"].startswith("cpr_conflict: ")
+    assert negative["entry"][0]["resource"]["response"]["details"]["reference"].startswith("OperationOutcome/")
