@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from typing import TypeAlias
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
+from defusedxml.ElementTree import DefusedXMLParser
 
 FHIR_NAMESPACE = "{http://hl7.org/fhir}"
 MAX_DEPTH = 64  # a CareCommunication bundle nests about 15 levels; its XHTML narrative a few more
@@ -77,29 +77,39 @@ def _check_depth(value: object) -> None:
 # ---------------------------------------------------------------- XML
 
 
+class _DepthCountingBuilder(TreeBuilder):
+    """Builds the tree, refusing it the moment an element opens deeper than MAX_DEPTH."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise FhirRefused(f"XML nested deeper than {MAX_DEPTH} levels")
+        return super().start(tag, attrs)
+
+    def end(self, tag: str) -> Element:
+        self.depth -= 1
+        return super().end(tag)
+
+
 def _decode_xml(data: bytes) -> dict[str, Node]:
     """defusedxml refuses a DTD (so any entity, internal or external) and external references; the depth is counted
-    while parsing, so a deep document is refused before its tree is complete."""
-    import io
-
-    depth = 0
-    root: Element | None = None
+    while parsing, so a deep document is refused before its tree is complete. The bytes go to expat in one piece:
+    fed in chunks, expat 2.5 re-scans a long token (a PDF's base64 in one attribute) on every chunk, which takes
+    minutes for a few MiB."""
+    builder = _DepthCountingBuilder()
+    parser = DefusedXMLParser(target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     try:
-        for event, element in iterparse(io.BytesIO(data), events=("start", "end"), forbid_dtd=True,
-                                        forbid_entities=True, forbid_external=True):
-            if event == "start":
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise FhirRefused(f"XML nested deeper than {MAX_DEPTH} levels")
-                if root is None:
-                    root = element
-            else:
-                depth -= 1
+        parser.feed(data)
+        root = parser.close()
     except DefusedXmlException as exc:
         raise FhirRefused(f"XML with a DTD, entities or external references ({type(exc).__name__})") from None
     except ParseError as exc:
         raise FhirUnreadable(f"not well-formed XML ({exc})") from None
-    if root is None:
+    if not isinstance(root, Element):
         raise FhirUnreadable("empty XML")
     if not root.tag.startswith(FHIR_NAMESPACE):
         raise FhirUnreadable(f"the XML root is not in FHIR's namespace ({_short(root.tag)!r})")
