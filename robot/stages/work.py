@@ -71,6 +71,6 @@ class Services:
     # (source, mailbox) of the channels only the authenticated network can deliver to: ("imap", "tunnel") ...
     trusted_channels: frozenset[tuple[str, str]] = frozenset()
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    settled: GroupSync = field(default_factory=GroupSync)  # the fsyncs that make settled messages durable
+    settled: GroupSync = field(default_factory=GroupSync)  # the fsyncs making filings and settles durable
     acknowledgement_dir: Path | None = None  # [fhir] acknowledgement_dir: MedCom Acknowledgements go here; None: none
     file_modes: FileModes = OWNER_ONLY  # [files] group: who may read what the robot writes
