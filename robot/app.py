@@ -38,7 +38,7 @@ from robot.privacy import mask_cpr_text
 from robot.private_files import FileModes
 from robot.rules.rulefile import RuleFileError
 from robot.setting_tables import archive_table, file_modes, imap_mailboxes, notice_smtp, smtp_listener
-from robot.settings import Settings
+from robot.settings import Settings, fhir_folder_path
 from robot.smime_config import smime_keys
 from robot.stages.work import OPERATOR_CHANNEL, Services
 
@@ -85,6 +85,9 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
                 robot_version=__version__, operators=settings.notify.operators,
                 retry=RetryPolicy(retry.first_seconds, retry.max_seconds, retry.max_attempts),
                 trusted_channels=trusted_channels(settings),
+                # a dry run answers nobody: no MedCom Acknowledgement is written
+                acknowledgement_dir=None if dry_run else fhir_folder_path(settings, "acknowledgement_dir"),
+                file_modes=file_modes(settings),
             )
             notice_backoff = RetryPolicy(NOTICE_FIRST_SECONDS, NOTICE_MAX_SECONDS, settings.notify.max_attempts)
             yield Robot(settings=settings, services=services, transport=transport, rules=rules,
@@ -185,6 +188,15 @@ def attach_ingresses(daemon: Daemon, settings: Settings) -> None:
     for name, mailbox in imap_mailboxes(settings).items():
         daemon.mailboxes[name] = ImapIngress(name, mailbox, daemon.accept, daemon.outcome_of,
                                              on_connection=daemon.metrics.imap_connected)
+    drop = fhir_folder_path(settings, "drop_dir")
+    if drop is not None:
+        from robot.ingress.fhir_folder import FhirFolder, FhirFolderIngress
+
+        if not drop.is_dir():
+            raise ConfigError("fhir.drop_dir", f"a folder that exists, {drop} is none", settings.source)
+        daemon.folders.append(FhirFolderIngress(
+            FhirFolder(drop, settings.fhir.poll_seconds, settings.fhir.settle_seconds, settings.limits.mail_max_bytes),
+            daemon.accept))
 
 
 def attach_desk(daemon: Daemon, settings: Settings, robot: Robot) -> None:

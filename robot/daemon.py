@@ -56,6 +56,13 @@ class MailboxWatcher(Protocol):
     def stop(self) -> None: ...
 
 
+class FolderWatcher(Protocol):
+    """What the daemon needs of a folder ingress (the FHIR drop folder)."""
+
+    async def run(self) -> None: ...
+    def stop(self) -> None: ...
+
+
 class Listener(Protocol):
     """What the daemon needs of an SMTP ingress."""
 
@@ -71,6 +78,7 @@ class Daemon:
         self.metrics = metrics
         self.mailboxes: dict[str, MailboxWatcher] = {}
         self.listener: Listener | None = None
+        self.folders: list[FolderWatcher] = []  # the FHIR drop folder ([fhir] drop_dir), when set
         self.desk: Listener | None = None  # the review desk in the browser ([web]), when enabled
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
@@ -145,6 +153,8 @@ class Daemon:
         self._tasks.append(asyncio.create_task(self._first_look(), name="first-health"))
         for name, mailbox in self.mailboxes.items():
             self._tasks.append(asyncio.create_task(mailbox.run(), name=f"imap-{name}"))
+        for index, folder in enumerate(self.folders):
+            self._tasks.append(asyncio.create_task(folder.run(), name=f"folder-{index}"))
         log.info("robot_started", mailboxes=sorted(self.mailboxes), smtp=self.listener is not None,
                  workers=settings.daemon.workers)
         await self._stopping.wait()
@@ -185,6 +195,8 @@ class Daemon:
         deadline = self.robot.settings.daemon.drain_seconds
         if self.listener is not None:
             await self.listener.stop(deadline)
+        for folder in self.folders:  # no new drops taken; one being committed finishes (the task is awaited below)
+            folder.stop()
         if self.desk is not None:  # no new decisions; one being carried out finishes within the desk's own limit
             await self.desk.stop(deadline)
         try:  # IMAP stays connected while draining, so finished mails are moved to their folders

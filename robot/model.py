@@ -41,6 +41,8 @@ class Reason(str, enum.Enum):
     SMIME_UNDECRYPTABLE = "smime_undecryptable"  # to our certificate, but garbled, wrong key or unsupported cipher
     TNEF_UNREADABLE = "tnef_unreadable"  # an Outlook winmail.dat that is damaged (a checksum, its framing) or hostile
     MSG_UNREADABLE = "msg_unreadable"  # an attached Outlook .msg mail that cannot be read
+    FHIR_UNREADABLE = "fhir_unreadable"  # a FHIR Bundle that is damaged or no MedCom CareCommunication message
+    FHIR_REFUSED = "fhir_refused"  # a FHIR Bundle refused unread: too large, nested too deep, a DTD or entities
     # the decision
     UNTRUSTED_SENDER = "untrusted_sender"
     NO_ROUTE = "no_route"
@@ -61,6 +63,30 @@ class Reason(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class CareCommunication:
+    """What a MedCom CareCommunication message (a FHIR Bundle) states, read in a parser process: the message's id
+    (what its Acknowledgement answers), the sender and receiver organisations' SOR and EAN (GLN) numbers, the
+    patient's CPR numbers as Patient.identifier gives them (unchecked: personal data, never logged), topic and text."""
+
+    header_id: str  # MessageHeader.id
+    bundle_id: str
+    part: str  # where it was found: a MIME part path, or "" for a bundle handed over as a file
+    source_endpoint: str  # MessageHeader.source.endpoint (the sender's SOR endpoint)
+    destination_endpoint: str  # the primary destination's endpoint (ours)
+    sender_name: str
+    sender_sor: tuple[str, ...]
+    sender_ean: tuple[str, ...]
+    receiver_name: str
+    receiver_sor: tuple[str, ...]
+    receiver_ean: tuple[str, ...]
+    patient_cprs: tuple[str, ...]  # every CPR-system identifier of the bundle's patients, as sent, distinct
+    patient_name: str
+    topic: str
+    text: str  # the payloads' contentString, joined by blank lines
+    pdfs: int = 0  # PDFs the payload attaches
+
+
+@dataclass(frozen=True)
 class Attachment:
     """One PDF found in a mail. `name` is for display only and never reaches a path."""
 
@@ -70,6 +96,7 @@ class Attachment:
     part: str  # where in the mail: MIME part path such as "2" or "3.1/zip:a.pdf"
     # the numbers the mail's subject, body and this file's name name that may be a person's (read with the mail)
     mentioned_cprs: frozenset[str] = frozenset()
+    care_communication: CareCommunication | None = None  # the MedCom message whose payload carried this PDF
 
     @property
     def sha256(self) -> str:
@@ -102,6 +129,7 @@ class Letter:
     from_addresses: int = 1  # addresses in all From headers together; a sender is only judged when it is one
     # what the S/MIME layers said: "part 2: decrypted with CN=..., serial 0x...", "part 2: signature valid (...)"
     smime_notes: tuple[str, ...] = ()
+    care_communications: tuple[CareCommunication, ...] = ()  # every MedCom message read, with or without a PDF
 
     @property
     def sender_domain(self) -> str | None:

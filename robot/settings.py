@@ -50,6 +50,8 @@ UPPER_BOUNDS: dict[str, float] = {
     "web.port": 65535,
     "web.session_minutes": 7 * 24 * 60,
     "web.max_pages": 500,
+    "fhir.poll_seconds": DAY,
+    "fhir.settle_seconds": 3600.0,
 }
 # Strings with a shape, by full key: the pattern and what is expected.
 SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
@@ -197,6 +199,17 @@ class SmimeSettings:
 
 
 @dataclass(frozen=True)
+class FhirSettings:
+    """MedCom FHIR CareCommunication intake: the folder a VANS provider drops message Bundles into (watched by the
+    daemon when set) and the folder each received message's Acknowledgement is written to (none when unset)."""
+
+    drop_dir: str = ""  # relative to the config file; "" no folder intake
+    poll_seconds: float = 10.0
+    settle_seconds: float = 2.0  # a dropped file changed more recently than this is left for the next poll
+    acknowledgement_dir: str = ""  # relative to the config file; "" no Acknowledgements written
+
+
+@dataclass(frozen=True)
 class DaemonSettings:
     workers: int = 4  # messages processed at once: enough to keep the parser processes and the disk busy
     drain_seconds: float = 30.0  # on SIGTERM: finish in-flight work for at most this long
@@ -221,6 +234,7 @@ class Settings:
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     web: WebSettings = field(default_factory=WebSettings)
     smime: SmimeSettings = field(default_factory=SmimeSettings)
+    fhir: FhirSettings = field(default_factory=FhirSettings)
     # the folder relative paths in adapter tables are taken from (the config file's)
     base_dir: Path = field(default=Path("."), compare=False)
     source: str = field(default=EMBEDDED, compare=False)  # the file named in errors
@@ -317,3 +331,9 @@ def _value(hint: Any, value: Any, file: str, key: str, base: Path) -> Any:
             raise ConfigError(key, f"a list of strings, got {value!r}", file)
         return tuple(value)
     raise ConfigError(key, f"a value of type {hint}", file)
+
+
+def fhir_folder_path(settings: Settings, key: Literal["drop_dir", "acknowledgement_dir"]) -> Path | None:
+    """[fhir] drop_dir or acknowledgement_dir taken from the config file's folder, or None when unset."""
+    value = getattr(settings.fhir, key)
+    return settings.base_dir / value if value else None

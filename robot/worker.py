@@ -8,7 +8,7 @@ import structlog
 
 from robot.ledger.records import DocumentOutcome
 from robot.model import Escalated, Filed, Outcome, Reason, Retry
-from robot.stages import STAGES
+from robot.stages import AFTER_FAILURE, STAGES
 from robot.stages.escalation import escalate
 from robot.stages.work import DocumentWork, MessageWork, Services
 
@@ -27,7 +27,8 @@ async def process_message(message_id: int, services: Services) -> MessageWork:
             log.exception("stage_failed", error_type=type(error).__name__)
             _escalate_remaining(work, services, f"{type(error).__name__} in the robot")
             try:
-                await STAGES[-1](work, services)
+                for closing in AFTER_FAILURE:
+                    await closing(work, services)
             except Exception:  # the escalations are committed; their notices wait for the next run
                 log.exception("notify_failed_after_stage_failure")
         _settle(work, services)  # committed here, fsynced below with any other message settling meanwhile

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from robot.decisions.care_communication import StructuredCitizen, with_structured_cpr
 from robot.decisions.names import check_names
 from robot.decisions.routing import Route, match_route
 from robot.decisions.rulebook import Rulebook
@@ -74,11 +75,12 @@ class Decision:
 
 
 def plan(mail_text: MailText, extraction: Extraction, sender: SenderVerdict, rulebook: Rulebook,
-         mailbox: str | None) -> Plan:
+         mailbox: str | None, structured: StructuredCitizen | None = None) -> Plan:
     """Trust, extraction, active content, CPR conflicts with the mail's text and the route: everything that needs no
     case lookup. The PDF's active content is carried on every plan, so the ledger and every notice can tell it; so
-    are the mail's S/MIME notes (which certificate decrypted it, whether its signature held)."""
-    planned = _plan(mail_text, extraction, sender, rulebook, mailbox)
+    are the mail's S/MIME notes (which certificate decrypted it, whether its signature held). `structured`: the
+    citizen a MedCom CareCommunication that carried the PDF names, the PDF's own reading checked against it."""
+    planned = _plan(mail_text, extraction, sender, rulebook, mailbox, structured)
     if mail_text.smime_notes:  # decrypted with which of our certificates, what the signature check said
         planned = replace(planned, explanation=(*planned.explanation[:1],
                                                 *(f"S/MIME {note}" for note in mail_text.smime_notes),
@@ -92,11 +94,19 @@ def plan(mail_text: MailText, extraction: Extraction, sender: SenderVerdict, rul
 
 
 def _plan(mail_text: MailText, extraction: Extraction, sender: SenderVerdict, rulebook: Rulebook,
-          mailbox: str | None) -> Plan:
+          mailbox: str | None, structured: StructuredCitizen | None) -> Plan:
     why: list[str] = [f"sender: {sender.why}"]
     organisation = sender.organisation.name if sender.organisation else None
     if sender.organisation is None:
         return _escalate(Reason.UNTRUSTED_SENDER, why, organisation)
+    if structured is not None:
+        why.append(f"CareCommunication: {structured.why}")
+        if structured.reason is not None:
+            return _escalate(structured.reason, why, organisation)
+        extraction, conflict = with_structured_cpr(extraction, structured)
+        if conflict:
+            why.append(conflict)
+            return _escalate(Reason.CPR_CONFLICT, why, organisation)
     cpr = extraction.cpr.cpr if extraction.cpr else None
     blanket = extraction.blanket
     form, kind = (form_of(blanket.code), blanket.kind) if blanket else (None, None)

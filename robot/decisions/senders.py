@@ -12,18 +12,23 @@ from robot.rules.rulefile import RuleFile, RuleFileError, RuleProblem
 _TOP_KEYS = {"authserv_ids", "escalate_active_pdf", "organisation"}
 SHIPPED_AUTHSERV_ID = "mx.kommune.example"  # the placeholder in the shipped senders.toml
 _RESERVED_TOP_LEVEL = frozenset({"example", "invalid", "test", "localhost"})
-_ORGANISATION_KEYS = {"name", "domains", "require_dkim", "escalate_active_pdf"}
+_ORGANISATION_KEYS = {"name", "domains", "sor", "ean", "require_dkim", "escalate_active_pdf"}
+_SOR = re.compile(r"^[0-9]{6,18}$")  # a SOR code: digits, 15-16 today (Sundhedsvæsenets Organisationsregister)
+_EAN = re.compile(r"^[0-9]{13}$")  # an EAN (GLN) location number: 13 digits
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 @dataclass(frozen=True)
 class Organisation:
-    """A trusted sender: its name and the mail domains (with their subdomains) it sends from."""
+    """A trusted sender: its name and the mail domains (with their subdomains) it sends from, and the SOR and EAN
+    (GLN) numbers its MedCom messages name it by."""
 
     name: str
     domains: tuple[str, ...]
     require_dkim: bool = False
     escalate_active_pdf: bool | None = None  # None: the file's top-level escalate_active_pdf decides
+    sor: tuple[str, ...] = ()
+    ean: tuple[str, ...] = ()
 
     def owns(self, domain: str) -> bool:
         """True when `domain` is one of ours or a subdomain of one (suffix match on a dot)."""
@@ -39,6 +44,10 @@ class SenderRules:
 
     def organisation_for(self, domain: str) -> Organisation | None:
         return next((o for o in self.organisations if o.owns(domain)), None)
+
+    def organisations_for_numbers(self, sor: tuple[str, ...], ean: tuple[str, ...]) -> tuple[Organisation, ...]:
+        """Every organisation one of these SOR or EAN numbers belongs to (more than one: they contradict)."""
+        return tuple(o for o in self.organisations if set(sor) & set(o.sor) or set(ean) & set(o.ean))
 
     def escalates_active_pdf(self, organisation: Organisation) -> bool:
         """Whether a PDF from `organisation` with active content (or one that could not be checked) goes to a human."""
@@ -88,6 +97,7 @@ def _organisations(rules: RuleFile, problems: list[RuleProblem], entries: Any) -
         return []
     organisations: list[Organisation] = []
     seen_domains: dict[str, str] = {}
+    seen_numbers: dict[str, str] = {}
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
             problems.append(rules.problem("each 'organisation' must be a table", "organisation", index))
@@ -99,9 +109,13 @@ def _organisations(rules: RuleFile, problems: list[RuleProblem], entries: Any) -
         if not isinstance(name, str) or not name.strip():
             problems.append(rules.problem("'name' must be a non-empty string", "organisation", index, "name"))
             name = ""
-        domains = entry.get("domains")
-        if not isinstance(domains, list) or not domains:
-            problems.append(rules.problem("'domains' must be a non-empty list of domain names", "organisation",
+        sor = _numbers(rules, problems, entry, index, "sor", _SOR, "a SOR code (6-18 digits)", seen_numbers, name)
+        ean = _numbers(rules, problems, entry, index, "ean", _EAN, "an EAN (GLN) number (13 digits)", seen_numbers,
+                       name)
+        domains = entry.get("domains", [] if sor or ean else None)
+        if not isinstance(domains, list) or not (domains or sor or ean):
+            problems.append(rules.problem("'domains' must be a non-empty list of domain names (it may be left out "
+                                          "when 'sor' or 'ean' names the organisation)", "organisation",
                                           index, "domains" if "domains" in entry else None))
             domains = []
         clean: list[str] = []
@@ -127,5 +141,28 @@ def _organisations(rules: RuleFile, problems: list[RuleProblem], entries: Any) -
                                           "escalate_active_pdf"))
             escalate = None
         organisations.append(Organisation(name=name.strip(), domains=tuple(clean), require_dkim=require_dkim,
-                                          escalate_active_pdf=escalate))
+                                          escalate_active_pdf=escalate, sor=sor, ean=ean))
     return organisations
+
+
+def _numbers(rules: RuleFile, problems: list[RuleProblem], entry: dict[str, Any], index: int, key: str,
+             shape: re.Pattern[str], expected: str, seen: dict[str, str], name: Any) -> tuple[str, ...]:
+    """An organisation's SOR or EAN numbers: a list of strings of digits, none listed under two organisations."""
+    values = entry.get(key, [])
+    if not isinstance(values, list):
+        problems.append(rules.problem(f"'{key}' must be a list of strings, each {expected}", "organisation", index,
+                                      key))
+        return ()
+    clean: list[str] = []
+    for value in values:
+        if not isinstance(value, str) or not shape.match(value.strip()):
+            problems.append(rules.problem(f"{value!r} is not {expected}, written as a string", "organisation",
+                                          index, key))
+            continue
+        number = value.strip()
+        if f"{key}:{number}" in seen:
+            problems.append(rules.problem(f"{key} {number} is also listed under {seen[f'{key}:{number}']!r}",
+                                          "organisation", index, key))
+        seen[f"{key}:{number}"] = name if isinstance(name, str) else ""
+        clean.append(number)
+    return tuple(clean)

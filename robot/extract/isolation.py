@@ -25,6 +25,7 @@ from robot.model import (
     ActiveContent,
     ActiveFinding,
     Attachment,
+    CareCommunication,
     CprCandidate,
     CprResult,
     CprVerdict,
@@ -58,6 +59,7 @@ _PDF = b"pdf"  # request tags: the parent sends a tag, then the input's bytes
 _DOCUMENT = b"document"  # a PDF read, and whom its text is about
 _MAIL = b"mail"
 _OCR = b"ocr"  # a scan read with Tesseract: the input is the PDF
+_BUNDLE = b"bundle"  # a FHIR Bundle handed over as a file (the FHIR drop folder), read into a Letter
 _RENDER = b"render"  # a PDF's pages drawn as PNG: the input is a 4-byte page cap, a redact byte, then the PDF
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _MAX_PAGE_IMAGE_BYTES = 32 << 20
@@ -133,6 +135,7 @@ class ParserPool:
         self._pdf = _Request(_PDF, limits.pdf_seconds, PDF_ANSWER)
         self._document = _Request(_DOCUMENT, limits.pdf_seconds, DOCUMENT_ANSWER)
         self._mail = _Request(_MAIL, limits.mail_seconds, MAIL_ANSWER)
+        self._bundle = _Request(_BUNDLE, limits.mail_seconds, MAIL_ANSWER)
         self._render = _Request(_RENDER, limits.pdf_seconds, PAGES_ANSWER)
         self._context = multiprocessing.get_context("spawn")  # no fork: the daemon runs threads and asyncio
         self._lock = threading.Lock()
@@ -190,6 +193,12 @@ class ParserPool:
         """Parse one raw mail (RFC 5322 bytes) into a Letter in a worker, under the pool's Limits; blocks while
         every worker is busy. Raises as `read` does; every problem with the mail itself is a MailProblem."""
         answer = self._run(self._mail, raw)
+        return _unread_mail(answer) if isinstance(answer, _Fault) else answer
+
+    def parse_bundle(self, raw: bytes) -> Letter:
+        """Read one FHIR Bundle handed over as a file (a MedCom CareCommunication) into a Letter in a worker, under
+        the same limits as a mail; every problem with the bundle itself is a MailProblem."""
+        answer = self._run(self._bundle, raw)
         return _unread_mail(answer) if isinstance(answer, _Fault) else answer
 
     def close(self) -> None:
@@ -376,6 +385,8 @@ def _is_letter(value: object) -> TypeGuard[Letter]:
         and type(value.subject) is str and _optional(value.message_id, str) and _optional(value.date, datetime)
         and type(value.body_text) is str and _strings(value.authentication_results)
         and type(value.from_addresses) is int and _strings(value.smime_notes)
+        and type(value.care_communications) is tuple
+        and all(_is_care_communication(m) for m in value.care_communications)
         and type(value.attachments) is tuple and all(_is_attachment(a) for a in value.attachments)
         and type(value.problems) is tuple and all(_is_problem(p) for p in value.problems)
     )
@@ -384,7 +395,16 @@ def _is_letter(value: object) -> TypeGuard[Letter]:
 def _is_attachment(value: object) -> bool:
     return (type(value) is Attachment and _optional(value.name, str) and type(value.content_type) is str
             and type(value.data) is bytes and type(value.part) is str
-            and type(value.mentioned_cprs) is frozenset and all(type(cpr) is str for cpr in value.mentioned_cprs))
+            and type(value.mentioned_cprs) is frozenset and all(type(cpr) is str for cpr in value.mentioned_cprs)
+            and (value.care_communication is None or _is_care_communication(value.care_communication)))
+
+
+def _is_care_communication(value: object) -> bool:
+    """Every field of a CareCommunication a string, or a tuple of strings, and its PDF count a number."""
+    if type(value) is not CareCommunication:
+        return False
+    fields = [getattr(value, name) for name in value.__dataclass_fields__ if name != "pdfs"]
+    return type(value.pdfs) is int and all(type(f) is str or _strings(f) for f in fields)
 
 
 def _is_problem(value: object) -> bool:
@@ -437,7 +457,8 @@ OCR_ANSWER = AnswerKind(
            CprCandidate, CprVerdict, Evidence, PrintedName, date),
     _is_ocr_reading)
 PAGES_ANSWER = AnswerKind(_allow(PageImages, PdfFailure, Reason), _is_page_images)
-MAIL_ANSWER = AnswerKind(_allow(Letter, Attachment, MailProblem, Reason, datetime, timezone, timedelta), _is_letter)
+MAIL_ANSWER = AnswerKind(_allow(Letter, Attachment, CareCommunication, MailProblem, Reason, datetime, timezone,
+                                timedelta), _is_letter)
 
 
 def _pdf_failure(fault: _Fault) -> PdfFailure:
@@ -515,7 +536,7 @@ def _load_handlers(limits: Limits, smime: SmimeKeys, ocr: OcrOptions) -> dict[by
     import pdfplumber  # noqa: F401  (the last fallback of read_pdf)
 
     from robot.extract.document import read_people
-    from robot.extract.mail_text import read_letter
+    from robot.extract.mail_text import read_bundle, read_letter
     from robot.extract.ocr import ocr_pdf
     from robot.extract.page_image import render_pages
     from robot.extract.pdf import read_pdf
@@ -529,6 +550,7 @@ def _load_handlers(limits: Limits, smime: SmimeKeys, ocr: OcrOptions) -> dict[by
                 lambda raw: _parse_one(lambda mail, caps: read_letter(mail, caps, decryptor), raw, limits)),
         _RENDER: (limits.pdf_seconds, lambda data: _render(render_pages, data)),
         _OCR: (ocr.seconds, lambda data: _read_scan(lambda scan: ocr_pdf(scan, ocr, read_people), data)),
+        _BUNDLE: (limits.mail_seconds, lambda raw: _parse_one(read_bundle, raw, limits)),
     }
 
 

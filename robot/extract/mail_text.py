@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from robot.extract.blanket import codes_in
 from robot.extract.cpr import find_cpr_in_text
-from robot.mail.parse import parse_letter
+from robot.mail.parse import parse_bundle, parse_letter
 from robot.mail.smime_open import Decryptor
 from robot.model import Attachment, CprVerdict, Letter, Limits, MailText
 from robot.rules.catalogue import Catalogue
@@ -22,6 +22,12 @@ def read_letter(raw: bytes, limits: Limits, decryptor: Decryptor | None = None) 
     return with_mentioned_cprs(parse_letter(raw, limits, decryptor))
 
 
+def read_bundle(raw: bytes, limits: Limits) -> Letter:
+    """A FHIR Bundle handed over as a file read into a Letter, each PDF with the numbers its message names (in a
+    parser process: untrusted text)."""
+    return with_mentioned_cprs(parse_bundle(raw, limits))
+
+
 def with_mentioned_cprs(letter: Letter) -> Letter:
     """The letter with each attachment's `mentioned_cprs`: every number in the subject, body lines and the file
     name's parts that may be a person's (the CPR reader's rules: only what it rejects outright is left out)."""
@@ -32,6 +38,9 @@ def with_mentioned_cprs(letter: Letter) -> Letter:
 
 def _mentioned_cprs(letter: Letter, attachment: Attachment) -> frozenset[str]:
     texts = [letter.subject, *_FILE_NAME_PARTS.split(attachment.name or ""), *letter.body_text.splitlines()]
+    message = attachment.care_communication
+    if message is not None:  # the CareCommunication's own topic and text speak about the PDF too
+        texts += [message.topic, *message.text.splitlines()]
     found = find_cpr_in_text(texts)
     return frozenset(c.digits for c in found.candidates if c.verdict is not CprVerdict.REJECTED)
 

@@ -26,6 +26,10 @@ class DocumentReader:
         """The mail parsed in a worker under the pool's Limits; a mail past its limits is a Letter naming that."""
         return self._pool.parse_mail(raw)
 
+    def read_bundle(self, raw: bytes) -> Letter:
+        """A FHIR Bundle handed over as a file, read in a worker under the pool's Limits into a Letter."""
+        return self._pool.parse_bundle(raw)
+
     def extract(self, data: bytes, *, with_ocr: bool = True) -> Extraction:
         """The PDF and whom it is about read in a worker; its form read here, by the catalogue in force now. A scan
         (no_text_layer) is read by OCR for a suggestion unless not `with_ocr` (or extract.ocr is off)."""

@@ -9,8 +9,8 @@ from robot.mail.headers import Envelope, read_envelope
 from robot.mail.mime_policy import MAIL_POLICY
 from robot.mail.prescan import count_part_delimiters
 from robot.mail.smime_open import Decryptor
-from robot.mail.walk import WalkResult, parse_entity, walk_mail
-from robot.model import Attachment, Letter, Limits, MailProblem, Reason, over_limit
+from robot.mail.walk import WalkResult, parse_entity, walk_bundle, walk_mail
+from robot.model import Attachment, CareCommunication, Letter, Limits, MailProblem, Reason, over_limit
 
 # Enough for any real header block; a refused (too large) mail is read no further than this.
 HEADER_PREFIX_BYTES = 256 * 1024
@@ -18,7 +18,7 @@ HEADER_PREFIX_BYTES = 256 * 1024
 
 def _letter(
     envelope: Envelope, body: str, attachments: tuple[Attachment, ...], problems: tuple[MailProblem, ...],
-    smime_notes: tuple[str, ...] = (),
+    smime_notes: tuple[str, ...] = (), care_communications: tuple[CareCommunication, ...] = (),
 ) -> Letter:
     """Assemble the Letter from its header fields and what the walk found."""
     return Letter(
@@ -33,6 +33,7 @@ def _letter(
         authentication_results=envelope.authentication_results,
         from_addresses=envelope.from_addresses,
         smime_notes=smime_notes,
+        care_communications=care_communications,
     )
 
 
@@ -81,7 +82,8 @@ def _parse_letter(raw: bytes, limits: Limits, decryptor: Decryptor | None) -> Le
     except RecursionError:
         return _refused(raw, MailProblem(Reason.MIME_TOO_DEEP, "MIME nesting too deep to parse"))
     walked: WalkResult = walk_mail(msg, limits, decryptor)
-    return _letter(read_envelope(msg), walked.body_text, walked.attachments, walked.problems, walked.smime_notes)
+    return _letter(read_envelope(msg), walked.body_text, walked.attachments, walked.problems, walked.smime_notes,
+                   walked.care_communications)
 
 
 def parse_letter(raw: bytes, limits: Limits, decryptor: Decryptor | None = None) -> Letter:
@@ -93,3 +95,20 @@ def parse_letter(raw: bytes, limits: Limits, decryptor: Decryptor | None = None)
     # exception on hostile input, and a mail must always become a Letter that names its problem.
     except Exception as exc:
         return _unparsable(raw, exc)
+
+
+def parse_bundle(raw: bytes, limits: Limits) -> Letter:
+    """A FHIR Bundle handed over as a file (a VANS drop) as a Letter: no mail sender (the bundle names its own), the
+    message's topic as subject and its text as body. Never raises: failures become MailProblems."""
+    try:
+        walked = walk_bundle(raw, limits)
+    # the last line of defence, as in parse_letter: a bundle must always become a Letter that names its problem
+    except Exception as exc:
+        problem = MailProblem(Reason.FHIR_UNREADABLE, f"FHIR Bundle cannot be read ({type(exc).__name__})")
+        return Letter(sender=None, recipients=(), subject="", message_id=None, date=None, body_text="",
+                      attachments=(), problems=(problem,))
+    first = walked.care_communications[0] if walked.care_communications else None
+    return Letter(sender=None, recipients=(), subject=first.topic if first else "",
+                  message_id=first.header_id if first else None, date=None,
+                  body_text=first.text if first else "", attachments=walked.attachments, problems=walked.problems,
+                  from_addresses=0, care_communications=walked.care_communications)

@@ -9,6 +9,8 @@ from email.message import Message
 from email.parser import BytesParser
 
 from robot.mail.enclosed import Budget, ContainerTooDeep, ContainerTooLarge, ContainerUnreadable, OutlookMessage
+from robot.mail.fhir import FhirRefused, FhirUnreadable, read_care_communication
+from robot.mail.fhir_tree import looks_like_fhir
 from robot.mail.mime_policy import MAIL_POLICY
 from robot.mail.msg import read_msg
 from robot.mail.names import cap_length, display_name, safe_name
@@ -32,12 +34,14 @@ from robot.mail.smime_verify import verify_signed_data
 from robot.mail.text import decode_text, html_to_text
 from robot.mail.tnef import is_tnef_bytes, read_tnef
 from robot.mail.zipped import is_pdf_bytes, is_zip_bytes, pdfs_in_zip
-from robot.model import Attachment, Limits, MailProblem, Reason
+from robot.model import Attachment, CareCommunication, Limits, MailProblem, Reason
 
 PDF_TYPES = frozenset({"application/pdf", "application/x-pdf"})
 ZIP_TYPES = frozenset({"application/zip", "application/x-zip-compressed", "application/x-zip"})
 TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 MSG_TYPES = frozenset({"application/vnd.ms-outlook"})
+FHIR_TYPES = frozenset({"application/fhir+xml", "application/fhir+json", "application/xml+fhir",
+                        "application/json+fhir"})
 PKCS7_MIME_TYPES = frozenset({"application/pkcs7-mime", "application/x-pkcs7-mime"})
 FORWARD_TYPES = frozenset({"message/rfc822", "message/global"})
 BODY_TYPES = frozenset({"text/plain", "text/html"})
@@ -80,6 +84,7 @@ class WalkResult:
     problems: tuple[MailProblem, ...]
     body_text: str
     smime_notes: tuple[str, ...] = ()
+    care_communications: tuple[CareCommunication, ...] = ()
 
 
 def parse_entity(raw: bytes) -> Message:
@@ -131,6 +136,7 @@ class _Walker:
         self.problems: list[MailProblem] = []
         self.content_types: list[str] = []
         self.messages: list[_Texts] = []
+        self.care_communications: list[CareCommunication] = []
 
     # ---------------------------------------------------------------- bookkeeping
 
@@ -299,7 +305,9 @@ class _Walker:
         named = (name or "").strip().lower()
         magic_allowed = not ctype.startswith(_NO_MAGIC_PREFIXES)
         # A stored zip or a TNEF stream shows its members' '%PDF-' early, so they are told apart before PDF magic.
-        if ctype in PDF_TYPES or named.endswith(".pdf"):
+        if ctype in FHIR_TYPES or looks_like_fhir(data):
+            self.visit_fhir(data, path)
+        elif ctype in PDF_TYPES or named.endswith(".pdf"):
             self.add_pdf(Attachment(display_name(name, path), ctype, data, path))
         elif ctype in ZIP_TYPES or named.endswith(".zip") or (magic_allowed and is_zip_bytes(data)):
             self.visit_zip(data, path, safe_name(name))
@@ -309,6 +317,24 @@ class _Walker:
             self.visit_outlook("msg", data, path, depth)
         elif magic_allowed and is_pdf_bytes(data):
             self.add_pdf(Attachment(display_name(name, path), ctype, data, path))
+
+    def visit_fhir(self, data: bytes, path: str) -> None:
+        """A MedCom CareCommunication Bundle: its facts are kept, each PDF its payload attaches is `path/fhir:N`."""
+        try:
+            reading = read_care_communication(data, path, self.limits.mail_max_bytes, self.limits.mail_max_pdfs)
+        except FhirRefused as exc:
+            self.withhold(Reason.FHIR_REFUSED, f"FHIR Bundle refused: {exc}", path)
+            return
+        except FhirUnreadable as exc:
+            self.withhold(Reason.FHIR_UNREADABLE, f"FHIR Bundle unreadable: {exc}", path)
+            return
+        self.care_communications.append(reading.message)
+        if not reading.pdfs:
+            self.withhold(Reason.NO_PDF, "the CareCommunication message attaches no PDF", path)
+        for index, pdf in enumerate(reading.pdfs, start=1):
+            inner = f"{path}/fhir:{index}"
+            self.add_pdf(Attachment(display_name(pdf.title, inner), "application/pdf", pdf.data, inner,
+                                    care_communication=reading.message))
 
     def visit_outlook(self, kind: str, data: bytes, path: str, depth: int) -> None:
         """A TNEF stream or an attached .msg mail: its text joins the mail's, its attachments are walked as parts."""
@@ -361,7 +387,8 @@ class _Walker:
     def result(self, stopped: bool) -> WalkResult:
         attachments = self.kept_attachments(stopped)
         body = "\n\n".join(text for text in (texts.text() for texts in self.messages) if text)
-        return WalkResult(attachments, tuple(self.problems), body, tuple(self.smime_notes))
+        return WalkResult(attachments, tuple(self.problems), body, tuple(self.smime_notes),
+                          tuple(self.care_communications))
 
     def kept_attachments(self, stopped: bool) -> tuple[Attachment, ...]:
         """All PDFs found, or none when a limit refused the mail; adds TOO_MANY_PDFS / NO_PDF."""
@@ -383,4 +410,12 @@ def walk_mail(msg: Message, limits: Limits, decryptor: Decryptor | None = None) 
         walker.visit_message(msg, prefix="", depth=0)
     except WalkStopped:
         return walker.result(stopped=True)
+    return walker.result(stopped=False)
+
+
+def walk_bundle(data: bytes, limits: Limits) -> WalkResult:
+    """A FHIR Bundle handed over as a file (part "1"), read as an attached one is; never raises WalkStopped."""
+    walker = _Walker(limits)
+    walker.count_part("1")
+    walker.visit_fhir(data, "1")
     return walker.result(stopped=False)

@@ -28,6 +28,9 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.ZIP_UNSAFE: "en zip-fil overskrider grænserne",
     Reason.ZIP_UNREADABLE: "en zip-fil kan ikke læses",
     Reason.TNEF_UNREADABLE: "en Outlook-vedhæftning (winmail.dat) kan ikke læses",
+    Reason.FHIR_UNREADABLE: "en FHIR-korrespondancemeddelelse (MedCom) kan ikke læses",
+    Reason.FHIR_REFUSED: "en FHIR-korrespondancemeddelelse (MedCom) er afvist: for stor, for dybt indlejret eller "
+                         "med entiteter",
     Reason.MSG_UNREADABLE: "en vedhæftet Outlook-mail (.msg) kan ikke læses",
     Reason.SMIME_ENCRYPTED: "mailen er krypteret til en anden modtager end kommunens certifikater (eller robotten "
                             "har ingen nøgle)",
@@ -40,7 +43,8 @@ REASON_TEXT: dict[Reason, str] = {
                                "og afsenderreglerne sender den slags til manuel behandling",
     Reason.NO_CASE: "borgeren har ingen åben sag af en tilladt type",
     Reason.AMBIGUOUS_CASE: "borgeren har flere mulige sager",
-    Reason.CPR_CONFLICT: "mailens emne eller tekst nævner et andet CPR-nummer end PDF'en",
+    Reason.CPR_CONFLICT: "mailens emne eller tekst, eller korrespondancemeddelelsens patient, nævner et andet "
+                         "CPR-nummer end PDF'en",
     Reason.NAME_MISMATCH: "navnet i dokumentet passer ikke med borgerens navn i sagssystemet",
     Reason.ARCHIVE_UNAVAILABLE: "sagsarkivet har ikke svaret i længere tid",
     Reason.ARCHIVE_REJECTED: "sagsarkivet afviste dokumentet",

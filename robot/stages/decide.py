@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from robot.decisions.care_communication import judge_care_communication_sender, structured_citizen
 from robot.decisions.decide import choose_case, plan
-from robot.ledger.base import DocumentState
+from robot.ledger.base import DocumentChange, DocumentState
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Reason
 from robot.stages.escalation import escalate
 from robot.stages.retry import retry_or_give_up
 from robot.stages.suggest import suggestion_for
-from robot.stages.work import DocumentWork, MessageWork, Services
+from robot.stages.work import FHIR_FOLDER_SOURCE, DocumentWork, MessageWork, Services
 
 
 async def decide(work: MessageWork, services: Services) -> None:
@@ -26,7 +27,14 @@ async def _decide_one(work: MessageWork, document: DocumentWork, services: Servi
         return
     assert work.letter is not None and work.sender is not None
     assert document.mail_text is not None and document.extraction is not None
-    planned = plan(document.mail_text, document.extraction, work.sender, services.rules(), work.message.mailbox)
+    sender, structured = work.sender, None
+    message = document.attachment.care_communication if document.attachment is not None else None
+    if message is not None:  # a PDF a MedCom message carried: its sender and its patient, as the message states them
+        mail_verdict = None if work.message.source == FHIR_FOLDER_SOURCE else work.sender
+        sender = judge_care_communication_sender(message, mail_verdict, services.rules().senders)
+        structured = structured_citizen(message, services.clock().date())
+    planned = plan(document.mail_text, document.extraction, sender, services.rules(), work.message.mailbox,
+                   structured)
     cases: list[Case] = []
     if planned.reason is None and planned.cpr is not None:
         try:
@@ -46,5 +54,8 @@ async def _decide_one(work: MessageWork, document: DocumentWork, services: Servi
         escalate(work, document, decision.reason, decision.explanation[-1], services, decision)
         return
     stored = decision.stored()
-    services.ledger.advance(document.stored.id, DocumentState.DECIDED, rule=stored.rule, case_id=stored.case_id,
-                            decision=stored)
+    # a PDF that named nobody is now the citizen's the MedCom message named: the ledger records whose it is
+    change: DocumentChange = {"rule": stored.rule, "case_id": stored.case_id, "decision": stored}
+    if structured is not None and planned.cpr:
+        change["cpr"] = planned.cpr
+    services.ledger.advance(document.stored.id, DocumentState.DECIDED, **change)

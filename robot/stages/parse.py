@@ -9,7 +9,13 @@ from robot.ledger.base import StoredDocument
 from robot.ledger.records import DocumentOutcome
 from robot.model import Escalated, Filed, Letter, MailProblem, Outcome, Reason
 from robot.privacy import mask_cpr_text
-from robot.stages.work import DocumentWork, MessageWork, Services, arrived_through_trusted_channel
+from robot.stages.work import (
+    FHIR_FOLDER_SOURCE,
+    DocumentWork,
+    MessageWork,
+    Services,
+    arrived_through_trusted_channel,
+)
 
 
 async def parse(work: MessageWork, services: Services) -> None:
@@ -19,7 +25,9 @@ async def parse(work: MessageWork, services: Services) -> None:
         stored = services.ledger.record_document(work.message.id, "", None, None)
         work.documents = [DocumentWork(stored, problem=problem, outcome=_recorded(stored))]
         return
-    letter = await asyncio.to_thread(services.reader.read_mail, raw)  # in a capped parser process
+    # in a capped parser process: a mail, or a FHIR Bundle a VANS provider dropped in the FHIR folder
+    read = services.reader.read_bundle if work.message.source == FHIR_FOLDER_SOURCE else services.reader.read_mail
+    letter = await asyncio.to_thread(read, raw)
     work.letter = letter
     work.sender = judge_sender(letter, work.message.envelope_sender, services.rules().senders,
                                trusted_channel=arrived_through_trusted_channel(work.message, services))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from robot.archive.base import CaseArchive
 from robot.decisions.decide import Decision
@@ -14,10 +15,13 @@ from robot.extract.reader import DocumentReader
 from robot.ledger.base import Ledger, StoredDocument, StoredMessage
 from robot.ledger.group_sync import GroupSync
 from robot.model import Attachment, Extraction, Letter, Limits, MailProblem, MailText, Outcome, RetryPolicy
+from robot.private_files import OWNER_ONLY, FileModes
 
 # A bare PDF that an operator hands to `lae-robot process`, wrapped in a mail from the sender they name: the
 # operator is the channel, and vouches for the sender.
 OPERATOR_CHANNEL = ("file", "operator")
+# The ledger source of a FHIR Bundle that a VANS provider dropped in the FHIR folder: no mail, the folder vouches.
+FHIR_FOLDER_SOURCE = "fhir_folder"
 
 
 def arrived_through_trusted_channel(message: StoredMessage, services: Services) -> bool:
@@ -68,3 +72,5 @@ class Services:
     trusted_channels: frozenset[tuple[str, str]] = frozenset()
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     settled: GroupSync = field(default_factory=GroupSync)  # the fsyncs making filings and settles durable
+    acknowledgement_dir: Path | None = None  # [fhir] acknowledgement_dir: MedCom Acknowledgements go here; None: none
+    file_modes: FileModes = OWNER_ONLY  # [files] group: who may read what the robot writes

@@ -244,6 +244,20 @@ def tnef_unreadable() -> bytes:
     return outlook_mail(real_tnef("IPM-DistList.tnef"), "ms-tnef", "winmail.dat", "tnef_unreadable")
 
 
+def fhir_unreadable() -> bytes:
+    """A MedCom bundle whose JSON breaks off in the middle (application/fhir+json)."""
+    from tests.fhir_factory import as_json, care_communication
+    damaged = as_json(care_communication([ONE_OPEN_CASE.replace("-", "")], [certificate()]))[:400]
+    return outlook_mail(damaged, "fhir+json", "korrespondance.json", "fhir_unreadable")
+
+
+def fhir_refused() -> bytes:
+    """A MedCom bundle in XML with a DTD declaring entities: refused unread (a billion laughs in small)."""
+    hostile = (b'<?xml version="1.0"?><!DOCTYPE Bundle [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+               b'<Bundle xmlns="http://hl7.org/fhir"><id value="&b;"/></Bundle>')
+    return outlook_mail(hostile, "fhir+xml", "korrespondance.xml", "fhir_refused")
+
+
 def msg_unreadable() -> bytes:
     from tests.msg_writer import msg_file
     damaged = msg_file("Attest", "Hermed attest.", [])[:1536]  # the header names sectors that are cut away

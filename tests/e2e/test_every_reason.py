@@ -227,6 +227,8 @@ TRIGGERS: dict[Reason, Trigger] = {
     Reason.SMIME_ENCRYPTED: Trigger(mails.smime_encrypted),
     Reason.TNEF_UNREADABLE: Trigger(mails.tnef_unreadable, detail="checksum"),
     Reason.MSG_UNREADABLE: Trigger(mails.msg_unreadable, detail=".msg"),
+    Reason.FHIR_UNREADABLE: Trigger(mails.fhir_unreadable, detail="not valid JSON"),
+    Reason.FHIR_REFUSED: Trigger(mails.fhir_refused, detail="DTD"),
     Reason.SMIME_UNDECRYPTABLE: Trigger(mails.smime_undecryptable, install=our_smime_key,
                                         detail="unsupported algorithm"),
     # the decision

@@ -31,6 +31,8 @@ def test_example_config_equals_embedded_defaults_apart_from_paths() -> None:
         ("[surprise]\n", "surprise", "no such setting"),
         ("limits = 3\n", "limits", "a table"),
         ("[limits\n", "-", "valid TOML"),
+        ("[fhir]\npoll_seconds = 0\n", "fhir.poll_seconds", "a positive number"),
+        ("[fhir]\ndrop_folder = \"x\"\n", "fhir.drop_folder", "no such setting"),
     ],
 )
 def test_bad_config_names_file_key_and_expectation(tmp_path: Path, text: str, key: str, expected: str) -> None:
