@@ -20,6 +20,7 @@ from robot.archive.base import CaseArchive
 from robot.archive.dry_run import DryRunArchive
 from robot.archive.folder import RegisterError
 from robot.archive.registry import build_archive
+from robot.clock import configured_clock
 from robot.config_error import ConfigError
 from robot.decisions.factors import factor_lines
 from robot.decisions.holder import RulebookHolder
@@ -82,7 +83,7 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
                 ledger=ledger, reader=reader, rules=rules.current, archive=archive, limits=settings.limits,
                 robot_version=__version__, operators=settings.notify.operators,
                 retry=RetryPolicy(retry.first_seconds, retry.max_seconds, retry.max_attempts),
-                trusted_channels=trusted_channels(settings),
+                trusted_channels=trusted_channels(settings), clock=configured_clock(),
             )
             notice_backoff = RetryPolicy(NOTICE_FIRST_SECONDS, NOTICE_MAX_SECONDS, settings.notify.max_attempts)
             yield Robot(settings=settings, services=services, transport=transport, rules=rules,

@@ -7,8 +7,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from robot.daemon import Daemon
-from robot.notify.compose import LOCAL_TIME
+from robot.notify.compose import LOCAL_TIME, local_time
 from robot.notify.digest import queue_digest
+from robot.notify.request_notices import tell_overdue
 from robot.setting_tables import imap_mailboxes
 
 
@@ -26,6 +27,7 @@ def build_scheduler(daemon: Daemon) -> AsyncIOScheduler:
     hour, minute = (int(part) for part in schedule.digest_time.split(":"))
     scheduler.add_job(_digest, CronTrigger(hour=hour, minute=minute), args=[daemon], id="digest")
     scheduler.add_job(daemon.retention, CronTrigger(hour=3, minute=17), id="retention")
+    scheduler.add_job(_requests, IntervalTrigger(seconds=schedule.requests_seconds), args=[daemon], id="requests")
     return scheduler
 
 
@@ -33,4 +35,17 @@ def _digest(daemon: Daemon) -> None:
     services = daemon.robot.services
     if queue_digest(services.ledger, services.rules().templates["daily_digest"], services.operators,
                     services.clock()):
+        daemon.wake_outbox()
+
+
+def _requests(daemon: Daemon) -> None:
+    """Requests past their deadline are told (once each); today's digest is queued when the clock has passed its
+    time and it is not queued yet (a daemon started after the digest time, or a clock that jumped)."""
+    services = daemon.robot.services
+    now = services.clock()
+    rules = services.rules()
+    told = tell_overdue(services.ledger, rules, services.operators, now)
+    digest_due = local_time(now)[-5:] >= daemon.robot.settings.schedule.digest_time
+    queued = digest_due and queue_digest(services.ledger, rules.templates["daily_digest"], services.operators, now)
+    if told or queued:
         daemon.wake_outbox()

@@ -19,6 +19,7 @@ from robot.ledger.records import (
     NoticeState,
     decode_decision,
 )
+from robot.ledger.request_records import RequestRegister
 
 
 class DocumentState(str, enum.Enum):
@@ -174,6 +175,11 @@ class Ledger(Protocol):
     purge_raw.
     The other changes may be lost by a power failure after the last such commit; they are recomputed.
     `transaction()` groups several changes into one commit, fsynced when `durable` or a durable change is inside."""
+
+    @property
+    def requests(self) -> RequestRegister:
+        """The register of LÆ requests sent, in the same file and transactions."""
+        ...
 
     def transaction(self, *, durable: bool = False) -> AbstractContextManager[None]: ...
 

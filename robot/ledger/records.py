@@ -46,6 +46,8 @@ class NoticeKind(enum.StrEnum):
     ESCALATION = "escalation"  # to the operators: a mail or document waits for a person
     DIGEST = "digest"  # to the operators: the daily list of open escalations
     RULES = "rules"  # to the operators: changed rule files were refused
+    REQUEST = "request"  # to the caseworker: a request passed its deadline, or was sent back
+    REMINDER = "reminder"  # to the addressee organisation: its answer to a request is late
 
 
 class NoticeState(enum.StrEnum):
@@ -89,6 +91,7 @@ class DecisionRecord:
     cases_rejected: tuple[tuple[str, str], ...] = ()  # (case id, why not)
     decided_by: str | None = None
     active_content: tuple[str, ...] = ()  # what in the PDF could act when opened (ActiveFinding values), never run
+    request_id: int | None = None  # the open request (register number) this certificate answers
     version: int = DECISION_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -115,6 +118,8 @@ class DecisionRecord:
             record["case_title"] = self.case_title
         if self.active_content:
             record["active_content"] = list(self.active_content)
+        if self.request_id is not None:
+            record["request_id"] = self.request_id
         return record
 
     @classmethod
@@ -137,6 +142,7 @@ class DecisionRecord:
                 cases_rejected=tuple((str(c["case_id"]), str(c["why"])) for c in data.get("cases_rejected") or ()),
                 decided_by=_text(data, "decided_by"),
                 active_content=tuple(str(code) for code in data.get("active_content") or ()),
+                request_id=_number(data, "request_id"),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise RecordError(f"unreadable decision record: {error}") from None
@@ -153,6 +159,15 @@ def decode_decision(text: str) -> DecisionRecord:
     if not isinstance(data, dict):
         raise RecordError("a decision record is a JSON object")
     return DecisionRecord.from_json(data)
+
+
+def _number(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise RecordError(f"decision field {key!r} holds {type(value).__name__}, not a whole number")
+    return value
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:

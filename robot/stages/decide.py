@@ -6,6 +6,7 @@ from robot.decisions.decide import choose_case, plan
 from robot.ledger.base import DocumentState
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Reason
 from robot.stages.escalation import escalate
+from robot.stages.request_register import give_back_request, learn_request, open_requests
 from robot.stages.retry import retry_or_give_up
 from robot.stages.work import DocumentWork, MessageWork, Services
 
@@ -34,11 +35,16 @@ async def _decide_one(work: MessageWork, document: DocumentWork, services: Servi
         except ArchiveRejected as error:
             escalate(work, document, Reason.ARCHIVE_REJECTED, f"case lookup refused: {error}", services)
             return
-    decision = choose_case(planned, cases, document.extraction.content, document.extraction.patient_names)
-    document.decision = decision
+    decision = choose_case(planned, cases, document.extraction.content, document.extraction.patient_names,
+                           open_requests(planned, services))
+    decision = give_back_request(work, document, decision, services)
+    with services.ledger.transaction():  # the request a receipt records is kept with the decision, or not at all
+        decision = learn_request(work, document, decision, services)
+        document.decision = decision
+        if decision.reason is None:
+            stored = decision.stored()
+            services.ledger.advance(document.stored.id, DocumentState.DECIDED, rule=stored.rule,
+                                    case_id=stored.case_id, decision=stored)
+            return
     if decision.reason is not None:
         escalate(work, document, decision.reason, decision.explanation[-1], services, decision)
-        return
-    stored = decision.stored()
-    services.ledger.advance(document.stored.id, DocumentState.DECIDED, rule=stored.rule, case_id=stored.case_id,
-                            decision=stored)

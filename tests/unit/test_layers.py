@@ -25,7 +25,7 @@ LAYERS: tuple[frozenset[str], ...] = (
                "desk_config",  # the desk's [web] section read whole (users file, secret, TLS), beside the loader
                "smime_config"}),  # [smime] read whole: the keys opened with their passphrases, the trust anchors
     frozenset({"model", "form", "ledger", "rules", "privacy", "durable", "config_values", "config_error", "settings",
-               "log", "loopback", "name_match", "private_files", "__init__"}),
+               "log", "loopback", "name_match", "private_files", "clock", "__init__"}),
 )
 
 
