@@ -48,6 +48,7 @@ class NoticeKind(enum.StrEnum):
     RULES = "rules"  # to the operators: changed rule files were refused
     REQUEST = "request"  # to the caseworker: a request passed its deadline, or was sent back
     REMINDER = "reminder"  # to the addressee organisation: its answer to a request is late
+    IMPORT = "import"  # to the operators: the case system's export of requests sent has rows that cannot be used
 
 
 class NoticeState(enum.StrEnum):

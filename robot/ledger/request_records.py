@@ -71,6 +71,15 @@ class StoredRequest:
     version: int = REQUEST_VERSION
 
 
+@dataclass(frozen=True)
+class FiledCertificate:
+    """A certificate filed in a period, for the report: its form, sender organisation and the request it answered."""
+
+    form: str  # "125"
+    organisation: str | None
+    request_id: int | None
+
+
 class RequestRegister(Protocol):
     """The register in the ledger. Every change is committed when the method returns; inside a ledger
     transaction it joins that commit."""
@@ -79,6 +88,9 @@ class RequestRegister(Protocol):
         """Record a request; one already learnt under the same key is returned unchanged."""
         ...
     def get(self, request_id: int) -> StoredRequest: ...
+    def find(self, key: str) -> StoredRequest | None:
+        """The request learnt under `key`, if any."""
+        ...
     def all(self, state: RequestState | None = None) -> list[StoredRequest]: ...
     def open_for(self, cpr: str, *, answer_form: str | None = None,
                  request_form: str | None = None) -> list[StoredRequest]: ...
@@ -87,6 +99,9 @@ class RequestRegister(Protocol):
         ...
     def give_back(self, request_id: int, document_id: int, at: datetime) -> bool:
         """Close an open request as returned by its addressee; False when it was no longer open."""
+        ...
+    def certificates_filed(self, since: datetime, until: datetime) -> list[FiledCertificate]:
+        """Certificates (kind attest) filed in [since, until), with the request each answered, if any."""
         ...
     def overdue(self, today: date) -> list[StoredRequest]:
         """Open requests whose deadline is before `today` and whose lateness was not yet told."""

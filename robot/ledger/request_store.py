@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from robot.ledger.records import RecordError
+from robot.ledger.records import RecordError, decode_decision
 from robot.ledger.request_records import (
     REQUEST_VERSION,
+    FiledCertificate,
     NewRequest,
     RequestSource,
     RequestState,
@@ -84,6 +85,10 @@ class SqliteRequests:
             raise RecordError(f"no request {request_id}")
         return _request(row)
 
+    def find(self, key: str) -> StoredRequest | None:
+        row = self._db.execute("SELECT * FROM requests WHERE key = ?", (key,)).fetchone()
+        return _request(row) if row is not None else None
+
     def all(self, state: RequestState | None = None) -> list[StoredRequest]:
         if state is None:
             rows = self._db.execute("SELECT * FROM requests ORDER BY id").fetchall()
@@ -120,6 +125,18 @@ class SqliteRequests:
                              (RequestState.RETURNED.value, _iso(at), document_id, request_id))
             self._audit("request_returned", document_id=document_id, request_id=request_id)
         return True
+
+    def certificates_filed(self, since: datetime, until: datetime) -> list[FiledCertificate]:
+        rows = self._db.execute("SELECT blanket, decision FROM documents WHERE outcome = 'filed' AND kind = 'attest'"
+                                " AND updated_at >= ? AND updated_at < ? ORDER BY id",
+                                (_iso(since), _iso(until))).fetchall()
+        filed: list[FiledCertificate] = []
+        for row in rows:
+            decision = decode_decision(row["decision"]) if row["decision"] else None
+            form = (decision.form.code if decision and decision.form else None) or str(row["blanket"] or "")
+            filed.append(FiledCertificate(form.removeprefix("LÆ ").strip(), decision.organisation if decision else None,
+                                          decision.request_id if decision else None))
+        return filed
 
     def overdue(self, today: date) -> list[StoredRequest]:
         rows = self._db.execute("SELECT * FROM requests WHERE state = 'open' AND overdue_at IS NULL"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from robot.archive.base import CaseArchive
+from robot.archive.request_export import RequestExport
 from robot.decisions.decide import Decision
 from robot.decisions.rulebook import Rulebook
 from robot.decisions.trust import SenderVerdict
@@ -68,3 +69,4 @@ class Services:
     trusted_channels: frozenset[tuple[str, str]] = frozenset()
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     settled: GroupSync = field(default_factory=GroupSync)  # the fsyncs that make settled messages durable
+    request_export: RequestExport | None = None  # the case system's export of requests sent, when configured

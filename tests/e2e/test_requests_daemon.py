@@ -85,6 +85,11 @@ class RequestRobot:
         except OSError:
             return False
 
+    def metrics(self) -> str:
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.observe_port}/metrics", timeout=2) as answer:
+            return str(answer.read().decode())
+
     def stop(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGINT)
@@ -172,6 +177,9 @@ def test_request_life_cycle_through_the_daemon(robot: RequestRobot) -> None:
     robot.until(lambda: robot.query("SELECT overdue_at FROM requests WHERE id = 2")[0][0] is not None,
                 "the late request is told")
     robot.until(lambda: len(late_notices(robot)) == 2, "the caseworker notice and the reminder are sent")
+    robot.until(lambda: 'lae_requests_open{state="overdue"} 1.0' in robot.metrics(), "the overdue gauge")
+    assert 'lae_requests_open{state="open"} 1.0' in robot.metrics()  # 1 answered, 3 returned, 2 open and late
+    assert "lae_request_turnaround_days_count 1.0" in robot.metrics()
     robot.until(lambda: any("Lægerobotten:" in str(m["Subject"]) and "anmodning 2:" in m.get_content()
                             for m in robot.outbox()), "the digest names the late request")
     robot.stop()

@@ -17,6 +17,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"daemon", "scheduler", "health",
                "web"}),  # the review desk: served by the daemon, a person's decision taken through resolution
     frozenset({"worker",
+               "request_import",  # the case system's export of requests sent, learnt by the scheduler's job
                "resolution"}),  # a person's decision on an escalation: the same road (worker) for every front
 
     frozenset({"stages"}),

@@ -207,3 +207,11 @@ def test_an_older_rule_folder_without_the_request_templates_still_loads(tmp_path
     assert rules.requests.deadline_for("281", None) == Deadline("281", 14)
     subject, _ = rules.templates["request_reminder"].render(**REQUEST_VALUES)
     assert "LÆ 125" in subject
+
+
+def test_turnaround_percentiles_are_nearest_rank() -> None:
+    from robot.commands.request_report import percentile
+    assert percentile([], 50) is None
+    assert percentile([4.0, 1.0, 3.0, 2.0], 50) == 2.0
+    assert percentile([float(day) for day in range(1, 11)], 90) == 9.0
+    assert percentile([7.0], 90) == 7.0
