@@ -68,6 +68,7 @@ class StoredRequest:
     answered_by: int | None  # the certificate's document id
     turnaround_days: float | None  # sent -> answered
     overdue_at: datetime | None  # when its deadline passing was told (once)
+    digest_day: date | None = None  # the day of the digest that listed it as late (once)
     version: int = REQUEST_VERSION
 
 
@@ -105,6 +106,12 @@ class RequestRegister(Protocol):
         ...
     def overdue(self, today: date) -> list[StoredRequest]:
         """Open requests whose deadline is before `today` and whose lateness was not yet told."""
+        ...
+    def undigested_overdue(self) -> list[StoredRequest]:
+        """Requests told late that no digest has listed yet (answered or returned since, too)."""
+        ...
+    def mark_digested(self, request_ids: list[int], day: date) -> None:
+        """Note that the digest of `day` lists these late requests."""
         ...
     def mark_overdue(self, request_id: int, at: datetime) -> bool:
         """Note that the lateness is told; False when another run noted it first."""

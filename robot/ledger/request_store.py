@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS requests (
     closed_at TEXT,
     answered_by INTEGER,
     turnaround_days REAL,
-    overdue_at TEXT
+    overdue_at TEXT,
+    digest_day TEXT
 );
 CREATE INDEX IF NOT EXISTS open_requests_by_citizen ON requests(cpr, answer_form) WHERE state = 'open';
 CREATE INDEX IF NOT EXISTS open_requests_by_deadline ON requests(deadline) WHERE state = 'open' AND overdue_at IS NULL
@@ -143,6 +144,16 @@ class SqliteRequests:
                                 " AND deadline < ? ORDER BY id", (today.isoformat(),)).fetchall()
         return [_request(row) for row in rows]
 
+    def undigested_overdue(self) -> list[StoredRequest]:
+        rows = self._db.execute("SELECT * FROM requests WHERE overdue_at IS NOT NULL AND digest_day IS NULL"
+                                " ORDER BY id").fetchall()
+        return [_request(row) for row in rows]
+
+    def mark_digested(self, request_ids: list[int], day: date) -> None:
+        with self._transaction():
+            self._db.executemany("UPDATE requests SET digest_day = ? WHERE id = ? AND digest_day IS NULL",
+                                 [(day.isoformat(), request_id) for request_id in request_ids])
+
     def mark_overdue(self, request_id: int, at: datetime) -> bool:
         with self._transaction(durable=True):
             cursor = self._db.execute("UPDATE requests SET overdue_at = ? WHERE id = ? AND overdue_at IS NULL",
@@ -169,7 +180,7 @@ def _request(row: sqlite3.Row) -> StoredRequest:
             document_id=row["document_id"], state=RequestState(row["state"]),
             created_at=_time(row["created_at"]) or datetime.now(UTC), closed_at=_time(row["closed_at"]),
             answered_by=row["answered_by"], turnaround_days=row["turnaround_days"], overdue_at=_time(row["overdue_at"]),
-            version=version)
+            digest_day=date.fromisoformat(row["digest_day"]) if row["digest_day"] else None, version=version)
     except (ValueError, TypeError) as error:
         raise RecordError(f"request {row['id']}: unreadable ({error})") from None
 

@@ -421,6 +421,9 @@ class SqliteLedger:
             self.audit("notice_queued", key=key, kind=kind, notice_id=notice_id)
         return notice_id
 
+    def notice_queued(self, key: str) -> bool:
+        return self._db.execute("SELECT 1 FROM outbox WHERE key = ?", (key,)).fetchone() is not None
+
     def due_notices(self, now: datetime | None = None) -> list[StoredNotice]:
         rows = self._db.execute("SELECT * FROM outbox WHERE state = ? AND next_attempt_at <= ? ORDER BY id",
                                 (NoticeState.PENDING, _iso(now or _now()))).fetchall()

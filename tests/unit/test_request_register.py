@@ -215,3 +215,26 @@ def test_turnaround_percentiles_are_nearest_rank() -> None:
     assert percentile([4.0, 1.0, 3.0, 2.0], 50) == 2.0
     assert percentile([float(day) for day in range(1, 11)], 90) == 9.0
     assert percentile([7.0], 90) == 7.0
+
+
+def test_a_late_request_is_one_line_in_exactly_one_digest(tmp_path: Path) -> None:
+    from robot.notify.digest import queue_digest
+    ledger = SqliteLedger(tmp_path / "ledger.sqlite3")
+    template = load_templates(RULES / "templates")["daily_digest"]
+    day_one = datetime(2036, 12, 6, 7, tzinfo=UTC)
+    assert not queue_digest(ledger, template, ("drift@kommune.example",), day_one)  # nothing to tell
+    request = ledger.requests.register(new_request())
+    ledger.requests.mark_overdue(request.id, day_one)
+    assert queue_digest(ledger, template, ("drift@kommune.example",), day_one)
+    later = ledger.requests.register(new_request("document:2"))
+    ledger.requests.mark_overdue(later.id, day_one)
+    assert queue_digest(ledger, template, ("drift@kommune.example",), day_one)  # today's is queued: left as it is
+    day_two = datetime(2036, 12, 7, 7, tzinfo=UTC)
+    assert queue_digest(ledger, template, ("drift@kommune.example",), day_two)
+    assert not queue_digest(ledger, template, ("drift@kommune.example",), datetime(2036, 12, 8, 7, tzinfo=UTC))
+    bodies = [n.body for n in ledger.due_notices(datetime(2100, 1, 1, tzinfo=UTC)) if n.kind == "digest"]
+    assert len(bodies) == 2
+    assert bodies[0].count("anmodning 1:") == 1 and "anmodning 2:" not in bodies[0]
+    assert bodies[1].count("anmodning 2:") == 1 and "anmodning 1:" not in bodies[1]
+    assert "I alt ubesvarede efter fristen: 2" in bodies[1]
+    ledger.close()
