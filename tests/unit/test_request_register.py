@@ -238,3 +238,37 @@ def test_a_late_request_is_one_line_in_exactly_one_digest(tmp_path: Path) -> Non
     assert bodies[1].count("anmodning 2:") == 1 and "anmodning 1:" not in bodies[1]
     assert "I alt ubesvarede efter fristen: 2" in bodies[1]
     ledger.close()
+
+
+def test_a_crash_while_queuing_a_late_requests_notices_leaves_nothing_half_told(tmp_path: Path) -> None:
+    from robot.notify.request_notices import tell_overdue
+    rules_folder = tmp_path / "rules"
+    shutil.copytree(RULES, rules_folder)
+    requests_file = rules_folder / "requests.toml"
+    requests_file.write_text(requests_file.read_text(encoding="utf-8").replace("reminder = false", "reminder = true"),
+                             encoding="utf-8")
+    rules = load_rulebook(rules_folder)
+    ledger = SqliteLedger(tmp_path / "ledger.sqlite3")
+    request = ledger.requests.register(new_request())
+    now = datetime(2036, 12, 6, 8, tzinfo=UTC)
+    queue = ledger.enqueue_notice
+
+    def crash_at_the_reminder(key: str, *args: object) -> int:
+        if key.startswith("request-reminder:"):
+            raise OSError("the process died here")
+        return queue(key, *args)  # type: ignore[arg-type]
+
+    ledger.enqueue_notice = crash_at_the_reminder  # type: ignore[method-assign]
+    with pytest.raises(OSError):
+        tell_overdue(ledger, rules, ("drift@kommune.example",), now)
+    assert ledger.due_notices(datetime(2100, 1, 1, tzinfo=UTC)) == []  # the caseworker notice went with the crash
+    assert ledger.requests.get(request.id).overdue_at is None
+    ledger.enqueue_notice = queue  # type: ignore[method-assign]
+    assert tell_overdue(ledger, rules, ("drift@kommune.example",), now) == 1
+    assert tell_overdue(ledger, rules, ("drift@kommune.example",), now) == 0
+    notices = ledger.due_notices(datetime(2100, 1, 1, tzinfo=UTC))
+    assert sorted(n.key for n in notices) == [f"request-overdue:{request.id}", f"request-reminder:{request.id}"]
+    reminder = next(n for n in notices if n.kind == "reminder")
+    assert reminder.recipients == ("laegeattester@rn.dk",) and "LÆ 125" in reminder.subject
+    assert "SD-1" in reminder.body and PATIENT not in reminder.subject + reminder.body
+    ledger.close()
