@@ -8,6 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 
+# Tesseract OCR with Danish: a scan (a PDF without a text layer) is read for a suggestion a person confirms
+# ([extract] ocr; README "Scans: OCR suggestions"). Debian's packages, nothing fetched at run time.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-dan \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN useradd --system --user-group --create-home --uid 10001 robot
 WORKDIR /app
 

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint lock fuzz bench bench-daemon bench-smtp-hostile samples clean
+.PHONY: run test lint lock fuzz bench bench-daemon bench-ocr bench-smtp-hostile samples clean
 
 $(BIN)/lae-robot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ bench: $(BIN)/lae-robot
 
 bench-daemon: $(BIN)/lae-robot
 	$(BIN)/python bench/daemon.py
+
+bench-ocr: $(BIN)/lae-robot
+	$(BIN)/python bench/ocr_cost.py
 
 # 200 hostile slow SMTP clients from 8 loopback /24 networks while the gateway and an ordinary sender deliver 100
 # mails each to `lae-robot run`; exit 1 unless every one is accepted and filed (issue 10).

@@ -28,8 +28,13 @@ what. The summary at the end is Markdown for the README.
 
 Run: `make bench-daemon` or `.venv/bin/python bench/daemon.py [--mails N] [--rate R] [--seconds S] [--quick]
 [--settings 4x2,2x1,8x2] [--profile DIR] [--keep]`. Needs /usr/sbin/dovecot (Debian: dovecot-imapd).
-Exit code 0 when the targets are met (backlog >= 50% of the ceiling; p50 < 1 s and p99 < 3 s from delivery to filed,
-for both deliveries), 1 otherwise, 2 when the benchmark itself could not run.
+The resident memory of the daemon's main process and of each parser process is read from /proc at the end of the
+first backlog: the peak (VmHWM) and the present size (VmRSS).
+
+Exit code 0 when the targets (issue 15) are met, 1 otherwise, 2 when the benchmark itself could not run: the CPU per
+PDF of the first setting (main + parsers + Dovecot) within twice the floor measured in the same run (floor / ours
+>= 0.5); IMAP APPEND -> filed p50 < 100 ms and p99 < 300 ms; SMTP -> filed p50 < 50 ms. The throughput ratio to the
+pypdfium2 ceiling (the target before issue 15) is still printed.
 """
 
 from __future__ import annotations
@@ -77,9 +82,10 @@ from robot.model import Limits  # noqa: E402
 from tests.dovecot import DOVECOT, Account, Dovecot, running_dovecot  # noqa: E402
 from tests.e2e.mailbag import make_bag, with_header  # noqa: E402
 
-TARGET_RATIO = 0.5  # backlog documents/s over ceiling documents/s
-TARGET_P50 = 1.0  # seconds from delivery to filed
-TARGET_P99 = 3.0
+TARGET_RATIO = 0.5  # backlog documents/s over ceiling documents/s (printed; the target before issue 15)
+TARGET_CPU_RATIO = 0.5  # the floor's CPU per PDF over ours: ours within twice the floor
+# seconds from delivery to filed, per ingress: (p50, p99)
+TARGET_LATENCY = {"SMTP": (0.050, 3.0), "APPEND": (0.100, 0.300)}
 SEED = 20251124
 PASSWORD_ENV = "LAE_BENCH_IMAP_PASSWORD"
 PASSWORD = "bench-Kode-7"
@@ -139,6 +145,35 @@ def cpu_seconds_by_group(groups: dict[str, int]) -> dict[str, float]:
             name = label if int(entry.name) == pgid else f"{label}/children"
             totals[name] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
     return totals
+
+
+def resident_memory(pid: int) -> dict[str, tuple[float, float]]:
+    """Peak and present resident memory (MiB, VmHWM and VmRSS from /proc) of the process and each of its children,
+    labelled "main", "parser N" and "multiprocessing helper N" (its resource tracker)."""
+    children = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                text = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            if int(text[text.rindex(")") + 2:].split()[1]) == pid:
+                children.append(int(entry.name))
+    memory: dict[str, tuple[float, float]] = {}
+    for index, process in enumerate([pid, *sorted(children)]):
+        try:
+            status = Path(f"/proc/{process}/status").read_text()
+        except OSError:
+            continue
+        try:
+            helper = b"resource_tracker" in Path(f"/proc/{process}/cmdline").read_bytes()
+        except OSError:
+            continue
+        label = "main" if index == 0 else f"{'multiprocessing helper' if helper else 'parser'} {index}"
+        kib = {key: int(value.split()[0]) for key, value in (line.split(":", 1) for line in status.splitlines())
+               if key in ("VmHWM", "VmRSS")}
+        memory[label] = (kib.get("VmHWM", 0) / 1024, kib.get("VmRSS", 0) / 1024)
+    return memory
 
 
 def envelope_from(raw: bytes) -> str:
@@ -429,7 +464,8 @@ def extraction_alone(pdfs: list[bytes]) -> float:
     document at a time, as bench/extraction.py measures "ours"), CPR and form analysis; no mail, ledger or filing."""
     catalogue = load_catalogue(ROOT / "rules" / "blankets.toml")
     with ParserPool(Limits(), workers=1) as pool:
-        reader = DocumentReader(pool, lambda: catalogue)
+        # text-layer extraction only: a scan's OCR costs seconds and is measured apart (bench/ocr_cost.py)
+        reader = DocumentReader(pool, lambda: catalogue, ocr=False)
         for data in pdfs[:50]:
             reader.extract(data)
         began = time.perf_counter()
@@ -455,6 +491,7 @@ class Backlog:
     cpu: dict[str, float]
     log: Counter[str]
     stages: list[str]
+    memory: dict[str, tuple[float, float]]  # "main" / "parser N" -> (peak, present) resident MiB
 
     @property
     def from_health(self) -> float:
@@ -500,6 +537,7 @@ def run_backlog(inst: Installation, mails: list[bytes], timeout: float, profile:
                 break
         time.sleep(POLL_SECONDS)
     cpu_after = cpu_seconds_by_group(groups)
+    memory = resident_memory(inst.process.pid)
     if spy is not None:
         stop_py_spy(spy)
     cpu = {"daemon main process": cpu_after["daemon"], "parser processes": cpu_after["daemon/children"],
@@ -518,7 +556,7 @@ def run_backlog(inst: Installation, mails: list[bytes], timeout: float, profile:
         pdfs=sum(t.pdfs for t in times.values()), documents=documents, outcomes=outcomes, append_seconds=appended,
         started_at=inst.started_at, healthy_at=inst.healthy_at, first_received=min(received),
         last_received=max(received), done_at=max(finished), inbox_empty_at=inbox_empty_at, cpu=cpu,
-        log=inst.log_counts(), stages=stage_table(list(times.values())))
+        log=inst.log_counts(), stages=stage_table(list(times.values())), memory=memory)
 
 
 def start_py_spy(pid: int, output: Path) -> subprocess.Popen[bytes]:
@@ -741,12 +779,17 @@ def imap_deliver(dovecot: Dovecot, account: Account) -> tuple[Any, Any]:
 # ---------------------------------------------------------------- the report
 
 
+def latency_targets(result: Latency) -> tuple[float, float]:
+    return TARGET_LATENCY["SMTP" if result.label.startswith("SMTP") else "APPEND"]
+
+
 def print_latency(result: Latency) -> None:
     filed = result.to_filed
+    target_p50, target_p99 = latency_targets(result)
     print(f"  {result.label}: {result.sent} mails sent ({result.failed} failed), achieved {result.achieved_rate:.2f}"
           f" mails/s; {len(filed)} all-filed, {result.missing} not finished in time")
     print(f"    delivery -> filed     p50 {ms(pct(filed, 50)):>8}  p99 {ms(pct(filed, 99)):>8}  "
-          f"max {ms(max(filed, default=math.nan)):>8}   (target p50 < {TARGET_P50:g} s, p99 < {TARGET_P99:g} s)")
+          f"max {ms(max(filed, default=math.nan)):>8}   (target p50 < {ms(target_p50)}, p99 < {ms(target_p99)})")
     print(f"    delivery -> outcome   p50 {ms(pct(result.to_done, 50)):>8}  p99 {ms(pct(result.to_done, 99)):>8}"
           "   (every mail: filed or escalated, message finished)")
     print(f"    delivery -> in ledger p50 {ms(pct(result.to_received, 50)):>8}  "
@@ -759,8 +802,9 @@ def print_latency(result: Latency) -> None:
 
 def latency_met(result: Latency) -> bool:
     filed = result.to_filed
+    target_p50, target_p99 = latency_targets(result)
     return (bool(filed) and result.missing == 0 and result.failed == 0
-            and pct(filed, 50) < TARGET_P50 and pct(filed, 99) < TARGET_P99)
+            and pct(filed, 50) < target_p50 and pct(filed, 99) < target_p99)
 
 
 def parse_settings(text: str) -> list[tuple[int, int]]:
@@ -921,8 +965,18 @@ def print_backlog(result: Backlog, ceiling_rate: float) -> None:
     nproc = len(os.sched_getaffinity(0))
     print(f"  CPU per PDF: {cpu_per_document(result)} (main / parsers / dovecot); the target leaves "
           f"{budget_ms(ceiling_rate, nproc):.2f} ms per PDF for all of them on {nproc} cores")
+    print("  resident memory at the end of the backlog, peak / now: " + memory_text(result.memory))
     for line in result.stages:
         print(line)
+
+
+def memory_text(memory: dict[str, tuple[float, float]]) -> str:
+    return ", ".join(f"{label} {peak:.0f} / {now:.0f} MiB" for label, (peak, now) in memory.items())
+
+
+def cpu_ms_per_pdf(result: Backlog) -> float:
+    """All the CPU (main, parsers, Dovecot) the backlog cost per PDF, in ms."""
+    return sum(result.cpu.values()) / max(result.pdfs, 1) * 1000
 
 
 def cpu_per_document(result: Backlog) -> str:
@@ -962,7 +1016,13 @@ def summarise(backlogs: list[Backlog], latencies: list[Latency], ceiling_rate: f
         daemon_w, extract_w = b.setting.split("x")
         print(f"| daemon, workers {daemon_w}, extract workers {extract_w} | {mails_h:.1f} | {docs_h:.1f} | "
               f"{docs_h / ceiling_rate:.3f} | {docs_p:.1f} | {cpu_per_document(b)} |")
-    print(f"\nThe target (half the ceiling on {nproc} cores) leaves {budget_ms(ceiling_rate, nproc):.2f} ms of CPU per "
+    cpu_ratio = floor.per_pdf * 1000 / cpu_ms_per_pdf(primary)
+    print(f"\nCPU per PDF against the floor (the two steps no design can skip, measured alone in-process in the same "
+          f"run: {floor.per_pdf * 1000:.2f} ms): workers {primary.setting} {cpu_ms_per_pdf(primary):.1f} ms, a ratio "
+          f"floor / ours of {cpu_ratio:.2f} (target >= {TARGET_CPU_RATIO:.2f}). Resident memory, peak / at the end of "
+          f"the backlog: {memory_text(primary.memory)}.")
+    print(f"\nThe throughput target before issue 15 (half the ceiling on {nproc} cores) leaves "
+          f"{budget_ms(ceiling_rate, nproc):.2f} ms of CPU per "
           "PDF for everything: the robot's processes and Dovecot. The two steps no design can skip, measured alone "
           f"in-process in the same run, already take more: {floor.describe(ceiling_rate)}.")
     if latencies:
@@ -976,10 +1036,12 @@ def summarise(backlogs: list[Backlog], latencies: list[Latency], ceiling_rate: f
             print(f"| {what} | {ms(pct(lat.to_filed, 50))} | {ms(pct(lat.to_filed, 99))} | {len(lat.to_filed)} |")
     print(f"\nReproduce: `make bench-daemon` or `.venv/bin/{command}`.\n")
     best_ratio = best.rates(best.from_health)[1] / ceiling_rate
-    backlog_ok = best_ratio >= TARGET_RATIO
+    cpu_ok = cpu_ratio >= TARGET_CPU_RATIO
+    print(f"CPU per PDF, floor / ours: {cpu_ratio:.2f} with {primary.setting} ({floor.per_pdf * 1000:.2f} / "
+          f"{cpu_ms_per_pdf(primary):.1f} ms); target >= {TARGET_CPU_RATIO:.2f}: {'met' if cpu_ok else 'NOT MET'}")
     print(f"ratio backlog/ceiling: {best_ratio:.3f} with the best setting {best.setting} "
           f"({primary.rates(primary.from_health)[1] / ceiling_rate:.3f} with {primary.setting}); "
-          f"target >= {TARGET_RATIO:.2f}: {'met' if backlog_ok else 'NOT MET'}")
+          f"the target before issue 15 was >= {TARGET_RATIO:.2f}")
     print(f"ratio backlog/extraction step alone: {best.rates(best.from_health)[1] / ours_rate:.3f}")
     print(f"best ratio any design could reach here (floor: MIME parse + PDF text only): "
           f"{floor.best_ratio(ceiling_rate):.2f}")
@@ -987,9 +1049,10 @@ def summarise(backlogs: list[Backlog], latencies: list[Latency], ceiling_rate: f
     for lat in latencies:
         ok = latency_met(lat)
         latency_ok = latency_ok and ok
-        print(f"latency {lat.label}: p50 {secs(pct(lat.to_filed, 50))} (target < {TARGET_P50:g} s), "
-              f"p99 {secs(pct(lat.to_filed, 99))} (target < {TARGET_P99:g} s): {'met' if ok else 'NOT MET'}")
-    met = backlog_ok and latency_ok
+        target_p50, target_p99 = latency_targets(lat)
+        print(f"latency {lat.label}: p50 {ms(pct(lat.to_filed, 50))} (target < {ms(target_p50)}), "
+              f"p99 {ms(pct(lat.to_filed, 99))} (target < {ms(target_p99)}): {'met' if ok else 'NOT MET'}")
+    met = cpu_ok and latency_ok
     print(f"whole run {time.monotonic() - began:.0f} s; " + ("targets met" if met else "TARGETS NOT MET"))
     return 0 if met else 1
 

@@ -100,7 +100,8 @@ def main() -> int:
 
     catalogue = load_catalogue(ROOT / "rules" / "blankets.toml")
     with ParserPool(Limits(), workers=1) as pool:
-        reader = DocumentReader(pool, lambda: catalogue)
+        # text-layer extraction only: a scan's OCR costs seconds and is measured apart (bench/ocr_cost.py)
+        reader = DocumentReader(pool, lambda: catalogue, ocr=False)
         for data in base:  # warm up both paths
             ceiling_read(data)
             reader.extract(data)

@@ -27,6 +27,7 @@ from robot.decisions.factors import factor_lines
 from robot.decisions.holder import RulebookHolder
 from robot.decisions.senders import SenderRules
 from robot.extract.isolation import ParserPool
+from robot.extract.ocr import describe_ocr
 from robot.extract.reader import DocumentReader
 from robot.ledger.base import Ledger
 from robot.ledger.records import NoticeKind
@@ -77,8 +78,9 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
         real_archive = build_configured_archive(settings)
         archive = DryRunArchive(real_archive) if dry_run else real_archive
         transport = None if dry_run else _transport(settings)
-        with ParserPool(settings.limits, workers=settings.extract.workers, smime=smime_keys(settings)) as pool:
-            reader = DocumentReader(pool, lambda: rules.current().catalogue)
+        with ParserPool(settings.limits, workers=settings.extract.workers, smime=smime_keys(settings),
+                        ocr=settings.extract.ocr_options()) as pool:
+            reader = DocumentReader(pool, lambda: rules.current().catalogue, ocr=settings.extract.ocr)
             retry = settings.retry
             services = Services(
                 ledger=ledger, reader=reader, rules=rules.current, archive=archive, limits=settings.limits,
@@ -139,7 +141,8 @@ async def describe_factors(settings: Settings, senders: SenderRules) -> list[str
     finally:
         if archive is not None:
             await archive.close()
-    return factor_lines(senders, trusted_channels(settings), name_source, problem)
+    ocr = await asyncio.to_thread(describe_ocr, settings.extract.ocr_options())
+    return [*factor_lines(senders, trusted_channels(settings), name_source, problem), ocr]
 
 
 def _open_ledger(settings: Settings, dry_run: bool) -> Ledger:

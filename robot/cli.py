@@ -83,7 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--operator", default=None, help="your name for the audit trail (default: OS user)")
     resolve = actions.add_parser("resolve", help="file the document into a case by hand")
     resolve.add_argument("id", type=int)
-    resolve.add_argument("--case", required=True, dest="case_id")
+    choice = resolve.add_mutually_exclusive_group(required=True)
+    choice.add_argument("--case", dest="case_id", help="the case to file into")
+    choice.add_argument("--accept-suggestion", action="store_true",
+                        help="file a scan into the citizen and case OCR suggested (escalations show N)")
     resolve.add_argument("--operator", default=None, help="your name for the audit trail (default: OS user)")
     reject = actions.add_parser("reject", help="close without filing")
     reject.add_argument("id", type=int)
@@ -244,8 +247,9 @@ def _default_config() -> Path | None:
 def _extract(args: argparse.Namespace, settings: Settings, rules_dir: Path) -> int:
     catalogue = load_catalogue(rules_dir / "blankets.toml")
     workers = args.workers or settings.extract.workers
-    with ParserPool(settings.limits, workers=workers, smime=smime_keys(settings)) as pool:
-        reader = DocumentReader(pool, lambda: catalogue)
+    with ParserPool(settings.limits, workers=workers, smime=smime_keys(settings),
+                    ocr=settings.extract.ocr_options()) as pool:
+        reader = DocumentReader(pool, lambda: catalogue, ocr=settings.extract.ocr)
         return run_extract(args.paths, reader, settings.limits, as_json=args.json, reveal_cpr=args.reveal_cpr,
                            workers=workers, out=sys.stdout, err=sys.stderr)
 
@@ -274,7 +278,8 @@ async def _with_robot(args: argparse.Namespace, settings: Settings) -> int:
         if args.action == "export":
             return export_escalation(robot, args.id, args.out, operator, sys.stdout)
         if args.action == "resolve":
-            return await resolve_escalation(robot, args.id, args.case_id, operator, sys.stdout)
+            return await resolve_escalation(robot, args.id, args.case_id, operator, sys.stdout,
+                                            accept_suggestion=args.accept_suggestion)
         return await reject_escalation(robot, args.id, args.note, operator, sys.stdout)
 
 

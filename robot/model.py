@@ -178,10 +178,13 @@ class PdfContent:
 
 @dataclass(frozen=True)
 class PageImages:
-    """A PDF's first pages drawn as PNG images (for a person to look at), and how many pages the PDF has."""
+    """A PDF's first pages drawn as PNG images (for a person to look at), and how many pages the PDF has.
+    `withheld`: the pages (numbered from 1) drawn blank because they have no text layer (a scan), so no CPR number in
+    them can be found to be covered; they are drawn only when the full CPR is asked for."""
 
     pages: int
     images: tuple[bytes, ...]
+    withheld: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,65 @@ class DocumentReading:
 
 
 @dataclass(frozen=True)
+class OcrOptions:
+    """Whether and how a PDF without a text layer is read with Tesseract OCR, for a suggestion only ([extract])."""
+
+    enabled: bool = True
+    pages: int = 2  # the first pages read: an LÆ form names its patient and its code on the first
+    dpi: int = 300
+    seconds: float = 120.0  # wall-clock limit for reading one scan (every page together)
+    language: str = "dan"
+
+
+@dataclass(frozen=True)
+class OcrReading:
+    """What Tesseract read on a scan's first pages, in a parser process: the text as lines, each word's confidence,
+    and whom the text is about; or why nothing was read (`failure`, a NoSuggestion value)."""
+
+    content: PdfContent | None = None  # engine "tesseract"
+    confidences: tuple[tuple[float, ...], ...] = ()  # one per line of content.lines: each word's confidence, 0-100
+    people: PersonFindings | None = None
+    failure: str | None = None
+    detail: str = ""
+    pages_read: int = 0
+
+
+class NoSuggestion(str, enum.Enum):
+    """Why OCR suggests nothing, or not all three of citizen, form and case, for a scan."""
+
+    OCR_OFF = "ocr_off"  # extract.ocr = false
+    TESSERACT_MISSING = "tesseract_missing"  # the tesseract program (or its language data) is not installed
+    OCR_TIMEOUT = "ocr_timeout"  # past extract.ocr_seconds
+    OCR_FAILED = "ocr_failed"  # tesseract or the page drawing failed (memory, a damaged page)
+    NOTHING_READ = "nothing_read"  # OCR read no text
+    TWO_PEOPLE = "two_people"  # OCR read more than one person's CPR, or two patient names
+    CPR_INVALID = "cpr_invalid"  # a CPR label whose value fails the date rules: nothing is suggested
+    NO_CPR = "no_cpr"  # OCR read no CPR number
+    UNSURE_CPR = "unsure_cpr"  # OCR read the CPR with too little confidence
+    NO_FORM = "no_form"  # OCR read no known LÆ form code
+    NO_CASE = "no_case"  # the citizen has not exactly one case the rules would file into
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What OCR read on a scan, offered to a person to confirm with one action: never files by itself. Each part
+    with the OCR confidence (0-100, mean of the words it was read from); `missing` names what is not suggested."""
+
+    cpr: str | None = None  # ten digits: personal data, masked in every output
+    cpr_confidence: int | None = None
+    form: str | None = None  # the catalogue code, "125"
+    form_confidence: int | None = None
+    case_id: str | None = None
+    case_title: str | None = None
+    missing: tuple[NoSuggestion, ...] = ()
+    source: str = "ocr"
+
+    @property
+    def empty(self) -> bool:
+        return self.cpr is None and self.form is None and self.case_id is None
+
+
+@dataclass(frozen=True)
 class BlanketMention:
     """A mention of an LÆ form code (or a known document title) in the document."""
 
@@ -305,6 +367,9 @@ class Extraction:
     engine: str | None = None
     content: PdfContent | None = field(default=None, repr=False, compare=False)  # for case numbers in the text
     patient_names: tuple[PrintedName, ...] = ()  # printed beside the accepted CPR, best evidence first
+    # a scan (no_text_layer): what its OCR text would say, for the suggestion's case only, and the suggestion
+    ocr: Extraction | None = field(default=None, repr=False, compare=False)
+    suggestion: Suggestion | None = None
 
     @property
     def ok(self) -> bool:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from robot.decisions.by_hand import decided_by_hand
 from robot.ledger.base import StoredDocument, StoredEscalation
 from robot.ledger.records import DocumentOutcome, EscalationState
+from robot.ledger.suggestion_record import SuggestionRecord
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Reason, Retry
 from robot.privacy import mask_cpr, mask_cpr_text
 from robot.stages.work import Services
@@ -33,6 +34,7 @@ class Refusal(enum.StrEnum):
     ARCHIVE_AWAY = "archive_away"  # the decision stands; the robot files it when the archive answers
     ARCHIVE_REFUSED = "archive_refused"
     NOT_FILED = "not_filed"
+    NO_SUGGESTION = "no_suggestion"  # nothing to accept: OCR suggested no citizen and case
 
 
 class OperatorError(Exception):
@@ -103,14 +105,37 @@ async def resolve(services: Services, escalation_id: int, case_id: str, operator
     ledger = services.ledger
     escalation = open_escalation(ledger.escalation(escalation_id))
     stored = fileable_document(services, escalation)
-    assert stored.sha256 is not None
     case = await case_for(services, stored.cpr, case_id)
+    return await _file_by_hand(services, escalation_id, stored, case, operator)
+
+
+async def accept_suggestion(services: Services, escalation_id: int, operator: str) -> Resolved:
+    """The person confirms what OCR read on a scan: the document goes into the suggested case of the suggested
+    citizen, asked of the archive again now (the case must still be one of theirs, and open), on the same road as
+    `resolve`. OperatorError when there is no citizen and case to accept or it is not filed now."""
+    escalation = open_escalation(services.ledger.escalation(escalation_id))
+    stored = fileable_document(services, escalation)
+    suggestion = stored.decision.suggestion if stored.decision else None
+    if suggestion is None or suggestion.cpr is None or suggestion.case_id is None:
+        raise OperatorError(Refusal.NO_SUGGESTION,
+                            f"escalation {escalation_id} has no suggested citizen and case to accept; file it with: "
+                            f"lae-robot escalations resolve {escalation_id} --case SAGSNUMMER")
+    case = await case_for(services, suggestion.cpr, suggestion.case_id)
+    if not case.is_open:
+        raise OperatorError(Refusal.NOT_THEIR_CASE, f"the suggested case {case.case_id} is {case.status} now")
+    return await _file_by_hand(services, escalation_id, stored, case, operator, accepted=suggestion)
+
+
+async def _file_by_hand(services: Services, escalation_id: int, stored: StoredDocument, case: Case, operator: str,
+                        accepted: SuggestionRecord | None = None) -> Resolved:
+    ledger = services.ledger
+    assert stored.sha256 is not None
     earlier = ledger.filing_of(case.case_id, stored.sha256)
     if earlier is not None:
         raise OperatorError(Refusal.ALREADY_FILED,
                             f"this document is already filed in case {case.case_id} (document {earlier.id}); "
                             f"close the escalation with: lae-robot escalations reject {escalation_id} --note ...")
-    decision = decided_by_hand(stored, case, operator, services.rules().catalogue)
+    decision = decided_by_hand(stored, case, operator, services.rules().catalogue, accepted=accepted)
     held_until = services.clock() + timedelta(seconds=HOLD_SECONDS)  # a running daemon leaves it to us meanwhile
     message_id = ledger.decide_by_hand(escalation_id, decision, actor=operator, held_until=held_until)
     work = await process_message(message_id, services)

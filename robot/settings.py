@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from robot.config_error import ConfigError
-from robot.model import MAIL_HEADROOM_BYTES, Limits, mail_bytes_to_carry
+from robot.model import MAIL_HEADROOM_BYTES, Limits, OcrOptions, mail_bytes_to_carry
 
 EMBEDDED = "(embedded defaults)"  # the file named in errors when no config file is given
 KIB, MIB, GIB = 1024, 1024 * 1024, 1024 * 1024 * 1024
@@ -21,6 +21,9 @@ DAY = 86400.0
 # inf) is refused at start-up with the key named, instead of growing the daemon or timing out every PDF.
 UPPER_BOUNDS: dict[str, float] = {
     "extract.workers": 64,
+    "extract.ocr_pages": 20,
+    "extract.ocr_dpi": 600,
+    "extract.ocr_seconds": 3600.0,
     "limits.pdf_seconds": 3600.0,
     "limits.pdf_memory_mb": 64 * KIB,
     "limits.pdf_max_bytes": GIB,
@@ -52,6 +55,8 @@ UPPER_BOUNDS: dict[str, float] = {
 # Strings with a shape, by full key: the pattern and what is expected.
 SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
     "schedule.digest_time": (re.compile(r"([01]\d|2[0-3]):[0-5]\d"), "a time HH:MM"),
+    "extract.ocr_language": (re.compile(r"[a-z_]{3,16}(\+[a-z_]{3,16}){0,3}"),
+                             "Tesseract language codes such as \"dan\" or \"dan+eng\""),
 }
 
 
@@ -70,6 +75,18 @@ class RulesSettings:
 @dataclass(frozen=True)
 class ExtractSettings:
     workers: int = 2  # parser processes: each mail and each PDF is read in one, in isolation
+    # a PDF without a text layer (a scan) is read with Tesseract, in the parser processes, for a suggestion a person
+    # confirms: it stays no_text_layer, never filed by OCR alone. On by default: it files nothing, and without the
+    # tesseract program the escalation says so (tesseract_missing).
+    ocr: bool = True
+    ocr_language: str = "dan"  # Tesseract language data (Debian: tesseract-ocr-dan)
+    ocr_pages: int = 2  # the first pages read
+    ocr_dpi: int = 300
+    ocr_seconds: float = 120.0  # wall-clock limit for one scan, every page together -> no suggestion (ocr_timeout)
+
+    def ocr_options(self) -> OcrOptions:
+        return OcrOptions(enabled=self.ocr, pages=self.ocr_pages, dpi=self.ocr_dpi, seconds=self.ocr_seconds,
+                          language=self.ocr_language)
 
 
 @dataclass(frozen=True)

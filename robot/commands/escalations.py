@@ -17,9 +17,11 @@ from robot.ledger.records import EscalationState
 from robot.ledger.trail import Trail
 from robot.mail.names import shown_visibly
 from robot.notify.delivery import deliver_due
+from robot.notify.reasons import NO_SUGGESTION_WORDS
 from robot.privacy import mask_cpr, mask_cpr_text, mask_deep
 from robot.private_files import OWNER_ONLY
 from robot.resolution import HOLD_SECONDS, OperatorError, Refusal, reject, resolve
+from robot.resolution import accept_suggestion as accept
 
 __all__ = ["HOLD_SECONDS", "OperatorError", "export_escalation", "list_escalations", "reject_escalation",
            "resolve_escalation", "show_escalation"]
@@ -85,7 +87,11 @@ def show_escalation(robot: Robot, escalation_id: int, out: TextIO, *, as_json: b
         }
     record["audit"] = [{"at": a.at.isoformat(), "actor": a.actor, "event": a.event}
                        for a in ledger.audit_trail(escalation.message_id)]
-    record["how_to_resolve"] = [f"lae-robot escalations resolve {escalation_id} --case SAGSNUMMER",
+    decided = ledger.document(escalation.document_id).decision if escalation.document_id is not None else None
+    acceptable = decided is not None and decided.suggestion is not None and decided.suggestion.acceptable
+    record["how_to_resolve"] = [*([f"lae-robot escalations resolve {escalation_id} --accept-suggestion"]
+                                  if acceptable else []),
+                                f"lae-robot escalations resolve {escalation_id} --case SAGSNUMMER",
                                 f'lae-robot escalations reject {escalation_id} --note "begrundelse"',
                                 f"lae-robot escalations export {escalation_id} --out FILE.pdf"]
     record = mask_deep(record)
@@ -134,11 +140,16 @@ def export_escalation(robot: Robot, escalation_id: int, target: Path, operator: 
     return 0
 
 
-async def resolve_escalation(robot: Robot, escalation_id: int, case_id: str, operator: str, out: TextIO) -> int:
-    """The operator's decision, carried out by robot.resolution (the same road the desk takes); then the notices
-    are sent."""
+async def resolve_escalation(robot: Robot, escalation_id: int, case_id: str | None, operator: str, out: TextIO, *,
+                             accept_suggestion: bool = False) -> int:
+    """The operator's decision, carried out by robot.resolution (the same road the desk takes): into the case they
+    name, or (`accept_suggestion`) into the citizen's case OCR suggested for a scan; then the notices are sent."""
     try:
-        resolved = await resolve(robot.services, escalation_id, case_id, operator)
+        if accept_suggestion:
+            resolved = await accept(robot.services, escalation_id, operator)
+        else:
+            assert case_id is not None  # the command line asks for one of the two
+            resolved = await resolve(robot.services, escalation_id, case_id, operator)
     finally:
         await _deliver(robot)
     print(f"escalation {escalation_id} resolved by {operator}: filed in case {resolved.case_id} "
@@ -211,6 +222,8 @@ def _readable(record: dict[str, Any], now: datetime) -> list[str]:
                   f"  CPR: {document['cpr'] or '(none read)'}; form: {document['blanket'] or '(unknown)'}"
                   + (f" ({document['kind']})" if document["kind"] else "")]
         decision = document.get("decision") or {}
+        if decision.get("suggestion"):
+            lines += suggestion_lines(decision["suggestion"])
         for line in _evidence(decision):
             lines.append(f"  {line}")
     audit = record["audit"]
@@ -221,6 +234,24 @@ def _readable(record: dict[str, Any], now: datetime) -> list[str]:
         lines.append(f"  {local_time(at)}  {entry['actor']:<12}  {entry['event']}")
     lines += ["next:", *(f"  {hint}" for hint in record["how_to_resolve"])]
     return lines
+
+
+def suggestion_lines(suggestion: dict[str, Any]) -> list[str]:
+    """What OCR suggests for a scan, in Danish as the desk says it: "CPR 170277-xxxx (læst med OCR, sikkerhed
+    94 %)"; what it does not suggest, and why."""
+    lines = ["suggestion (read by OCR: check it against the scan before you accept it):"]
+    if suggestion.get("cpr"):
+        lines.append(f"  CPR: {suggestion['cpr']} (læst med OCR, sikkerhed {suggestion['cpr_confidence']} %)")
+    if suggestion.get("form"):
+        title = f" {suggestion['form_title']}" if suggestion.get("form_title") else ""
+        sure = (f" (læst med OCR, sikkerhed {suggestion['form_confidence']} %)"
+                if suggestion.get("form_confidence") is not None else " (fra reglerne)")
+        lines.append(f"  form: {suggestion['form']}{title}{sure}")
+    if suggestion.get("case_id"):
+        lines.append(f"  case: {suggestion['case_id']} (the citizen's one case the rules would file into)")
+    for reason in suggestion.get("missing") or ():
+        lines.append(f"  not suggested: {NO_SUGGESTION_WORDS.get(reason, reason)} [{reason}]")
+    return [f"  {line}" for line in lines]
 
 
 def _evidence(decision: dict[str, Any]) -> list[str]:

@@ -83,6 +83,8 @@ def outcome_record(file: str, document: StoredDocument, *, repeat: bool, deferre
         "detail": mask_cpr_text(document.detail or ""),
         "explanation": [mask_cpr_text(line) for line in decision.explanation] if decision else [],
         "repeat": repeat,
+        # a scan: what OCR suggests (CPR masked), for a person to confirm with `escalations resolve N --accept-suggestion`
+        "suggestion": decision.suggestion.to_json() if decision and decision.suggestion else None,
     }
 
 
@@ -90,4 +92,11 @@ def _line(record: dict[str, Any]) -> str:
     where = record["file"] + (f" [{record['attachment']}]" if record["attachment"] else "")
     what = record["case_id"] if record["outcome"] in ("filed", "duplicate") else record["reason"] or ""
     again = " (already done)" if record["repeat"] else ""
-    return f"{where}: {record['outcome']} {what}{again} - {record['detail'] or record['rule'] or ''}".rstrip(" -")
+    line = f"{where}: {record['outcome']} {what}{again} - {record['detail'] or record['rule'] or ''}".rstrip(" -")
+    suggestion = record["suggestion"]
+    if suggestion and (suggestion["cpr"] or suggestion["form"]):
+        parts = [f"CPR {suggestion['cpr']} ({suggestion['cpr_confidence']} %)" if suggestion["cpr"] else "",
+                 f"{suggestion['form']}" if suggestion["form"] else "",
+                 f"case {suggestion['case_id']}" if suggestion["case_id"] else ""]
+        line += f" - OCR suggests: {', '.join(filter(None, parts))}"
+    return line

@@ -14,6 +14,7 @@ from robot.decisions.rulebook import Rulebook
 from robot.decisions.trust import SenderVerdict
 from robot.form import Form, form_of
 from robot.ledger.records import Action, DecisionRecord
+from robot.ledger.suggestion_record import SuggestionRecord
 from robot.model import Case, Extraction, MailText, PdfContent, PrintedName, Reason
 from robot.privacy import case_title, mask_cpr, mask_cpr_text
 from robot.rules.catalogue import CERTIFICATE_KINDS
@@ -49,6 +50,7 @@ class Decision:
     rejected_cases: tuple[tuple[str, str], ...] = ()
     notify_to: tuple[str, ...] = field(default=())
     request_id: int | None = None  # the open request this certificate answers (the register's number)
+    suggestion: SuggestionRecord | None = None  # a scan: what OCR read, for a person to confirm; never files
 
     @property
     def files(self) -> bool:
@@ -65,7 +67,7 @@ class Decision:
             case_title=case_title(self.case), notify_to=self.notify_to,
             explanation=tuple(mask_cpr_text(line) for line in self.explanation),
             routes_passed_over=self.plan.passed_over, cases_rejected=self.rejected_cases,
-            active_content=self.plan.active, request_id=self.request_id)
+            active_content=self.plan.active, request_id=self.request_id, suggestion=self.suggestion)
 
     def record(self) -> dict[str, Any]:
         """The decision as JSON for the CLI and the sidecar; CPR masked."""

@@ -34,6 +34,9 @@ from robot.model import (
     Letter,
     Limits,
     MailProblem,
+    NoSuggestion,
+    OcrOptions,
+    OcrReading,
     PageImages,
     PdfContent,
     PdfFailure,
@@ -54,6 +57,7 @@ _READY = b"ready"
 _PDF = b"pdf"  # request tags: the parent sends a tag, then the input's bytes
 _DOCUMENT = b"document"  # a PDF read, and whom its text is about
 _MAIL = b"mail"
+_OCR = b"ocr"  # a scan read with Tesseract: the input is the PDF
 _RENDER = b"render"  # a PDF's pages drawn as PNG: the input is a 4-byte page cap, a redact byte, then the PDF
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _MAX_PAGE_IMAGE_BYTES = 32 << 20
@@ -118,11 +122,14 @@ class ParserPool:
     its signature checked inside the worker, with the mail, never in the daemon.
     """
 
-    def __init__(self, limits: Limits, workers: int = 1, smime: SmimeKeys | None = None) -> None:
+    def __init__(self, limits: Limits, workers: int = 1, smime: SmimeKeys | None = None,
+                 ocr: OcrOptions | None = None) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self._limits = limits
         self._smime = smime or SmimeKeys()
+        self._ocr_options = ocr or OcrOptions()
+        self._ocr = _Request(_OCR, self._ocr_options.seconds, OCR_ANSWER)
         self._pdf = _Request(_PDF, limits.pdf_seconds, PDF_ANSWER)
         self._document = _Request(_DOCUMENT, limits.pdf_seconds, DOCUMENT_ANSWER)
         self._mail = _Request(_MAIL, limits.mail_seconds, MAIL_ANSWER)
@@ -167,6 +174,18 @@ class ParserPool:
             return PdfFailure(Reason.PDF_UNREADABLE, "parser process sent more pages than asked")
         return answer
 
+    def read_scan(self, data: bytes) -> OcrReading:
+        """A scan's first pages read with Tesseract in a worker, within OcrOptions.seconds and the pool's memory cap
+        (which the tesseract program inherits); a reading that failed names why, never raises for the input."""
+        if len(data) > self._limits.pdf_max_bytes:
+            return OcrReading(failure=NoSuggestion.OCR_FAILED.value,
+                              detail=over_limit(len(data), self._limits.pdf_max_bytes, "limits.pdf_max_bytes"))
+        answer = self._run(self._ocr, data)
+        if not isinstance(answer, _Fault):
+            return answer
+        failure = NoSuggestion.OCR_TIMEOUT if answer.cause is _Cause.TIMEOUT else NoSuggestion.OCR_FAILED
+        return OcrReading(failure=failure.value, detail=answer.detail)
+
     def parse_mail(self, raw: bytes) -> Letter:
         """Parse one raw mail (RFC 5322 bytes) into a Letter in a worker, under the pool's Limits; blocks while
         every worker is busy. Raises as `read` does; every problem with the mail itself is a MailProblem."""
@@ -207,7 +226,7 @@ class ParserPool:
             self._give_back(worker if healthy else self._replace(worker))
 
     def _start_locked(self) -> _Worker:
-        worker = _Worker(self._context, self._limits, self._smime)
+        worker = _Worker(self._context, self._limits, self._smime, self._ocr_options)
         self._live.add(worker)
         return worker
 
@@ -238,9 +257,10 @@ class ParserPool:
 class _Worker:
     """One worker process and the parent's end of its pipe; used by one thread at a time."""
 
-    def __init__(self, context: multiprocessing.context.SpawnContext, limits: Limits, smime: SmimeKeys) -> None:
+    def __init__(self, context: multiprocessing.context.SpawnContext, limits: Limits, smime: SmimeKeys,
+                 ocr: OcrOptions) -> None:
         self.conn, child_end = context.Pipe(duplex=True)
-        self.process = context.Process(target=_worker_main, args=(child_end, limits, smime), name="parser",
+        self.process = context.Process(target=_worker_main, args=(child_end, limits, smime, ocr), name="parser",
                                        daemon=True)
         self.process.start()
         child_end.close()
@@ -377,9 +397,24 @@ def _is_page_images(value: object) -> TypeGuard[PageImages | PdfFailure]:
     if type(value) is PdfFailure:
         return type(value.reason) is Reason and type(value.detail) is str
     return (type(value) is PageImages and type(value.pages) is int and value.pages >= 0
-            and type(value.images) is tuple
+            and type(value.images) is tuple and type(value.withheld) is tuple
+            and all(type(number) is int and 1 <= number <= len(value.images) for number in value.withheld)
             and all(type(image) is bytes and image.startswith(_PNG_SIGNATURE) and len(image) <= _MAX_PAGE_IMAGE_BYTES
                     for image in value.images))
+
+
+def _is_ocr_reading(value: object) -> TypeGuard[OcrReading]:
+    """A reading with text, one confidence row per line and people; or a named failure with neither."""
+    if type(value) is not OcrReading or not _optional(value.failure, str) or type(value.detail) is not str:
+        return False
+    if value.failure is not None:
+        return value.failure in {n.value for n in NoSuggestion} and value.content is None and value.people is None
+    content = value.content
+    return (type(content) is PdfContent and type(content.lines) is tuple
+            and all(type(line) is TextLine and type(line.text) is str for line in content.lines)
+            and type(value.confidences) is tuple and len(value.confidences) == len(content.lines)
+            and all(type(row) is tuple and all(type(c) is float for c in row) for row in value.confidences)
+            and _is_document_reading(DocumentReading(content, value.people)))
 
 
 def _optional(value: object, kind: type) -> bool:
@@ -397,6 +432,10 @@ DOCUMENT_ANSWER = AnswerKind(
     _allow(DocumentReading, PdfContent, PdfFailure, TextLine, FormField, Reason, ActiveContent, ActiveFinding,
            PersonFindings, CprResult, CprCandidate, CprVerdict, Evidence, PrintedName, date),
     _is_document_reading)
+OCR_ANSWER = AnswerKind(
+    _allow(OcrReading, PdfContent, TextLine, FormField, ActiveContent, ActiveFinding, Reason, PersonFindings, CprResult,
+           CprCandidate, CprVerdict, Evidence, PrintedName, date),
+    _is_ocr_reading)
 PAGES_ANSWER = AnswerKind(_allow(PageImages, PdfFailure, Reason), _is_page_images)
 MAIL_ANSWER = AnswerKind(_allow(Letter, Attachment, MailProblem, Reason, datetime, timezone, timedelta), _is_letter)
 
@@ -422,13 +461,13 @@ def _unread_mail(fault: _Fault) -> Letter:
 # ---------------------------------------------------------------- inside the worker process
 
 
-def _worker_main(conn: Connection, limits: Limits, smime: SmimeKeys) -> None:
+def _worker_main(conn: Connection, limits: Limits, smime: SmimeKeys, ocr: OcrOptions) -> None:
     """Cap this process, load the parsers under the cap, say ready, then answer one request (tag, input) at a time."""
     # Ctrl-C reaches the whole process group: the parent decides when parsers stop (it closes the pipe)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _cap_process(limits)
     _quiet_parsers()
-    handlers = _load_handlers(limits, smime)
+    handlers = _load_handlers(limits, smime, ocr)
     try:
         conn.send_bytes(_READY)
     except OSError:  # the parent died while this worker started (BrokenPipeError, ConnectionResetError)
@@ -471,12 +510,13 @@ def _quiet_parsers() -> None:
     warnings.simplefilter("ignore")
 
 
-def _load_handlers(limits: Limits, smime: SmimeKeys) -> dict[bytes, Handler]:
+def _load_handlers(limits: Limits, smime: SmimeKeys, ocr: OcrOptions) -> dict[bytes, Handler]:
     """Each request tag's limit and work; the parsers are loaded now, under the cap, not during a timed request."""
     import pdfplumber  # noqa: F401  (the last fallback of read_pdf)
 
     from robot.extract.document import read_people
     from robot.extract.mail_text import read_letter
+    from robot.extract.ocr import ocr_pdf
     from robot.extract.page_image import render_pages
     from robot.extract.pdf import read_pdf
     from robot.mail.smime_open import Decryptor
@@ -488,6 +528,7 @@ def _load_handlers(limits: Limits, smime: SmimeKeys) -> dict[bytes, Handler]:
         _MAIL: (limits.mail_seconds,
                 lambda raw: _parse_one(lambda mail, caps: read_letter(mail, caps, decryptor), raw, limits)),
         _RENDER: (limits.pdf_seconds, lambda data: _render(render_pages, data)),
+        _OCR: (ocr.seconds, lambda data: _read_scan(lambda scan: ocr_pdf(scan, ocr, read_people), data)),
     }
 
 
@@ -519,6 +560,15 @@ def _render(render: Callable[..., PageImages | PdfFailure], data: bytes) -> Page
         return PdfFailure(Reason.PDF_UNREADABLE, "memory limit")
     except Exception as exc:  # the isolation boundary, as in _read_one
         return PdfFailure(Reason.PDF_UNREADABLE, f"unexpected {type(exc).__name__} drawing the pages")
+
+
+def _read_scan(read: Callable[[bytes], OcrReading], data: bytes) -> OcrReading:
+    try:
+        return read(data)
+    except MemoryError:
+        return OcrReading(failure=NoSuggestion.OCR_FAILED.value, detail="memory limit (limits.pdf_memory_mb)")
+    except Exception as exc:  # the isolation boundary, as in _read_one
+        return OcrReading(failure=NoSuggestion.OCR_FAILED.value, detail=f"unexpected {type(exc).__name__} in OCR")
 
 
 def _parse_one(parse: ParseMail, raw: bytes, limits: Limits) -> Letter:

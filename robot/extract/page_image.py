@@ -19,7 +19,8 @@ _MARGIN = 2  # pixels around each painted digit
 
 def render_pages(data: bytes, max_pages: int, *, redact: bool = True, scale: float = SCALE) -> PageImages | PdfFailure:
     """The first `max_pages` pages as PNG; with `redact`, the serial digits of every CPR-shaped number in the page's
-    text are painted over (DDMMYY-████). An encrypted or unreadable PDF is a PdfFailure."""
+    text are painted over (DDMMYY-████), and a page without a text layer (a scan: nothing in it can be found to be
+    covered) is drawn blank and named in `withheld`. An encrypted or unreadable PDF is a PdfFailure."""
     import pypdfium2 as pdfium
 
     try:
@@ -30,20 +31,33 @@ def render_pages(data: bytes, max_pages: int, *, redact: bool = True, scale: flo
     try:
         count = len(document)
         images = []
+        withheld: list[int] = []
         for index in range(min(count, max_pages)):
             page = document[index]
             bitmap = page.render(scale=scale, grayscale=True)
             pixels = bytearray(bitmap.buffer)
-            if redact:
+            if redact and not _has_text(page):
+                pixels = bytearray(b"\xee" * len(pixels))  # light grey, the page's size
+                withheld.append(index + 1)
+            elif redact:
                 for left, bottom, right, top in _serial_boxes(page):
                     _paint(pixels, bitmap.width, bitmap.height, bitmap.stride, bitmap.n_channels,
                            (left * scale, (page.get_height() - top) * scale, right * scale,
                             (page.get_height() - bottom) * scale))
             images.append(encode_png(bytes(pixels), bitmap.width, bitmap.height, bitmap.stride, bitmap.n_channels))
             page.close()
-        return PageImages(pages=count, images=tuple(images))
+        return PageImages(pages=count, images=tuple(images), withheld=tuple(withheld))
     finally:
         document.close()
+
+
+def _has_text(page: object) -> bool:
+    """Whether the page has a text layer with anything but spaces in it."""
+    textpage = page.get_textpage()  # type: ignore[attr-defined]
+    try:
+        return bool(textpage.get_text_range().strip())
+    finally:
+        textpage.close()
 
 
 def _serial_boxes(page: object) -> list[tuple[float, float, float, float]]:

@@ -51,7 +51,7 @@ _PDFIUM_ERRORS = {
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # NBSP, narrow NBSP and figure space read as a space; every dash and minus sign (U+2212 is what PostScript's
 # ISOLatin1 "minus" glyph reads back as) as "-", so CPR numbers, labels and form codes look as typed.
-_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ",
+SPACES_AND_DASHES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ",
                          "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
                          "\u2212": "-", "\ufe63": "-", "\uff0d": "-", "\u2043": "-"})
 _PDFIUM_JOINED_HYPHEN = "\ufffe"  # pdfium joins "word-<line break>rest" into "word\ufffeRest"
@@ -221,7 +221,7 @@ def _lines(page_texts: Iterable[str]) -> tuple[TextLine, ...]:
 
 def _page_lines(page: int, text: str) -> list[TextLine]:
     """Non-empty lines, trailing whitespace stripped, NBSP as space, numbered among the page's non-empty lines."""
-    cleaned = (raw.translate(_SPACES).rstrip() for raw in _LINE_BREAK.split(text))
+    cleaned = (raw.translate(SPACES_AND_DASHES).rstrip() for raw in _LINE_BREAK.split(text))
     return [TextLine(page=page, line=number, text=line) for number, line in enumerate(filter(None, cleaned), start=1)]
 
 
@@ -346,4 +346,4 @@ def _field_value(raw: Any, syntax: _Syntax) -> str:
 
 def _clean_value(text: str) -> str:
     """NBSP as space, line breaks as "\\n", outer whitespace stripped; a multi-line value stays one string."""
-    return "\n".join(_LINE_BREAK.split(text.translate(_SPACES))).strip()
+    return "\n".join(_LINE_BREAK.split(text.translate(SPACES_AND_DASHES))).strip()

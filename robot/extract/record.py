@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from robot.extract.cpr import format_cpr
-from robot.model import BlanketMention, CprCandidate, Extraction, Reason
+from robot.model import BlanketMention, CprCandidate, Extraction, Reason, Suggestion
 from robot.privacy import mask_cpr, mask_cpr_text
 
 
 def extraction_record(file: str, attachment: str | None, extraction: Extraction, reveal_cpr: bool) -> dict[str, Any]:
-    """`{"file", "attachment", "cpr", "blanket", "kind", "status", "detail", "evidence"}` for one document."""
+    """`{"file", "attachment", "cpr", "blanket", "kind", "status", "detail", "evidence"}` for one document, and for a
+    scan the OCR `"suggestion"`."""
     cpr = extraction.cpr.cpr if extraction.cpr else None
     blanket = extraction.blanket
-    return {
+    record = {
         "file": _text(file, reveal_cpr),
         "attachment": _text(attachment, reveal_cpr) if attachment else attachment,
         "cpr": _cpr(cpr, reveal_cpr) if cpr else None,
@@ -31,6 +32,22 @@ def extraction_record(file: str, attachment: str | None, extraction: Extraction,
                                for finding, where in zip(extraction.active.findings, extraction.active.where,
                                                          strict=False)],
         },
+    }
+    if extraction.suggestion is not None:
+        record["suggestion"] = suggestion_record(extraction.suggestion, reveal_cpr)
+    return record
+
+
+def suggestion_record(suggestion: Suggestion, reveal_cpr: bool) -> dict[str, Any]:
+    """What OCR suggests for a scan, each part with its confidence (percent), and what it does not suggest."""
+    return {
+        "source": suggestion.source,
+        "cpr": _cpr(suggestion.cpr, reveal_cpr) if suggestion.cpr else None,
+        "cpr_confidence": suggestion.cpr_confidence,
+        "form": f"LÆ {suggestion.form}" if suggestion.form else None,
+        "form_confidence": suggestion.form_confidence,
+        "case_id": suggestion.case_id,
+        "missing": [reason.value for reason in suggestion.missing],
     }
 
 

@@ -80,6 +80,7 @@ class ImapIngress:
         self._uidnext: int | None = None  # every UID below it has been looked at by a sweep; None: unknown
         self._running = False
         self._idling = False
+        self._busy_until = 0.0  # loop time until which the mailbox counts as busy (new mail came lately)
         self.last_error: str | None = None  # the latest failure, masked; None after a complete sweep
         self._report_connection()
 
@@ -304,12 +305,26 @@ class ImapIngress:
                 remaining = deadline - asyncio.get_running_loop().time()
                 if remaining <= 0:
                     return True
-                if idle:
+                check_in = self._busy_check_in(remaining)
+                if check_in is not None:
+                    await session.noop()
+                    if session.has_news():
+                        return False
+                elif idle:
                     reason = await self._idle(session, remaining)
                     if reason != "woken":
                         return reason != "news"  # renew or server: the time to poll
                     continue  # to flush, or to hand the connection over
-            await self._pause(remaining, self._flush_due)
+            await self._pause(remaining if check_in is None else check_in, self._flush_due)
+
+    def _busy_check_in(self, remaining: float) -> float | None:
+        """Seconds until the next NOOP while the mailbox is busy (new mail came within busy_seconds), so a
+        mail is seen at once rather than when the server lets IDLE say so (Dovecot waits half a second);
+        None when not busy or when busy checks are off."""
+        every = self._config.busy_check_seconds
+        if every <= 0 or asyncio.get_running_loop().time() >= self._busy_until:
+            return None
+        return min(every, remaining)
 
     async def _idle(self, session: ImapSession, seconds: float) -> str:
         """IDLE until news, stop(), a poll_once() or settle() waiting, or `seconds`; see ImapSession.idle."""
@@ -404,6 +419,7 @@ class ImapIngress:
             self._callback_failed(error, "imap_accept_failed", uid=uid, uidvalidity=uidvalidity)
             return None
         self._remember(uidvalidity, uid, message_id)
+        self._busy_until = asyncio.get_running_loop().time() + self._config.busy_seconds
         self._log.info("imap_mail_accepted", uid=uid, uidvalidity=uidvalidity, message=message_id, size=len(raw))
         return message_id
 

@@ -403,6 +403,10 @@ class ImapSession:
 
     # waiting
 
+    async def noop(self) -> None:
+        """NOOP: the server reports what changed meanwhile (an EXISTS sets has_news())."""
+        self._checked(await self._call(self._client.noop(), "NOOP"), "NOOP")
+
     async def idle(self, until: Iterable[asyncio.Event], max_seconds: float) -> str:
         """IDLE until new mail is announced, one of `until` is set, the server ends it, or `max_seconds`
         pass; always ends with DONE and the server's OK. Returns why: "news", "woken", "renew", "server"."""

@@ -19,6 +19,7 @@ SECURITIES: tuple[Security, ...] = ("tls", "plain")
 AUTHS: tuple[Auth, ...] = ("login", "xoauth2")
 IDLE_LIMIT_SECONDS = 29 * 60  # RFC 2177: servers may log out a client idling for 30 minutes
 HOUR_SECONDS = 3600.0  # the most any IMAP wait may be: past it, a number is a typo, not a setting
+BUSY_CHECK_LIMIT_SECONDS = 10.0  # a busy mailbox asked less often than this is not busy; IDLE does as well
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")  # the name sits in "imap:<name>:<folder>:<uidvalidity>:<uid>": no colon
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BAD_FOLDER = re.compile(r"[\x00-\x1f\x7f*%]")  # control characters break the command line; * and % are LIST wildcards
@@ -48,6 +49,10 @@ class ImapMailboxConfig:
     idle_renew_seconds: float = 25 * 60.0
     timeout_seconds: float = 30.0  # each command, the connect and the token command
     poll_seconds: float = 60.0
+    # after new mail, for busy_seconds, ask the server (NOOP) every busy_check_seconds instead of waiting in
+    # IDLE: a server may hold IDLE news back (Dovecot: half a second); busy_check_seconds = 0 turns this off
+    busy_check_seconds: float = 0.05
+    busy_seconds: float = 60.0
     reconnect_max_seconds: float = 300.0  # the backoff starts at 1 s and doubles up to this
     trusted_channel: bool = False  # only the authenticated network can deliver here (a tunnel/secure-mail box)
     source: str = field(default="-", repr=False, compare=False)  # the file named in errors
@@ -111,6 +116,12 @@ class ImapMailboxConfig:
             if not 0 < getattr(self, key) <= HOUR_SECONDS:
                 raise fail(key, f"a number of seconds above 0 and up to {HOUR_SECONDS:.0f} (an hour), "
                                 f"got {getattr(self, key)!r}")
+        if not 0 <= self.busy_check_seconds <= BUSY_CHECK_LIMIT_SECONDS:
+            raise fail("busy_check_seconds", f"a number of seconds from 0 (off) to {BUSY_CHECK_LIMIT_SECONDS:.0f}, "
+                                             f"got {self.busy_check_seconds!r}")
+        if not 0 <= self.busy_seconds <= HOUR_SECONDS:
+            raise fail("busy_seconds", f"a number of seconds from 0 to {HOUR_SECONDS:.0f} (an hour), "
+                                       f"got {self.busy_seconds!r}")
         if not 1 <= self.reconnect_max_seconds <= HOUR_SECONDS:
             raise fail("reconnect_max_seconds", f"a number of seconds from 1 to {HOUR_SECONDS:.0f} (an hour), "
                                                 f"got {self.reconnect_max_seconds!r}")
@@ -152,7 +163,8 @@ def _typed(key: str, value: Any, dotted: str, file: str, base_dir: Path | None) 
         return values.text(value, fail)
     if key == "port":
         return values.whole_number(value, fail, "a port number")
-    if key in ("idle_renew_seconds", "timeout_seconds", "poll_seconds", "reconnect_max_seconds"):
+    if key in ("idle_renew_seconds", "timeout_seconds", "poll_seconds", "reconnect_max_seconds",
+               "busy_check_seconds", "busy_seconds"):
         return values.seconds(value, fail)
     if key in ("idle", "trusted_channel"):
         return values.flag(value, fail)

@@ -1,4 +1,4 @@
-"""Groups the fsyncs that make settled messages durable: one fsync, in a thread, for every commit made before it."""
+"""Groups the fsyncs that make filings and settled messages durable: one fsync, in a thread, for every commit before it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ class Syncable(Protocol):
 
 
 class GroupSync:
-    """Workers settle messages with commits that are not yet fsynced, then wait here. While one fsync runs, the
+    """Workers record filings and settle messages with commits that are not yet fsynced, then wait here. While one fsync runs, the
     commits made meanwhile wait for the next, which covers them all: under a backlog several messages share one
     fsync and one hand-off to a thread; the event loop never waits for the disk."""
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from robot.form import Form, form_of
+from robot.ledger.suggestion_record import SuggestionError, SuggestionRecord
 from robot.model import Reason
 
 DECISION_VERSION = 1
@@ -93,6 +94,7 @@ class DecisionRecord:
     decided_by: str | None = None
     active_content: tuple[str, ...] = ()  # what in the PDF could act when opened (ActiveFinding values), never run
     request_id: int | None = None  # the open request (register number) this certificate answers
+    suggestion: SuggestionRecord | None = None  # a scan: what OCR read, for a person to confirm
     version: int = DECISION_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -121,6 +123,8 @@ class DecisionRecord:
             record["active_content"] = list(self.active_content)
         if self.request_id is not None:
             record["request_id"] = self.request_id
+        if self.suggestion is not None:
+            record["suggestion"] = self.suggestion.to_json()
         return record
 
     @classmethod
@@ -144,14 +148,20 @@ class DecisionRecord:
                 decided_by=_text(data, "decided_by"),
                 active_content=tuple(str(code) for code in data.get("active_content") or ()),
                 request_id=_number(data, "request_id"),
+                suggestion=SuggestionRecord.from_json(data["suggestion"]) if data.get("suggestion") else None,
             )
+        except SuggestionError as error:
+            raise RecordError(str(error)) from None
         except (KeyError, TypeError, ValueError) as error:
             raise RecordError(f"unreadable decision record: {error}") from None
 
 
 def encode_decision(record: DecisionRecord) -> str:
     """The JSON kept in the ledger's decision column, with its format version."""
-    return json.dumps({"version": DECISION_VERSION, **record.to_json()}, ensure_ascii=False, sort_keys=True)
+    stored = {"version": DECISION_VERSION, **record.to_json()}
+    if record.suggestion is not None:
+        stored["suggestion"] = record.suggestion.stored_json()
+    return json.dumps(stored, ensure_ascii=False, sort_keys=True)
 
 
 def decode_decision(text: str) -> DecisionRecord:

@@ -106,7 +106,8 @@ class SqliteRequests:
                 and (request_form is None or r.request_form == request_form)]
 
     def answer(self, request_id: int, document_id: int, at: datetime) -> bool:
-        with self._transaction(durable=True):
+        # committed with the filing it belongs to; that commit is made durable with the filing's (group) sync
+        with self._transaction():
             current = self.get(request_id)
             if current.state is not RequestState.OPEN:
                 return False

@@ -183,7 +183,9 @@ class SqliteLedger:
     @contextmanager
     def transaction(self, *, durable: bool = False) -> Iterator[None]:
         """One commit for everything inside; nested uses join the outer one. The commit is fsynced when
-        `durable` or when a durable change was made inside."""
+        `durable` or when a durable change was made inside, after the lock is let go: the fsync (milliseconds) does
+        not hold up another thread's commit, and covers it too when that came meanwhile."""
+        sync_now = False
         with self._lock:
             outer = self._depth == 0
             if outer:
@@ -202,9 +204,9 @@ class SqliteLedger:
             self._depth -= 1
             if outer:
                 self._db.execute("COMMIT")
-                if self._sync_at_commit:
-                    self._sync_at_commit = False
-                    self._sync_log()
+                sync_now, self._sync_at_commit = self._sync_at_commit, False
+        if sync_now:
+            self._sync_log()
 
     def sync(self) -> None:
         """fsync every commit made so far (those made without `durable`, too)."""
@@ -305,11 +307,14 @@ class SqliteLedger:
             raise LedgerError(f"no document {document_id}")
         return _document(row)
 
-    def advance(self, document_id: int, state: DocumentState, *, actor: str = "robot",
+    def advance(self, document_id: int, state: DocumentState, *, actor: str = "robot", durable: bool | None = None,
                 **fields: Unpack[DocumentChange]) -> None:
         columns = _columns(state, dict(fields))
-        # the archive holds the document now: that must not be forgotten, or it would be filed again
-        with self.transaction(durable=state in (DocumentState.FILED, DocumentState.DUPLICATE)):
+        # the archive holds the document now: that must not be forgotten, or it would be filed again (a caller that
+        # passes durable=False makes it durable itself before it goes on, with sync())
+        if durable is None:
+            durable = state in (DocumentState.FILED, DocumentState.DUPLICATE)
+        with self.transaction(durable=durable):
             current = self.document(document_id)
             if state is not current.state and state not in ALLOWED_TRANSITIONS[current.state]:
                 raise LedgerError(f"document {document_id}: {current.state.value} -> {state.value} is not allowed")

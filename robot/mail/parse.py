@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from email import policy
 from email.message import Message
 from email.parser import BytesParser
 
 from robot.mail.headers import Envelope, read_envelope
+from robot.mail.mime_policy import MAIL_POLICY
 from robot.mail.prescan import count_part_delimiters
 from robot.mail.smime_open import Decryptor
 from robot.mail.walk import WalkResult, parse_entity, walk_mail
@@ -38,7 +38,7 @@ def _letter(
 
 def _parse_headers(raw: bytes) -> Message:
     """Parse only the header block; the body stays an unexamined string (no MIME recursion)."""
-    return BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+    return BytesParser(policy=MAIL_POLICY).parsebytes(raw, headersonly=True)
 
 
 def _refused(raw: bytes, problem: MailProblem) -> Letter:

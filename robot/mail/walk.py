@@ -5,11 +5,11 @@ from __future__ import annotations
 import binascii
 import quopri
 from dataclasses import dataclass, field, replace
-from email import policy
 from email.message import Message
 from email.parser import BytesParser
 
 from robot.mail.enclosed import Budget, ContainerTooDeep, ContainerTooLarge, ContainerUnreadable, OutlookMessage
+from robot.mail.mime_policy import MAIL_POLICY
 from robot.mail.msg import read_msg
 from robot.mail.names import cap_length, display_name, safe_name
 from robot.mail.parts import (
@@ -84,7 +84,7 @@ class WalkResult:
 
 def parse_entity(raw: bytes) -> Message:
     """Parse bytes as a MIME message with the modern policy (may raise RecursionError when deep)."""
-    return BytesParser(policy=policy.default).parsebytes(raw)
+    return BytesParser(policy=MAIL_POLICY).parsebytes(raw)
 
 
 def child_path(prefix: str, index: int) -> str:

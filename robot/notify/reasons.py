@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from robot.model import ActiveFinding, Reason
+from robot.model import ActiveFinding, NoSuggestion, Reason
 
 REASON_TEXT: dict[Reason, str] = {
     Reason.PDF_ENCRYPTED: "PDF'en er beskyttet med adgangskode",
@@ -73,3 +73,19 @@ def active_paragraph(codes: tuple[str, ...]) -> str:
     if not warnings:
         return ""
     return "Bemærk: " + " ".join(f"{text}." for text in warnings) + " Åbn den med forsigtighed."
+
+
+# Why OCR suggests nothing, or not all of citizen, form and case, for a scan: for the CLI and the desk.
+NO_SUGGESTION_WORDS: dict[str, str] = {
+    NoSuggestion.OCR_OFF.value: "OCR er slået fra (extract.ocr = false)",
+    NoSuggestion.TESSERACT_MISSING.value: "OCR-programmet tesseract (eller dets danske sprogdata) er ikke installeret",
+    NoSuggestion.OCR_TIMEOUT.value: "OCR blev ikke færdig inden for tidsgrænsen (extract.ocr_seconds)",
+    NoSuggestion.OCR_FAILED.value: "OCR mislykkedes på scanningen",
+    NoSuggestion.NOTHING_READ.value: "OCR kunne ikke læse nogen tekst",
+    NoSuggestion.TWO_PEOPLE.value: "OCR læste mere end én person: intet forslag",
+    NoSuggestion.CPR_INVALID.value: "CPR-nummeret OCR læste overholder ikke datoreglerne: intet forslag",
+    NoSuggestion.NO_CPR.value: "OCR læste intet CPR-nummer",
+    NoSuggestion.UNSURE_CPR.value: "OCR læste CPR-nummeret for usikkert",
+    NoSuggestion.NO_FORM.value: "OCR læste intet kendt blanketnummer",
+    NoSuggestion.NO_CASE.value: "borgeren har ikke præcis én sag, reglerne ville arkivere i",
+}

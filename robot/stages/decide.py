@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from robot.decisions.decide import choose_case, plan
 from robot.ledger.base import DocumentState
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Reason
 from robot.stages.escalation import escalate
 from robot.stages.request_register import give_back_request, learn_request, open_requests
 from robot.stages.retry import retry_or_give_up
+from robot.stages.suggest import suggestion_for
 from robot.stages.work import DocumentWork, MessageWork, Services
 
 
@@ -38,6 +41,9 @@ async def _decide_one(work: MessageWork, document: DocumentWork, services: Servi
     decision = choose_case(planned, cases, document.extraction.content, document.extraction.patient_names,
                            open_requests(planned, services))
     decision = give_back_request(work, document, decision, services)
+    if decision.reason is not None and document.extraction.suggestion is not None:  # a scan: OCR's hint for a person
+        decision = replace(decision, suggestion=await suggestion_for(
+            document.extraction, document.mail_text, work.sender, work.message.mailbox, services))
     with services.ledger.transaction():  # the request a receipt records is kept with the decision, or not at all
         decision = learn_request(work, document, decision, services)
         document.decision = decision

@@ -51,17 +51,20 @@ async def _file_one(work: MessageWork, document: DocumentWork, stored: StoredDoc
         escalate(work, document, Reason.ARCHIVE_REJECTED, f"the archive refused the document: {error}", services,
                  document.decision)
         return
-    with services.ledger.transaction():  # no await inside: another worker cannot record the same filing meanwhile
+    # no await inside: another worker cannot record the same filing meanwhile. The commit is made durable before
+    # the stage goes on, by an fsync in a thread that the filings and settles of other workers share
+    with services.ledger.transaction():
         earlier = services.ledger.filing_of(case.case_id, attachment.sha256)
         if earlier is not None and earlier.id != stored.id:  # the same certificate, filed by another worker
             services.ledger.advance(stored.id, DocumentState.DUPLICATE, case_id=case.case_id,
-                                    document_ref=earlier.document_ref)
+                                    document_ref=earlier.document_ref, durable=False)
             document.outcome = Filed(case.case_id, earlier.document_ref or "", duplicate=True)
-            return
-        services.ledger.advance(stored.id, DocumentState.FILED, case_id=case.case_id,
-                                document_ref=receipt.document_ref)
-        answer_request(decided, stored.id, services, services.clock())
-    document.outcome = Filed(case.case_id, receipt.document_ref)
+        else:
+            services.ledger.advance(stored.id, DocumentState.FILED, case_id=case.case_id,
+                                    document_ref=receipt.document_ref, durable=False)
+            answer_request(decided, stored.id, services, services.clock())  # in the filing's commit
+            document.outcome = Filed(case.case_id, receipt.document_ref)
+    await services.settled.synced(services.ledger)
 
 
 def _evidence(document: DocumentWork, decided: DecisionRecord) -> dict[str, object]:

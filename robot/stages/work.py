@@ -68,5 +68,5 @@ class Services:
     # (source, mailbox) of the channels only the authenticated network can deliver to: ("imap", "tunnel") ...
     trusted_channels: frozenset[tuple[str, str]] = frozenset()
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    settled: GroupSync = field(default_factory=GroupSync)  # the fsyncs that make settled messages durable
     request_export: RequestExport | None = None  # the case system's export of requests sent, when configured
+    settled: GroupSync = field(default_factory=GroupSync)  # the fsyncs making filings and settles durable

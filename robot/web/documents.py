@@ -43,7 +43,9 @@ class DocumentCache:
             return None
         letter = await asyncio.to_thread(services.reader.read_mail, raw)
         attachment = next((a for a in letter.attachments if a.part == part), None)
-        extraction = await asyncio.to_thread(services.reader.extract, attachment.data) if attachment else None
+        # the evidence only: a scan's OCR suggestion is in the ledger already, and OCR costs seconds a page
+        extraction = (await asyncio.to_thread(services.reader.extract, attachment.data, with_ocr=False)
+                      if attachment else None)
         document = ReadDocument(letter, attachment, extraction)
         async with self._lock:
             self._kept[key] = document

@@ -10,8 +10,9 @@ from aiohttp import web
 from robot.extract.cpr import format_cpr
 from robot.ledger.base import StoredEscalation
 from robot.model import Case, Extraction, PageImages
+from robot.notify.reasons import NO_SUGGESTION_WORDS
 from robot.privacy import mask_cpr
-from robot.resolution import OperatorError, Refusal, citizen_cases, reject, resolve
+from robot.resolution import OperatorError, Refusal, accept_suggestion, citizen_cases, reject, resolve
 from robot.web.access import may_see, teams_of
 from robot.web.context import Desk, desk_of, render, see_other, user_of
 from robot.web.documents import ReadDocument
@@ -30,6 +31,7 @@ REFUSALS = {
                           "når arkivet svarer.",
     Refusal.ARCHIVE_REFUSED: "Sagsarkivet afviste dokumentet; en ny eskalering er åbnet.",
     Refusal.NOT_FILED: "Dokumentet blev ikke arkiveret.",
+    Refusal.NO_SUGGESTION: "Der er intet forslag om borger og sag at godkende. Vælg sagen selv.",
 }
 _NOTE_CHARS = 2000
 
@@ -78,6 +80,22 @@ async def file_into_case(request: web.Request) -> web.StreamResponse:
         return await _show(request, reveal=False, problem="Skriv et sagsnummer.", status=400)
     try:
         resolved = await resolve(desk.services, escalation.id, case_id, user_of(request).name)
+    except OperatorError as error:
+        return await _show(request, reveal=False, problem=REFUSALS[error.refusal], status=409)
+    finally:
+        desk.wake_outbox()
+    if user_of(request).role == "operator":
+        return see_other(f"/spor/{escalation.message_id}?arkiveret={resolved.case_id}")
+    return see_other(f"/koe?arkiveret={resolved.case_id}")
+
+
+async def accept_suggested(request: web.Request) -> web.StreamResponse:
+    """"Godkend forslaget": the scan filed into the citizen's case OCR suggested, on the same road as any filing by
+    hand (robot.resolution), under the signed-in name."""
+    desk = desk_of(request)
+    escalation = await _visible(request)
+    try:
+        resolved = await accept_suggestion(desk.services, escalation.id, user_of(request).name)
     except OperatorError as error:
         return await _show(request, reveal=False, problem=REFUSALS[error.refusal], status=409)
     finally:
@@ -140,6 +158,7 @@ async def _show(request: web.Request, *, reveal: bool, problem: str | None = Non
         except OperatorError as error:
             case_problem = REFUSALS[error.refusal]
     decision = stored.decision if stored else None
+    suggestion = decision.suggestion if decision else None
     letter = read.letter if read else None
     noted = desk.trail.noted(message.id)
     return render(
@@ -152,12 +171,15 @@ async def _show(request: web.Request, *, reveal: bool, problem: str | None = Non
         cpr=_cpr(stored.cpr if stored else None, reveal), revealed=reveal,
         page_count=len(pages.images) if isinstance(pages, PageImages) else 0,
         total_pages=pages.pages if isinstance(pages, PageImages) else 0,
+        withheld=pages.withheld if isinstance(pages, PageImages) and not reveal else (),
         pages_problem=None if pages is None or isinstance(pages, PageImages) else pages.detail,
         evidence=_evidence(read.extraction if read else None), decision=decision,
         open_cases=[c for c in cases if c.is_open], closed_cases=[c for c in cases if not c.is_open],
         case_problem=case_problem, problem=problem, may_file=escalation.state == "open" and stored is not None
         and stored.sha256 is not None and message.raw is not None, is_open=escalation.state == "open",
-        user_may_trail=user.role == "operator")
+        user_may_trail=user.role == "operator", suggestion=suggestion.to_json() if suggestion else None,
+        suggestion_acceptable=suggestion is not None and suggestion.acceptable,
+        suggestion_missing=[NO_SUGGESTION_WORDS.get(r.value, r.value) for r in suggestion.missing] if suggestion else [])
 
 
 def _cpr(cpr: str | None, reveal: bool) -> str | Revealed | None:

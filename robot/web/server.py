@@ -66,6 +66,7 @@ def build_app(desk: Desk) -> web.Application:
         web.post(r"/eskalering/{id:\d+}/cpr", escalation_view.reveal_cpr),
         web.get(r"/eskalering/{id:\d+}/side/{page:\d+}.png", escalation_view.page_image),
         web.post(r"/eskalering/{id:\d+}/arkiver", escalation_view.file_into_case),
+        web.post(r"/eskalering/{id:\d+}/forslag", escalation_view.accept_suggested),
         web.post(r"/eskalering/{id:\d+}/afvis", escalation_view.reject_escalation),
         web.get("/spor", trail_view.search_form),
         web.post("/spor", trail_view.search),

@@ -81,7 +81,8 @@ def mail(number: int, padding: int = 0) -> bytes:
 
 def config(server: Dovecot, **options: Any) -> ImapMailboxConfig:
     defaults = {"security": "plain", "port": server.port, "username": ROBOT.name, "filed_folder": FILED,
-                "escalated_folder": ESCALATED, "timeout_seconds": 5, "poll_seconds": 30}  # fmt: skip
+                "escalated_folder": ESCALATED, "timeout_seconds": 5, "poll_seconds": 30,
+                "busy_check_seconds": 0}  # these tests watch IDLE itself; busy checks are tested on their own  # fmt: skip
     if options.get("auth", "login") == "login":
         defaults["password_env"] = PASSWORD_ENV
     return ImapMailboxConfig(host=server.host, **{**defaults, **options})
@@ -133,6 +134,39 @@ def ledger() -> FakeLedger:
 
 
 # pickup
+
+DOVECOT_IDLE_DELAY = 0.5  # Dovecot holds IDLE news back this long after a change (NOTIFY_DELAY_MSECS)
+
+
+async def test_a_mail_after_new_mail_is_seen_without_waiting_for_idle(dovecot: Dovecot, ledger: FakeLedger) -> None:
+    """While the mailbox is busy the watcher asks with NOOP, so it sees a mail sooner than Dovecot's IDLE says so;
+    once busy_seconds pass without new mail it waits in IDLE again."""
+    watcher = ingress(dovecot, ledger, busy_check_seconds=0.02, busy_seconds=3)
+    async with running(watcher):
+        await eventually(lambda: watcher.idling, what="IDLE before any mail")
+        await append(dovecot, mail(0))
+        await eventually(lambda: len(ledger.received) == 1, what="the first mail (announced by IDLE)")
+        pickups = []
+        for number in range(1, 6):
+            started = time.monotonic()
+            await append(dovecot, mail(number))
+            await eventually(lambda: len(ledger.received) == number + 1, what=f"mail {number}")
+            pickups.append(time.monotonic() - started)
+            assert not watcher.idling
+        await eventually(lambda: watcher.idling, seconds=10.0, what="IDLE again once the mailbox is quiet")
+    assert sorted(pickups)[2] < DOVECOT_IDLE_DELAY * 0.9, pickups
+
+
+async def test_with_busy_checks_off_a_new_mail_waits_for_idle(dovecot: Dovecot, ledger: FakeLedger) -> None:
+    """busy_check_seconds = 0: after a mail the watcher IDLEs at once, and Dovecot's delay shows."""
+    watcher = ingress(dovecot, ledger, busy_check_seconds=0)
+    async with running(watcher):
+        await append(dovecot, mail(0))
+        await eventually(lambda: len(ledger.received) == 1 and watcher.idling, what="the first mail, then IDLE")
+        started = time.monotonic()
+        await append(dovecot, mail(1))
+        await eventually(lambda: len(ledger.received) == 2, what="the second mail")
+        assert time.monotonic() - started >= DOVECOT_IDLE_DELAY
 
 
 async def test_a_mail_appended_during_idle_is_accepted_within_two_seconds(dovecot: Dovecot, ledger: FakeLedger) -> None:

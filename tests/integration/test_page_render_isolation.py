@@ -13,6 +13,7 @@ from PIL import Image, ImageChops
 from robot.extract.isolation import PAGES_ANSWER, ParserPool, load_answer
 from robot.model import Limits, PageImages, PdfFailure, Reason
 from tests import hostile_pdfs, pdf_factory
+from tests.scans import sample_certificate, scanned
 
 CPR_LINE = "CPR-nr.: 010190-1234"
 
@@ -34,6 +35,22 @@ def test_pages_come_back_as_pngs_up_to_the_cap(pool: ParserPool) -> None:
     for png in result.images:
         image = Image.open(io.BytesIO(png))
         assert image.format == "PNG" and image.size == (893, 1263)  # A4 at 1.5 x 72 dpi
+
+
+def test_a_scanned_page_is_drawn_blank_unless_revealed(pool: ParserPool) -> None:
+    """No text layer, so no CPR in it can be found to be covered: the page is withheld until the full CPR is asked
+    for (and a page with text beside it is drawn as usual)."""
+    scan = scanned(sample_certificate())
+    with_text = pdf_factory.text_pdf([("Side 1",)])
+    withheld = pool.render_pages(scan, 2)
+    shown = pool.render_pages(scan, 2, redact=False)
+    assert isinstance(withheld, PageImages) and isinstance(shown, PageImages)
+    assert withheld.withheld == (1,) and shown.withheld == ()
+    blank, drawn = image(withheld.images[0]), image(shown.images[0])
+    assert blank.getextrema()[0] == blank.getextrema()[1]  # one colour: nothing of the scan
+    assert drawn.getextrema()[0] < 100  # the scan's dark print
+    normal = pool.render_pages(with_text, 1)
+    assert isinstance(normal, PageImages) and normal.withheld == ()
 
 
 def test_cpr_serials_are_painted_over_unless_revealed(pool: ParserPool) -> None:

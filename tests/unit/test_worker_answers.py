@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from robot.extract.document import read_people
-from robot.extract.isolation import DOCUMENT_ANSWER, MAIL_ANSWER, PDF_ANSWER, _parse_one, load_answer
+from robot.extract.isolation import DOCUMENT_ANSWER, MAIL_ANSWER, OCR_ANSWER, PDF_ANSWER, _parse_one, load_answer
 from robot.extract.mail_text import with_mentioned_cprs
 from robot.mail.parse import parse_letter
 from robot.model import (
@@ -20,6 +20,7 @@ from robot.model import (
     Extraction,
     Letter,
     Limits,
+    OcrReading,
     PdfContent,
     PdfFailure,
     PersonFindings,
@@ -141,3 +142,27 @@ def test_a_mail_parser_that_raises_names_parser_crashed_not_a_traceback() -> Non
     letter = _parse_one(broken, b"From: a@b\r\n\r\nbody", Limits())
     assert [(problem.reason, problem.lost) for problem in letter.problems] == [(Reason.PARSER_CRASHED, True)]
     assert "KeyError" in letter.problems[0].detail and letter.attachments == ()
+
+
+def _ocr_reading() -> OcrReading:
+    lines = tuple(TextLine(page=1, line=number, text=text) for number, text in enumerate(CERTIFICATE_LINES, start=1))
+    content = PdfContent(pages=1, lines=lines, engine="tesseract")
+    return OcrReading(content=content, confidences=tuple((95.0,) * len(line.text.split()) for line in content.lines),
+                      people=read_people(content), pages_read=1)
+
+
+def test_an_ocr_reading_comes_back_with_its_confidences_and_people() -> None:
+    reading = _ocr_reading()
+    loaded = load_answer(pickle.dumps(reading), OCR_ANSWER)
+    assert loaded == reading and loaded.people is not None and loaded.people.cpr.cpr == "0303651038"
+
+
+@pytest.mark.parametrize("value", [
+    replace(_ocr_reading(), confidences=()),  # a confidence row missing for a line
+    replace(_ocr_reading(), failure="not_a_reason"),  # a failure that is no NoSuggestion
+    OcrReading(failure="ocr_timeout", content=PdfContent(pages=1, lines=())),  # failed, yet with content
+    LETTER,
+])
+def test_an_ocr_reading_that_does_not_hold_together_is_refused(value: object) -> None:
+    with pytest.raises(pickle.UnpicklingError):
+        load_answer(pickle.dumps(value), OCR_ANSWER)
