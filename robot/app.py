@@ -19,7 +19,9 @@ from robot import __version__
 from robot.archive.base import CaseArchive
 from robot.archive.dry_run import DryRunArchive
 from robot.archive.folder import RegisterError
-from robot.archive.registry import build_archive
+from robot.archive.registry import build_archive, request_export
+from robot.archive.request_export import RequestExport
+from robot.clock import configured_clock
 from robot.config_error import ConfigError
 from robot.decisions.factors import factor_lines
 from robot.decisions.holder import RulebookHolder
@@ -84,7 +86,8 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
                 ledger=ledger, reader=reader, rules=rules.current, archive=archive, limits=settings.limits,
                 robot_version=__version__, operators=settings.notify.operators,
                 retry=RetryPolicy(retry.first_seconds, retry.max_seconds, retry.max_attempts),
-                trusted_channels=trusted_channels(settings),
+                trusted_channels=trusted_channels(settings), clock=configured_clock(),
+                request_export=configured_request_export(settings),
                 # a dry run answers nobody: no MedCom Acknowledgement is written
                 acknowledgement_dir=None if dry_run else fhir_folder_path(settings, "acknowledgement_dir"),
                 file_modes=file_modes(settings),
@@ -115,6 +118,15 @@ def build_configured_archive(settings: Settings) -> CaseArchive:
     adapter = settings.archive.adapter
     try:
         return build_archive(adapter, archive_table(settings), settings.base_dir, modes=file_modes(settings))
+    except ConfigError as error:
+        raise error.located(settings.source, f"archive.{adapter}.") from None
+
+
+def configured_request_export(settings: Settings) -> RequestExport | None:
+    """The case system's export of requests sent (the folder archive's `requests`), its errors located."""
+    adapter = settings.archive.adapter
+    try:
+        return request_export(adapter, archive_table(settings), settings.base_dir)
     except ConfigError as error:
         raise error.located(settings.source, f"archive.{adapter}.") from None
 

@@ -24,6 +24,8 @@ from robot.commands.escalations import (
 from robot.commands.extract import run_extract
 from robot.commands.process import run_process
 from robot.commands.refused import CommandRefused
+from robot.commands.request_report import month_report
+from robot.commands.requests import list_requests, show_request
 from robot.commands.run import run_daemon
 from robot.commands.send import send_files
 from robot.commands.status import run_status
@@ -90,6 +92,20 @@ def build_parser() -> argparse.ArgumentParser:
     reject.add_argument("id", type=int)
     reject.add_argument("--note", required=True)
     reject.add_argument("--operator", default=None, help="your name for the audit trail (default: OS user)")
+
+    requests = commands.add_parser("requests", help="the request register: LÆ requests sent and their answers")
+    request_actions = _Commands(requests.add_subparsers(dest="action", required=True))
+    request_list = request_actions.add_parser("list", help="open requests (late ones marked)")
+    request_list.add_argument("--all", action="store_true", help="answered and returned ones too")
+    request_list.add_argument("--json", action="store_true")
+    request_show = request_actions.add_parser("show", help="one request and its history")
+    request_show.add_argument("id", type=int)
+    request_show.add_argument("--json", action="store_true")
+    request_report = request_actions.add_parser("report", help="one month per form and addressee: sent, answered, "
+                                                "overdue, returned, turnaround, certificates without a request")
+    request_report.add_argument("--month", required=True, metavar="YYYY-MM")
+    request_report.add_argument("--csv", type=Path, default=None, metavar="FILE",
+                                help="also write the lines as CSV (a new file readable by you only)")
 
     trail = commands.add_parser("trail", help="what happened to a mail: find it, then its whole history")
     trail.add_argument("terms", nargs="*", metavar="QUERY",
@@ -246,6 +262,12 @@ async def _with_robot(args: argparse.Namespace, settings: Settings) -> int:
             return await run_process(args.paths, robot, as_json=args.json, pdf_sender=args.pdf_from,
                                      out=sys.stdout, err=sys.stderr)
         operator = getattr(args, "operator", None) or getpass.getuser()
+        if args.command == "requests":
+            if args.action == "list":
+                return list_requests(robot, show_all=args.all, as_json=args.json, out=sys.stdout)
+            if args.action == "report":
+                return month_report(robot, args.month, args.csv, sys.stdout)
+            return show_request(robot, args.id, sys.stdout, as_json=args.json)
         if args.command == "trail":
             return run_trail(robot, _trail_query(args), args.terms, args.mail, operator, as_json=args.json,
                              out=sys.stdout)

@@ -243,6 +243,7 @@ class Daemon:
         for document in services.ledger.documents(message_id):
             if document.outcome in (DocumentOutcome.FILED, DocumentOutcome.DUPLICATE):
                 self.metrics.filed(seconds)
+                self._count_answer(document.decision.request_id if document.decision else None)
             elif document.state in (DocumentState.ESCALATED, DocumentState.NOTIFIED):
                 self.metrics.escalated(document.reason or "unknown", seconds)
                 escalations_changed = True
@@ -257,6 +258,14 @@ class Daemon:
             await mailbox.settle(message_id, outcome)
         log.debug("message_settled", message=message_id, outcome=outcome.value if outcome else None,
                   documents=len(work.documents))
+
+    def _count_answer(self, request_id: int | None) -> None:
+        """A filed certificate that answered a request: its turnaround in the histogram."""
+        if request_id is None:
+            return
+        answered = self.robot.services.ledger.requests.get(request_id)
+        if answered.turnaround_days is not None and answered.answered_by is not None:
+            self.metrics.request_answered(answered.turnaround_days)
 
     async def _deliver_outbox(self) -> None:
         while True:

@@ -44,6 +44,7 @@ UPPER_BOUNDS: dict[str, float] = {
     "observe.archive_min_free_mb": 1024 * 1024,  # 1 TiB
     "schedule.sweep_seconds": DAY,
     "schedule.reload_seconds": DAY,
+    "schedule.requests_seconds": DAY,
     "schedule.retention_days": 36500,
     "daemon.workers": 1000,
     "daemon.drain_seconds": 3600.0,
@@ -163,6 +164,7 @@ class ScheduleSettings:
     reload_seconds: float = 30.0  # rules and case register
     digest_time: str = "07:00"  # daily digest of open escalations, local time HH:MM
     retention_days: int = 90  # raw mail of finished messages is deleted after this; the audit stays
+    requests_seconds: float = 300.0  # late requests are looked for (and told once each) this often
 
 
 @dataclass(frozen=True)

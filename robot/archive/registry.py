@@ -14,6 +14,7 @@ from robot.archive.getorganized import GetOrganizedArchive, GetOrganizedConfig
 from robot.archive.http import HttpArchive
 from robot.archive.http_config import HttpArchiveConfig
 from robot.archive.nova import NovaArchive, NovaConfig
+from robot.archive.request_export import RequestExportFile
 from robot.archive.sbsys import SbsysArchive
 from robot.archive.sbsys_config import SbsysConfig
 from robot.config_error import ConfigError
@@ -29,15 +30,17 @@ class FolderTable:
     root: Path
     register: Path
     open_values: tuple[str, ...]
+    requests: Path | None = None  # the case system's export of requests sent (README "Requests and their ...")
 
 
 def read_folder_table(table: Mapping[str, Any], base: Path) -> FolderTable:
     """`root` and `register`, both relative to `base`, the config file's folder; optional `open_values`, the
     statuses that mean open (default ["open"]). Only the shape is checked here: the files are looked at on build."""
     settings = Table.of(table)
-    settings.only("root", "register", "open_values")
+    settings.only("root", "register", "open_values", "requests")
+    requests = settings.optional_string("requests")
     return FolderTable(base / settings.string("root"), base / settings.string("register"),
-                       settings.scalars("open_values", ("open",)))
+                       settings.scalars("open_values", ("open",)), base / requests if requests else None)
 
 
 def build_folder(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArchive:
@@ -54,6 +57,18 @@ def build_folder(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArc
         return FolderArchive(root, register, open_values=open_values, modes=modes)
     except RegisterError as error:
         raise ConfigError("register", f"a usable case register ({error})") from None
+
+
+def request_export(adapter: str, table: Mapping[str, Any], base: Path) -> RequestExportFile | None:
+    """The case system's export of requests sent, when the adapter reads one (the folder archive's `requests`)."""
+    if adapter != "folder":
+        return None
+    folder = read_folder_table(table, base)
+    if folder.requests is None:
+        return None
+    if not folder.requests.parent.is_dir():
+        raise ConfigError("requests", f"a file in an existing folder, got {folder.requests}")
+    return RequestExportFile(folder.requests)
 
 
 def check_table(name: str, table: Mapping[str, Any], base: Path) -> None:

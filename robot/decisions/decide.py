@@ -50,6 +50,7 @@ class Decision:
     explanation: tuple[str, ...]
     rejected_cases: tuple[tuple[str, str], ...] = ()
     notify_to: tuple[str, ...] = field(default=())
+    request_id: int | None = None  # the open request this certificate answers (the register's number)
     suggestion: SuggestionRecord | None = None  # a scan: what OCR read, for a person to confirm; never files
 
     @property
@@ -67,7 +68,7 @@ class Decision:
             case_title=case_title(self.case), notify_to=self.notify_to,
             explanation=tuple(mask_cpr_text(line) for line in self.explanation),
             routes_passed_over=self.plan.passed_over, cases_rejected=self.rejected_cases,
-            active_content=self.plan.active, suggestion=self.suggestion)
+            active_content=self.plan.active, request_id=self.request_id, suggestion=self.suggestion)
 
     def record(self) -> dict[str, Any]:
         """The decision as JSON for the CLI and the sidecar; CPR masked."""
@@ -149,10 +150,30 @@ def _plan(mail_text: MailText, extraction: Extraction, sender: SenderVerdict, ru
     return Plan(route, cpr, form, form_title, kind, organisation, escalation, tuple(why), matched.passed_over)
 
 
+@dataclass(frozen=True)
+class OpenRequest:
+    """An open request in the register that this document could answer: the same citizen and form."""
+
+    request_id: int
+    case_id: str | None
+
+
 def choose_case(planned: Plan, cases: list[Case], content: PdfContent | None,
-                printed_names: Sequence[PrintedName] = ()) -> Decision:
+                printed_names: Sequence[PrintedName] = (), requests: Sequence[OpenRequest] = ()) -> Decision:
     """The name check first (when the case system knows the citizen's name), then exactly one eligible open case,
-    or the one whose number the document prints; otherwise a reason."""
+    or the one whose number the document prints, or the one case of the open requests it answers; otherwise a
+    reason. A request never overrides a check: it only picks among the citizen's own eligible open cases."""
+    decision = _choose_case(planned, cases, content, printed_names, requests)
+    if decision.files and decision.request_id is None and decision.case is not None:
+        answered = [r for r in requests if r.case_id in (decision.case.case_id, None)]
+        if len(answered) == 1:
+            why = (*decision.explanation, f"it answers request {answered[0].request_id}")
+            decision = replace(decision, explanation=why, request_id=answered[0].request_id)
+    return decision
+
+
+def _choose_case(planned: Plan, cases: list[Case], content: PdfContent | None,
+                 printed_names: Sequence[PrintedName], requests: Sequence[OpenRequest]) -> Decision:
     why = list(planned.explanation)
     if planned.reason is not None or planned.route is None:
         return Decision(planned, None, planned.reason or Reason.NO_ROUTE, tuple(why))
@@ -191,9 +212,35 @@ def choose_case(planned: Plan, cases: list[Case], content: PdfContent | None,
     if len(eligible) > 1:
         why.append("several eligible cases and no case number in the document: " +
                    ", ".join(c.case_id for c in eligible))
-        return Decision(planned, None, Reason.AMBIGUOUS_CASE, tuple(why), tuple(rejected))
+        requested = _requested_case(eligible, requests, why)
+        if requested is None:
+            return Decision(planned, None, Reason.AMBIGUOUS_CASE, tuple(why), tuple(rejected))
+        case, request_id = requested
+        rejected += [(c.case_id, f"request {request_id} was sent from case {case.case_id}") for c in eligible
+                     if c != case]
+        return replace(_filed(planned, case, why, rejected), request_id=request_id)
     why.append(f"the only eligible case is {eligible[0].case_id}")
     return _filed(planned, eligible[0], why, rejected)
+
+
+def _requested_case(eligible: list[Case], requests: Sequence[OpenRequest],
+                    why: list[str]) -> tuple[Case, int] | None:
+    """The eligible case of the one open request the document answers; None (and why) unless exactly one."""
+    if not requests:
+        return None
+    if len(requests) > 1:
+        why.append(f"{len(requests)} open requests for this citizen and form ("
+                   + ", ".join(str(r.request_id) for r in requests) + "): they cannot choose the case")
+        return None
+    request = requests[0]
+    case = next((c for c in eligible if c.case_id == request.case_id), None)
+    if case is None:
+        why.append(f"request {request.request_id} was sent from case {request.case_id or '(none)'}, "
+                   "which is not one of them")
+        return None
+    why.append(f"it answers request {request.request_id}, sent from case {case.case_id}: matched request "
+               f"{request.request_id}")
+    return case, request.request_id
 
 
 def _filed(planned: Plan, case: Case, why: list[str], rejected: list[tuple[str, str]]) -> Decision:

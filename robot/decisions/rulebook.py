@@ -9,9 +9,10 @@ from robot.decisions.routing import Route, load_routing
 from robot.decisions.senders import SenderRules, load_senders
 from robot.decisions.templates import Template, load_templates
 from robot.rules.catalogue import Catalogue, load_catalogue
+from robot.rules.request_rules import RequestRules, load_request_rules
 from robot.rules.rulefile import RuleFileError, RuleProblem
 
-RULE_FILES = ("blankets.toml", "senders.toml", "routing.toml")
+RULE_FILES = ("blankets.toml", "senders.toml", "routing.toml", "requests.toml")  # requests.toml: optional
 TEMPLATE_FOLDER = "templates"
 
 
@@ -23,6 +24,7 @@ class Rulebook:
     senders: SenderRules
     routes: tuple[Route, ...]
     templates: dict[str, Template]
+    requests: RequestRules = RequestRules()
 
 
 def load_rulebook(folder: Path) -> Rulebook:
@@ -39,9 +41,11 @@ def load_rulebook(folder: Path) -> Rulebook:
     known_senders = {o.name for o in senders.organisations} if senders else None
     routes = _collect(problems, lambda: load_routing(_required(folder / "routing.toml"), known_forms, known_senders))
     templates = _collect(problems, lambda: load_templates(folder / TEMPLATE_FOLDER))
-    if problems or catalogue is None or senders is None or routes is None or templates is None:
+    request_forms = set(catalogue.request_pairs()) if catalogue else None
+    requests = _collect(problems, lambda: load_request_rules(folder / "requests.toml", request_forms, known_senders))
+    if problems or catalogue is None or senders is None or routes is None or templates is None or requests is None:
         raise RuleFileError(problems)
-    return Rulebook(catalogue=catalogue, senders=senders, routes=routes, templates=templates)
+    return Rulebook(catalogue=catalogue, senders=senders, routes=routes, templates=templates, requests=requests)
 
 
 def _required(path: Path) -> Path:

@@ -9,6 +9,8 @@ from pathlib import Path
 from robot.privacy import mask_cpr_text
 from robot.rules.rulefile import RuleFileError, RuleProblem
 
+_REQUEST_FIELDS = ("request_id", "case_id", "form", "answer_form", "form_title", "addressee", "sent", "deadline")
+
 # Each template and the only placeholders it may use. None of them can carry a CPR or
 # health content: values come from the case register, the catalogue and the ledger. $warnings is the PDF's active
 # content in Danish (empty when there is none); a template without it gets the warning after its text.
@@ -17,8 +19,27 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
                                     "document_ref", "team", "warnings"}),
     "escalation_notice": frozenset({"escalation_id", "reason", "reason_text", "sender", "received", "attachment",
                                     "warnings"}),
-    "daily_digest": frozenset({"open_count", "oldest", "summary"}),
+    "daily_digest": frozenset({"open_count", "oldest", "summary", "overdue_count", "overdue_requests"}),
+    # the request register: to the caseworker when a request is late or sent back, to the addressee as a reminder
+    "request_overdue": frozenset(_REQUEST_FIELDS),
+    "request_returned": frozenset(_REQUEST_FIELDS),
+    "request_reminder": frozenset(_REQUEST_FIELDS),
 }
+# The request templates an older rule folder may lack: these texts stand in until the operators add their own.
+_STAND_INS = {
+    "request_overdue": "Subject: Lægerobotten: anmodning $request_id om LÆ $answer_form er ikke besvaret\n\n"
+                       "Anmodning $request_id (LÆ $form til $addressee, sendt $sent) i sag $case_id har passeret "
+                       "fristen $deadline uden svar.\n",
+    "request_returned": "Subject: Lægerobotten: anmodning $request_id er sendt retur\n\n"
+                        "Anmodning $request_id (LÆ $form til $addressee, sendt $sent) i sag $case_id er sendt "
+                        "retur af modtageren.\n",
+    "request_reminder": "Subject: Påmindelse: ubesvaret anmodning om LÆ $answer_form\n\n"
+                        "Kommunens anmodning om LÆ $answer_form (LÆ $form, sendt $sent, sag $case_id) er ikke "
+                        "besvaret inden fristen $deadline.\n",
+}
+
+
+_BLOCKS = ("summary", "overdue_requests")  # placeholders that stand for several lines
 
 
 class RenderRefused(Exception):
@@ -41,7 +62,7 @@ class Template:
         unknown = set(values) - PLACEHOLDERS[self.name]
         if unknown:
             raise RenderRefused(f"template {self.name}: unknown placeholders {sorted(unknown)}")
-        text = {key: " ".join(str(value).split()) if key != "summary" else str(value) for key, value in values.items()}
+        text = {key: " ".join(str(value).split()) if key not in _BLOCKS else str(value) for key, value in values.items()}
         try:
             subject = self.subject.substitute(text)
             body = self.body.substitute(text)
@@ -59,7 +80,7 @@ def load_templates(folder: Path) -> dict[str, Template]:
     for name, allowed in PLACEHOLDERS.items():
         path = folder / f"{name}.txt"
         try:
-            text = path.read_text(encoding="utf-8")
+            text = _STAND_INS[name] if name in _STAND_INS and not path.exists() else path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             problems.append(RuleProblem(str(path), 0, f"cannot read template: {error}"))
             continue

@@ -19,6 +19,7 @@ from robot.ledger.records import (
     NoticeState,
     decode_decision,
 )
+from robot.ledger.request_records import RequestRegister
 
 
 class DocumentState(str, enum.Enum):
@@ -175,6 +176,11 @@ class Ledger(Protocol):
     The other changes may be lost by a power failure after the last such commit; they are recomputed.
     `transaction()` groups several changes into one commit, fsynced when `durable` or a durable change is inside."""
 
+    @property
+    def requests(self) -> RequestRegister:
+        """The register of LÆ requests sent, in the same file and transactions."""
+        ...
+
     def transaction(self, *, durable: bool = False) -> AbstractContextManager[None]: ...
 
     # intake
@@ -216,6 +222,9 @@ class Ledger(Protocol):
     # outbox
     def enqueue_notice(self, key: str, kind: NoticeKind, recipients: tuple[str, ...], subject: str, body: str) -> int: ...
     def due_notices(self, now: datetime | None = None) -> list[StoredNotice]: ...
+    def notice_queued(self, key: str) -> bool:
+        """Whether a notice with this key is in the outbox (in any state)."""
+        ...
     def notice_sent(self, notice_id: int) -> None: ...
     def notice_failed(self, notice_id: int, error: str, retry_at: datetime | None) -> None: ...
     def outbox_trouble(self, since: datetime) -> tuple[int, int]:

@@ -47,6 +47,9 @@ class NoticeKind(enum.StrEnum):
     ESCALATION = "escalation"  # to the operators: a mail or document waits for a person
     DIGEST = "digest"  # to the operators: the daily list of open escalations
     RULES = "rules"  # to the operators: changed rule files were refused
+    REQUEST = "request"  # to the caseworker: a request passed its deadline, or was sent back
+    REMINDER = "reminder"  # to the addressee organisation: its answer to a request is late
+    IMPORT = "import"  # to the operators: the case system's export of requests sent has rows that cannot be used
 
 
 class NoticeState(enum.StrEnum):
@@ -90,6 +93,7 @@ class DecisionRecord:
     cases_rejected: tuple[tuple[str, str], ...] = ()  # (case id, why not)
     decided_by: str | None = None
     active_content: tuple[str, ...] = ()  # what in the PDF could act when opened (ActiveFinding values), never run
+    request_id: int | None = None  # the open request (register number) this certificate answers
     suggestion: SuggestionRecord | None = None  # a scan: what OCR read, for a person to confirm
     version: int = DECISION_VERSION
 
@@ -117,6 +121,8 @@ class DecisionRecord:
             record["case_title"] = self.case_title
         if self.active_content:
             record["active_content"] = list(self.active_content)
+        if self.request_id is not None:
+            record["request_id"] = self.request_id
         if self.suggestion is not None:
             record["suggestion"] = self.suggestion.to_json()
         return record
@@ -141,6 +147,7 @@ class DecisionRecord:
                 cases_rejected=tuple((str(c["case_id"]), str(c["why"])) for c in data.get("cases_rejected") or ()),
                 decided_by=_text(data, "decided_by"),
                 active_content=tuple(str(code) for code in data.get("active_content") or ()),
+                request_id=_number(data, "request_id"),
                 suggestion=SuggestionRecord.from_json(data["suggestion"]) if data.get("suggestion") else None,
             )
         except SuggestionError as error:
@@ -163,6 +170,15 @@ def decode_decision(text: str) -> DecisionRecord:
     if not isinstance(data, dict):
         raise RecordError("a decision record is a JSON object")
     return DecisionRecord.from_json(data)
+
+
+def _number(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise RecordError(f"decision field {key!r} holds {type(value).__name__}, not a whole number")
+    return value
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:

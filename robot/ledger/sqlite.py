@@ -36,9 +36,10 @@ from robot.ledger.records import (
     NoticeState,
     encode_decision,
 )
+from robot.ledger.request_store import REQUESTS_SCHEMA, SqliteRequests
 from robot.private_files import OWNER_ONLY, FileModes
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the request register (requests); a version 1 ledger gains it when opened
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -160,18 +161,24 @@ class SqliteLedger:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        self.requests = SqliteRequests(self._db, self.transaction, self.audit)
         with self.transaction():
             self._create_schema()
 
     def _create_schema(self) -> None:
-        for statement in _SCHEMA.split(";"):
+        row = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+        if row is not None:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is not None and int(row["value"]) > SCHEMA_VERSION:
+            raise LedgerError(f"{self._path}: ledger schema {row['value']} is newer than this robot ({SCHEMA_VERSION})")
+        for statement in (_SCHEMA + ";" + REQUESTS_SCHEMA).split(";"):
             if statement.strip():
                 self._db.execute(statement)
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
             self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row["value"]) > SCHEMA_VERSION:
-            raise LedgerError(f"{self._path}: ledger schema {row['value']} is newer than this robot ({SCHEMA_VERSION})")
+        elif int(row["value"]) < SCHEMA_VERSION:  # the tables it lacked were made above; nothing else changed
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+            self.audit("schema_migrated", from_version=int(row["value"]), to_version=SCHEMA_VERSION)
 
     @contextmanager
     def transaction(self, *, durable: bool = False) -> Iterator[None]:
@@ -418,6 +425,9 @@ class SqliteLedger:
             notice_id = int(cursor.lastrowid or 0)
             self.audit("notice_queued", key=key, kind=kind, notice_id=notice_id)
         return notice_id
+
+    def notice_queued(self, key: str) -> bool:
+        return self._db.execute("SELECT 1 FROM outbox WHERE key = ?", (key,)).fetchone() is not None
 
     def due_notices(self, now: datetime | None = None) -> list[StoredNotice]:
         rows = self._db.execute("SELECT * FROM outbox WHERE state = ? AND next_attempt_at <= ? ORDER BY id",

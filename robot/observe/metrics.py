@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from robot import __version__
 
+TURNAROUND_DAYS_BUCKETS = (1.0, 3.0, 7.0, 10.0, 14.0, 21.0, 30.0, 45.0, 60.0, 90.0)
 LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
 
 
@@ -58,6 +59,11 @@ class Metrics:
                              ["state"], registry=self.registry)
         self._latency = Histogram("lae_receipt_to_outcome_seconds", "From receipt to filed or escalated",
                                   ["outcome"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self._requests = Gauge("lae_requests_open", "Requests in the register waiting for their certificate: all "
+                               "open (open) and those past their deadline (overdue)", ["state"], registry=self.registry)
+        self._turnaround = Histogram("lae_request_turnaround_days", "From a request sent to the certificate that "
+                                     "answered it filed, in days", buckets=TURNAROUND_DAYS_BUCKETS,
+                                     registry=self.registry)
         self._smtp_limited = Counter("lae_smtp_limited_total", "SMTP connections refused and sessions cut, by the "
                                      "setting that did it", ["action", "limit"], registry=self.registry)
 
@@ -117,6 +123,13 @@ class Metrics:
     def outbox_failed(self, given_up: int, retrying: int) -> None:
         self._outbox.labels(state="given_up").set(given_up)
         self._outbox.labels(state="retrying").set(retrying)
+
+    def open_requests(self, open_count: int, overdue: int) -> None:
+        self._requests.labels(state="open").set(open_count)
+        self._requests.labels(state="overdue").set(overdue)
+
+    def request_answered(self, turnaround_days: float) -> None:
+        self._turnaround.observe(turnaround_days)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -14,7 +14,7 @@ BLANKET_KINDS = ("attest", "anmodning")
 DOCUMENT_KINDS = ("kvittering", "andet")
 
 _TOP_KEYS = {"prefixes", "reference_words", "reference_line_words", "blanket", "document"}
-_BLANKET_KEYS = {"code", "title", "kind", "aliases"}
+_BLANKET_KEYS = {"code", "title", "kind", "aliases", "answer"}
 _DOCUMENT_KEYS = {"name", "kind", "heading_words"}
 
 
@@ -26,6 +26,7 @@ class Blanket:
     title: str
     kind: str
     aliases: tuple[str, ...] = ()
+    answer: str | None = None  # a request (anmodning): the certificate form that answers it ("121" -> "125")
 
     @property
     def label(self) -> str:
@@ -51,6 +52,15 @@ class Catalogue:
     blankets: dict[str, Blanket]
     documents: tuple[KnownDocument, ...]
 
+    def request_pairs(self) -> dict[str, str]:
+        """Every request form and the certificate form that answers it."""
+        return {code: blanket.answer for code, blanket in self.blankets.items() if blanket.answer}
+
+    def request_answered_by(self, answer_form: str) -> str | None:
+        """The one request form the certificate form answers (None: none, or several)."""
+        requests = [code for code, answer in self.request_pairs().items() if answer == answer_form]
+        return requests[0] if len(requests) == 1 else None
+
 
 def load_catalogue(path: Path) -> Catalogue:
     """Read and validate the catalogue; raises RuleFileError listing every problem."""
@@ -64,6 +74,7 @@ def load_catalogue(path: Path) -> Catalogue:
     reference_line_words = _string_list(rules, problems, data, "reference_line_words", required=False)
     blankets = _blankets(rules, problems, data.get("blanket", []))
     documents = _documents(rules, problems, data.get("document", []))
+    _check_answers(rules, problems, data.get("blanket", []), blankets)
     if problems:
         raise RuleFileError(problems)
     return Catalogue(tuple(prefixes), tuple(w.lower() for w in reference_words),
@@ -113,8 +124,32 @@ def _blankets(rules: RuleFile, problems: list[RuleProblem], entries: Any) -> dic
             problems.append(rules.problem(f"'kind' must be one of {list(BLANKET_KINDS)}, got {kind!r}",
                                           "blanket", index, "kind" if "kind" in entry else None))
         aliases = _string_list(rules, problems, entry, "aliases", required=False, table_name="blanket", index=index)
-        blankets[code] = Blanket(code=code, title=title.strip(), kind=str(kind), aliases=tuple(aliases))
+        answer = entry.get("answer")
+        if answer is not None and (not isinstance(answer, str) or not re.fullmatch(r"\d{3}", answer)):
+            problems.append(rules.problem("'answer' must be the three-digit code of the certificate form that answers "
+                                          "this request, e.g. \"125\"", "blanket", index, "answer"))
+            answer = None
+        blankets[code] = Blanket(code=code, title=title.strip(), kind=str(kind), aliases=tuple(aliases),
+                                 answer=answer)
     return blankets
+
+
+def _check_answers(rules: RuleFile, problems: list[RuleProblem], entries: Any, blankets: dict[str, Blanket]) -> None:
+    """A request names, as its answer, a form of kind attest listed in the catalogue; only requests name one."""
+    if not isinstance(entries, list):
+        return
+    for index, entry in enumerate(entries):
+        code = entry.get("code") if isinstance(entry, dict) else None
+        blanket = blankets.get(code) if isinstance(code, str) else None
+        if blanket is None or blanket.answer is None:
+            continue
+        if blanket.kind != "anmodning":
+            problems.append(rules.problem(f"only a request (kind \"anmodning\") names the form that answers it; "
+                                          f"LÆ {code} is a {blanket.kind}", "blanket", index, "answer"))
+        answer = blankets.get(blanket.answer)
+        if answer is None or answer.kind != "attest":
+            problems.append(rules.problem(f"'answer' {blanket.answer!r} is no certificate (kind \"attest\") in this "
+                                          "catalogue", "blanket", index, "answer"))
 
 
 def _documents(rules: RuleFile, problems: list[RuleProblem], entries: Any) -> list[KnownDocument]:

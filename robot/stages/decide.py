@@ -9,6 +9,7 @@ from robot.decisions.decide import choose_case, plan
 from robot.ledger.base import DocumentChange, DocumentState
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Reason
 from robot.stages.escalation import escalate
+from robot.stages.request_register import give_back_request, learn_request, open_requests
 from robot.stages.retry import retry_or_give_up
 from robot.stages.suggest import suggestion_for
 from robot.stages.work import FHIR_FOLDER_SOURCE, DocumentWork, MessageWork, Services
@@ -45,17 +46,21 @@ async def _decide_one(work: MessageWork, document: DocumentWork, services: Servi
         except ArchiveRejected as error:
             escalate(work, document, Reason.ARCHIVE_REJECTED, f"case lookup refused: {error}", services)
             return
-    decision = choose_case(planned, cases, document.extraction.content, document.extraction.patient_names)
+    decision = choose_case(planned, cases, document.extraction.content, document.extraction.patient_names,
+                           open_requests(planned, services))
+    decision = give_back_request(work, document, decision, services)
     if decision.reason is not None and document.extraction.suggestion is not None:  # a scan: OCR's hint for a person
         decision = replace(decision, suggestion=await suggestion_for(
             document.extraction, document.mail_text, work.sender, work.message.mailbox, services))
-    document.decision = decision
-    if decision.reason is not None:
-        escalate(work, document, decision.reason, decision.explanation[-1], services, decision)
-        return
-    stored = decision.stored()
-    # a PDF that named nobody is now the citizen's the MedCom message named: the ledger records whose it is
-    change: DocumentChange = {"rule": stored.rule, "case_id": stored.case_id, "decision": stored}
-    if structured is not None and planned.cpr:
-        change["cpr"] = planned.cpr
-    services.ledger.advance(document.stored.id, DocumentState.DECIDED, **change)
+    with services.ledger.transaction():  # the request a receipt records is kept with the decision, or not at all
+        decision = learn_request(work, document, decision, services)
+        document.decision = decision
+        if decision.reason is None:
+            stored = decision.stored()
+            # a PDF that named nobody is now the citizen's the MedCom message named: the ledger records whose it is
+            change: DocumentChange = {"rule": stored.rule, "case_id": stored.case_id, "decision": stored}
+            if structured is not None and planned.cpr:
+                change["cpr"] = planned.cpr
+            services.ledger.advance(document.stored.id, DocumentState.DECIDED, **change)
+            return
+    escalate(work, document, decision.reason, decision.explanation[-1], services, decision)

@@ -8,6 +8,7 @@ from robot.ledger.records import DecisionRecord
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, Filed, FilingMetadata, Reason
 from robot.notify.reasons import active_warnings
 from robot.stages.escalation import escalate
+from robot.stages.request_register import answer_request
 from robot.stages.retry import retry_or_give_up
 from robot.stages.work import DocumentWork, MessageWork, Services
 
@@ -61,6 +62,7 @@ async def _file_one(work: MessageWork, document: DocumentWork, stored: StoredDoc
         else:
             services.ledger.advance(stored.id, DocumentState.FILED, case_id=case.case_id,
                                     document_ref=receipt.document_ref, durable=False)
+            answer_request(decided, stored.id, services, services.clock())  # in the filing's commit
             document.outcome = Filed(case.case_id, receipt.document_ref)
     await services.settled.synced(services.ledger)
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from robot.archive.base import CaseArchive
+from robot.archive.request_export import RequestExport
 from robot.decisions.decide import Decision
 from robot.decisions.rulebook import Rulebook
 from robot.decisions.trust import SenderVerdict
@@ -71,6 +72,7 @@ class Services:
     # (source, mailbox) of the channels only the authenticated network can deliver to: ("imap", "tunnel") ...
     trusted_channels: frozenset[tuple[str, str]] = frozenset()
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    request_export: RequestExport | None = None  # the case system's export of requests sent, when configured
     settled: GroupSync = field(default_factory=GroupSync)  # the fsyncs making filings and settles durable
     acknowledgement_dir: Path | None = None  # [fhir] acknowledgement_dir: MedCom Acknowledgements go here; None: none
     file_modes: FileModes = OWNER_ONLY  # [files] group: who may read what the robot writes

@@ -402,5 +402,6 @@ def test_record_of_a_receipt_quoting_the_cpr_in_its_heading_masks_it() -> None:
     extracted = extraction("Kvittering for modtagelse vedr. CPR 010190-1017", "Din LÆ 121 er afsendt")
     assert extracted.reason is Reason.NOT_CERTIFICATE
     decision = decide([case("SAG-1")], extracted=extracted)
-    assert not decision.files
+    assert decision.files and decision.plan.route is not None  # the shipped receipt route files it into the case
+    assert decision.plan.route.name == "kvitteringer-for-anmodninger"
     assert_no_full_cpr(decision.record())

@@ -17,6 +17,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"daemon", "scheduler", "health",
                "web"}),  # the review desk: served by the daemon, a person's decision taken through resolution
     frozenset({"worker",
+               "request_import",  # the case system's export of requests sent, learnt by the scheduler's job
                "resolution"}),  # a person's decision on an escalation: the same road (worker) for every front
 
     frozenset({"stages"}),
@@ -25,7 +26,7 @@ LAYERS: tuple[frozenset[str], ...] = (
                "desk_config",  # the desk's [web] section read whole (users file, secret, TLS), beside the loader
                "smime_config"}),  # [smime] read whole: the keys opened with their passphrases, the trust anchors
     frozenset({"model", "form", "ledger", "rules", "privacy", "durable", "config_values", "config_error", "settings",
-               "log", "loopback", "name_match", "private_files", "__init__"}),
+               "log", "loopback", "name_match", "private_files", "clock", "__init__"}),
 )
 
 
