@@ -50,6 +50,7 @@ class Decision:
     explanation: tuple[str, ...]
     rejected_cases: tuple[tuple[str, str], ...] = ()
     notify_to: tuple[str, ...] = field(default=())
+    notify_nobody: bool = False  # the route's notify = "none"
     request_id: int | None = None  # the open request this certificate answers (the register's number)
     suggestion: SuggestionRecord | None = None  # a scan: what OCR read, for a person to confirm; never files
 
@@ -65,7 +66,7 @@ class Decision:
             cpr=mask_cpr(self.plan.cpr) if self.plan.cpr else None, form=self.plan.form,
             form_title=self.plan.form_title, kind=self.plan.kind,
             case_id=self.case.case_id if self.case else None, case_type=self.case.case_type if self.case else None,
-            case_title=case_title(self.case), notify_to=self.notify_to,
+            case_title=case_title(self.case), notify_to=self.notify_to, notify_nobody=self.notify_nobody,
             explanation=tuple(mask_cpr_text(line) for line in self.explanation),
             routes_passed_over=self.plan.passed_over, cases_rejected=self.rejected_cases,
             active_content=self.plan.active, request_id=self.request_id, suggestion=self.suggestion)
@@ -253,7 +254,8 @@ def _filed(planned: Plan, case: Case, why: list[str], rejected: list[tuple[str, 
         recipients = (candidate,) if candidate else ()
     elif route.notify == "team" and route.team_mailbox:
         recipients = (route.team_mailbox,)
-    return Decision(planned, case, None, tuple(why), tuple(rejected), recipients)
+    return Decision(planned, case, None, tuple(why), tuple(rejected), recipients,
+                    notify_nobody=route.notify == "none")
 
 
 def _escalate(reason: Reason, why: list[str], organisation: str | None) -> Plan:

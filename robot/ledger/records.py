@@ -88,6 +88,7 @@ class DecisionRecord:
     case_type: str | None = None
     case_title: str | None = None  # the case number people read, when the system's id is not it (masked)
     notify_to: tuple[str, ...] = ()
+    notify_nobody: bool = False  # the route says notify = "none": no notice of the filing to anyone
     explanation: tuple[str, ...] = ()
     routes_passed_over: tuple[tuple[str, str], ...] = ()  # (route, why not)
     cases_rejected: tuple[tuple[str, str], ...] = ()  # (case id, why not)
@@ -121,6 +122,8 @@ class DecisionRecord:
             record["case_title"] = self.case_title
         if self.active_content:
             record["active_content"] = list(self.active_content)
+        if self.notify_nobody:
+            record["notify_nobody"] = True
         if self.request_id is not None:
             record["request_id"] = self.request_id
         if self.suggestion is not None:
@@ -142,6 +145,7 @@ class DecisionRecord:
                 case_id=_text(data, "case_id"), case_type=_text(data, "case_type"),
                 case_title=_text(data, "case_title"),
                 notify_to=tuple(str(address) for address in data.get("notify_to") or ()),
+                notify_nobody=data.get("notify_nobody") is True,
                 explanation=tuple(str(line) for line in data.get("explanation") or ()),
                 routes_passed_over=tuple((str(p["route"]), str(p["why"])) for p in data.get("routes_passed_over") or ()),
                 cases_rejected=tuple((str(c["case_id"]), str(c["why"])) for c in data.get("cases_rejected") or ()),

@@ -19,6 +19,10 @@ async def notify(work: MessageWork, services: Services) -> None:
     for document in work.documents:
         state = services.ledger.document(document.stored.id).state
         if isinstance(document.outcome, Filed) and not document.outcome.duplicate and state is DocumentState.FILED:
+            decision = services.ledger.document(document.stored.id).decision
+            if decision is not None and decision.notify_nobody:  # the route's notify = "none"
+                services.ledger.advance(document.stored.id, DocumentState.NOTIFIED)
+                continue
             _queue(services, document, *_filed_notice(work, document, services))
         elif isinstance(document.outcome, Escalated) and state is DocumentState.ESCALATED:
             _queue(services, document, *_escalation_notice(work, document, services))
