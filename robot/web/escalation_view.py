@@ -16,6 +16,7 @@ from robot.resolution import OperatorError, Refusal, accept_suggestion, citizen_
 from robot.web.access import may_see, teams_of
 from robot.web.context import Desk, desk_of, render, see_other, user_of
 from robot.web.documents import ReadDocument
+from robot.web.request_view import citizen_requests
 from robot.web.words import VERDICTS, local_time, reason_words, state_words
 
 REFUSALS = {
@@ -159,6 +160,7 @@ async def _show(request: web.Request, *, reveal: bool, problem: str | None = Non
             case_problem = REFUSALS[error.refusal]
     decision = stored.decision if stored else None
     suggestion = decision.suggestion if decision else None
+    requests = citizen_requests(ledger, stored.cpr, desk.services.clock().date()) if stored and stored.cpr else []
     letter = read.letter if read else None
     noted = desk.trail.noted(message.id)
     return render(
@@ -175,7 +177,7 @@ async def _show(request: web.Request, *, reveal: bool, problem: str | None = Non
         pages_problem=None if pages is None or isinstance(pages, PageImages) else pages.detail,
         evidence=_evidence(read.extraction if read else None), decision=decision,
         open_cases=[c for c in cases if c.is_open], closed_cases=[c for c in cases if not c.is_open],
-        case_problem=case_problem, problem=problem, may_file=escalation.state == "open" and stored is not None
+        case_problem=case_problem, problem=problem, requests=requests, may_file=escalation.state == "open" and stored is not None
         and stored.sha256 is not None and message.raw is not None, is_open=escalation.state == "open",
         user_may_trail=user.role == "operator", suggestion=suggestion.to_json() if suggestion else None,
         suggestion_acceptable=suggestion is not None and suggestion.acceptable,

@@ -367,3 +367,37 @@ def test_sign_in_through_openid_connect(desk: DeskDaemon, browser: object, provi
     # an answer this browser did not ask for (no pending sign-in) is refused
     status, body = status_of(urllib.request.build_opener(), f"{desk.base}/login/oidc/svar?code=x&state=y")
     assert status == 401 and "lykkedes ikke" in body
+
+
+def test_an_escalation_shows_the_citizens_open_requests(desk: DeskDaemon, browser: object) -> None:
+    """Issue 14: the case's and citizen's open LÆ requests beside the escalation, a late one marked, CPR masked."""
+    from datetime import date, timedelta
+
+    from robot.ledger.request_records import NewRequest, RequestSource
+    from robot.ledger.sqlite import SqliteLedger
+
+    ambiguous = min(i for i, (reason, _, _) in desk.escalations().items() if reason == "ambiguous_case")
+    today = date.today()
+    ledger = SqliteLedger(desk.folder / "var" / "ledger.sqlite3")  # beside the daemon's own connection (WAL)
+    try:
+        for key, request_form, answer_form, sent, deadline in (
+                ("test-late", "261", "265", today - timedelta(days=40), today - timedelta(days=10)),
+                ("test-waiting", "121", "125", today - timedelta(days=2), today + timedelta(days=12))):
+            ledger.requests.register(NewRequest(
+                key=key, cpr="1710630883", case_id="SD-2002", request_form=request_form, answer_form=answer_form,
+                addressee="Region Hovedstaden", sent_on=sent, deadline=deadline, source=RequestSource.IMPORT))
+    finally:
+        ledger.close()
+    sign_in(browser, desk, "drift")
+    browser.get(f"{desk.base}/eskalering/{ambiguous}")  # type: ignore[attr-defined]
+    shown = text_of(browser)
+    assert "Borgerens åbne anmodninger" in shown
+    late = f"LÆ 261 sendt {(today - timedelta(days=40)):%d.%m.%Y} til Region Hovedstaden, sag SD-2002; venter på LÆ 265"
+    assert late in shown and "overskredet" in shown.split(late)[1].split("\n")[0]
+    waiting = f"LÆ 121 sendt {(today - timedelta(days=2)):%d.%m.%Y}"
+    assert waiting in shown and "overskredet" not in shown.split(waiting)[1].split("\n")[0]
+    assert_no_full_cpr(browser)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.execute_script("document.getElementById('anmodninger').scrollIntoView()")  # type: ignore[attr-defined]
+    browser.save_screenshot(str(SCREENSHOTS / "desk-requests.png"))  # type: ignore[attr-defined]
+    sign_out(browser)
