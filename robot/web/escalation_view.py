@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from robot.ledger.base import StoredEscalation
 from robot.model import Case, Extraction, PageImages
 from robot.notify.reasons import NO_SUGGESTION_WORDS
 from robot.privacy import mask_cpr
-from robot.resolution import OperatorError, Refusal, accept_suggestion, citizen_cases, reject, resolve
+from robot.resolution import OperatorError, Refusal, Resolved, accept_suggestion, citizen_cases, reject, resolve
 from robot.web.access import may_see, teams_of
 from robot.web.context import Desk, desk_of, render, see_other, user_of
 from robot.web.documents import ReadDocument
@@ -79,15 +80,8 @@ async def file_into_case(request: web.Request) -> web.StreamResponse:
     case_id = str(form.get("sag", "")).strip()
     if not case_id:
         return await _show(request, reveal=False, problem="Skriv et sagsnummer.", status=400)
-    try:
-        resolved = await resolve(desk.services, escalation.id, case_id, user_of(request).name)
-    except OperatorError as error:
-        return await _show(request, reveal=False, problem=REFUSALS[error.refusal], status=409)
-    finally:
-        desk.wake_outbox()
-    if user_of(request).role == "operator":
-        return see_other(f"/spor/{escalation.message_id}?arkiveret={resolved.case_id}")
-    return see_other(f"/koe?arkiveret={resolved.case_id}")
+    return await _filed_by_hand(request, desk, escalation,
+                                resolve(desk.services, escalation.id, case_id, user_of(request).name))
 
 
 async def accept_suggested(request: web.Request) -> web.StreamResponse:
@@ -95,8 +89,16 @@ async def accept_suggested(request: web.Request) -> web.StreamResponse:
     hand (robot.resolution), under the signed-in name."""
     desk = desk_of(request)
     escalation = await _visible(request)
+    return await _filed_by_hand(request, desk, escalation,
+                                accept_suggestion(desk.services, escalation.id, user_of(request).name))
+
+
+async def _filed_by_hand(request: web.Request, desk: Desk, escalation: StoredEscalation,
+                         filing: Awaitable[Resolved]) -> web.StreamResponse:
+    """Carry out a person's filing; a refusal shows the page again with the reason, success goes on to the trail
+    (an operator) or the queue (a caseworker). The outbox is woken for the notice either way."""
     try:
-        resolved = await accept_suggestion(desk.services, escalation.id, user_of(request).name)
+        resolved = await filing
     except OperatorError as error:
         return await _show(request, reveal=False, problem=REFUSALS[error.refusal], status=409)
     finally:
