@@ -87,7 +87,7 @@ async def open_robot(settings: Settings, *, dry_run: bool = False) -> AsyncItera
                 robot_version=__version__, operators=settings.notify.operators,
                 retry=RetryPolicy(retry.first_seconds, retry.max_seconds, retry.max_attempts),
                 trusted_channels=trusted_channels(settings), clock=configured_clock(),
-                request_export=configured_request_export(settings),
+                request_export=configured_request_export(settings, real_archive),
                 # a dry run answers nobody: no MedCom Acknowledgement is written
                 acknowledgement_dir=None if dry_run else fhir_folder_path(settings, "acknowledgement_dir"),
                 file_modes=file_modes(settings),
@@ -122,11 +122,12 @@ def build_configured_archive(settings: Settings) -> CaseArchive:
         raise error.located(settings.source, f"archive.{adapter}.") from None
 
 
-def configured_request_export(settings: Settings) -> RequestExport | None:
-    """The case system's export of requests sent (the folder archive's `requests`), its errors located."""
+def configured_request_export(settings: Settings, archive: CaseArchive) -> RequestExport | None:
+    """The case system's export of requests sent (the folder archive's `requests`, the HTTP archive's `requests`
+    call made by `archive`, the configured one), its errors located."""
     adapter = settings.archive.adapter
     try:
-        return request_export(adapter, archive_table(settings), settings.base_dir)
+        return request_export(adapter, archive_table(settings), settings.base_dir, archive)
     except ConfigError as error:
         raise error.located(settings.source, f"archive.{adapter}.") from None
 

@@ -1,5 +1,6 @@
-"""Learns the requests the case system exported (the folder archive's requests CSV) into the request register;
-rows it cannot use are told to the operators once, by file and line, never with a CPR."""
+"""Learns the requests the case system exported (the folder archive's requests CSV, the HTTP archive's requests
+call) into the request register; rows it cannot use are told to the operators once, by file and line or by call
+and result, never with a CPR."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import hashlib
 import structlog
 
 from robot.archive.folder import RegisterError
-from robot.archive.request_export import ExportedRequest
+from robot.archive.request_export import ExportedRequest, ExportRowError
 from robot.decisions.rulebook import Rulebook
 from robot.ledger.records import NoticeKind
 from robot.ledger.request_records import NewRequest, RequestSource
@@ -26,8 +27,11 @@ async def import_requests(services: Services) -> int:
         return 0
     try:
         rows = await export.sent_requests()
-    except RegisterError as error:
+    except (RegisterError, ExportRowError, ArchiveRejected) as error:
         _tell_operators(services, [str(error)])
+        return 0
+    except ArchiveUnavailable as error:  # the case system is down or busy: the next run asks again
+        log.warning("request_export_unavailable", error=mask_cpr_text(str(error)))
         return 0
     rules = services.rules()
     problems: list[str] = []

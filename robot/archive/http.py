@@ -15,9 +15,10 @@ import structlog
 
 from robot.archive.base import Health
 from robot.archive.config import scalar_text
-from robot.archive.http_config import Call, CaseFields, HttpArchiveConfig, PersonStep
+from robot.archive.http_config import Call, CaseFields, HttpArchiveConfig, PersonStep, RequestFields
 from robot.archive.naming import cpr_digits, document_stem, shown, verified_sha256
 from robot.archive.remote.client import RemoteClient, Sleep, WriteUncertain, check, json_of
+from robot.archive.request_export import ExportedRequest, ExportRowError, RowProblem, check_once, exported_request
 from robot.archive.templates import MISSING, dig, fill_json, fill_path, fill_text
 from robot.model import ArchiveRejected, ArchiveUnavailable, Case, FilingMetadata, Receipt
 
@@ -99,6 +100,39 @@ class HttpArchive:
 
     async def close(self) -> None:
         await self._remote.close()
+
+    # -- the RequestExport protocol
+
+    @property
+    def exports_requests(self) -> bool:
+        """The config has a `requests` call: the case system lists the LÆ requests it sent."""
+        return self._config.requests is not None
+
+    async def sent_requests(self) -> list[ExportedRequest]:
+        """The case system's list of requests sent, each result checked as a row of the CSV export is; read through
+        the retrying client (ArchiveUnavailable when it cannot be reached), ExportRowError for the first bad
+        result, ArchiveRejected for an answer that is refused or has no list where the config says."""
+        requests = self._config.requests
+        if requests is None:
+            return []
+        call = requests.call
+        what = _what("requests", call)
+        response = await self._remote.read(what, call.method, call.path, json=call.body)
+        check(what, response)
+        found = dig(json_of(what, response), requests.results)
+        if found is MISSING:
+            raise ArchiveRejected(f"{what}: the answer has nothing at {requests.results!r}")
+        items = [] if found is None else found if isinstance(found, list) else [found]
+        rows: list[ExportedRequest] = []
+        seen: set[str] = set()
+        for index, item in enumerate(items):
+            try:
+                request = exported_request(_request_row(item, requests.fields))
+                check_once(request, seen)
+            except RowProblem as problem:
+                raise ExportRowError(what, index, problem.expected) from None
+            rows.append(request)
+        return rows
 
     # -- lookup
 
@@ -233,6 +267,21 @@ def _text(item: Any, path: str | None) -> str | None:
     if value is MISSING or value is None or isinstance(value, (dict, list)):
         return None
     return str(value).strip() or None
+
+
+def _request_row(item: Any, fields: RequestFields) -> dict[str, str]:
+    """One result as the export's columns: each mapped field's text (a CPR given as a number keeps its leading
+    zero); a field missing, null or not a scalar is empty, which the row check names."""
+    row = {}
+    for name, path in fields.paths().items():
+        value = dig(item, path)
+        if value is MISSING or value is None or isinstance(value, (dict, list, bool)):
+            row[name] = ""
+        elif name == "cpr" and isinstance(value, int):
+            row[name] = str(value).zfill(10)
+        else:
+            row[name] = str(value).strip()
+    return row
 
 
 def _same_cpr(value: Any, digits: str) -> bool:

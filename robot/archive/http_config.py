@@ -62,6 +62,34 @@ class LookupConfig:
 
 
 @dataclass(frozen=True)
+class RequestFields:
+    """Dotted paths into one result item for each column of the requests export (README "Requests and their
+    certificates"); the optional ones left out are not read."""
+
+    request_id: str
+    cpr: str
+    case_id: str
+    form: str
+    sent: str
+    addressee: str | None = None
+    caseworker_email: str | None = None
+    deadline: str | None = None
+
+    def paths(self) -> dict[str, str]:
+        """Each configured column and the path it is read from."""
+        return {name: path for name, path in vars(self).items() if path is not None}
+
+
+@dataclass(frozen=True)
+class RequestsConfig:
+    """The call that lists the LÆ requests the case system sent, where the list is in its answer, and the fields."""
+
+    call: Call
+    results: str
+    fields: RequestFields
+
+
+@dataclass(frozen=True)
 class UploadConfig:
     call: Call
     mode: Literal["json_base64", "multipart"]
@@ -85,17 +113,20 @@ class HttpArchiveConfig:
     lookup: LookupConfig
     upload: UploadConfig
     health: Call
+    requests: RequestsConfig | None = None  # the case system's list of requests sent, when it offers one
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], base: Path | None = None) -> HttpArchiveConfig:
         """Build from a settings table; ConfigError names the first wrong key and what was expected."""
         table = Table.of(data)
-        table.only(*CONNECTION_KEYS, "lookup", "upload", "health")
+        table.only(*CONNECTION_KEYS, "lookup", "upload", "health", "requests")
+        requests = table.optional_sub("requests")
         return cls(
             connection=read_connection(table, base),
             lookup=_lookup(table.sub("lookup")),
             upload=_upload(table.sub("upload")),
             health=_call(table.sub("health"), frozenset(), None),
+            requests=_requests(requests) if requests is not None else None,
         )
 
 
@@ -149,6 +180,22 @@ def _fields(table: Table) -> CaseFields:
         cpr=table.optional_string("cpr"),
         name=table.optional_string("name"),
     )
+
+
+def _requests(table: Table) -> RequestsConfig:
+    call = _call(table, frozenset(), frozenset(), ("results", "fields"))
+    fields = table.sub("fields")
+    fields.only("request_id", "cpr", "case_id", "form", "sent", "addressee", "caseworker_email", "deadline")
+    return RequestsConfig(call=call, results=table.text("results", ""), fields=RequestFields(
+        request_id=fields.string("request_id"),
+        cpr=fields.string("cpr"),
+        case_id=fields.string("case_id"),
+        form=fields.string("form"),
+        sent=fields.string("sent"),
+        addressee=fields.optional_string("addressee"),
+        caseworker_email=fields.optional_string("caseworker_email"),
+        deadline=fields.optional_string("deadline"),
+    ))
 
 
 def _person(table: Table) -> PersonStep:

@@ -14,7 +14,7 @@ from robot.archive.getorganized import GetOrganizedArchive, GetOrganizedConfig
 from robot.archive.http import HttpArchive
 from robot.archive.http_config import HttpArchiveConfig
 from robot.archive.nova import NovaArchive, NovaConfig
-from robot.archive.request_export import RequestExportFile
+from robot.archive.request_export import RequestExport, RequestExportFile
 from robot.archive.sbsys import SbsysArchive
 from robot.archive.sbsys_config import SbsysConfig
 from robot.config_error import ConfigError
@@ -59,8 +59,12 @@ def build_folder(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArc
         raise ConfigError("register", f"a usable case register ({error})") from None
 
 
-def request_export(adapter: str, table: Mapping[str, Any], base: Path) -> RequestExportFile | None:
-    """The case system's export of requests sent, when the adapter reads one (the folder archive's `requests`)."""
+def request_export(adapter: str, table: Mapping[str, Any], base: Path, archive: CaseArchive) -> RequestExport | None:
+    """The case system's export of requests sent, when the adapter reads one: the folder archive's `requests` file,
+    or the HTTP archive's `requests` call, asked through `archive` (the one built from the same table, so its
+    connection is shared and closed with it)."""
+    if adapter == "http":
+        return archive if isinstance(archive, HttpArchive) and archive.exports_requests else None
     if adapter != "folder":
         return None
     folder = read_folder_table(table, base)
