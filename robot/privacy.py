@@ -128,12 +128,47 @@ class MaskingStream:
 
 def mask_deep(value: Any) -> Any:
     """Mask CPR-shaped numbers in strings inside nested dicts, lists and tuples."""
+    if _plainly_nothing_to_mask(value):
+        return value
+    return _mask_deep(value)
+
+
+def _plainly_nothing_to_mask(value: Any) -> bool:
+    """Whether `value` is plain data (dicts, lists, tuples, strings, None, booleans, floats, short ints) whose
+    strings masking would leave as they are: then the copy masking makes is spared (a sidecar's or a log event's
+    fields, almost always). The strings are first searched at once, joined by a character no CPR form has between
+    its digits, for a run of ten digits; only the strings with such a run are masked to see."""
+    texts: list[str] = []
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if isinstance(item, str):  # a str subclass too (a form code): masking reads only its text
+            texts.append(item)
+        elif kind is dict:
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif kind is list or kind is tuple:
+            pending.extend(item)
+        elif kind is int:
+            if not 9 <= len(str(item)) <= 10:
+                continue
+            return False
+        elif item is not None and kind is not bool and kind is not float:
+            return False  # bytes, other objects: the slow path renders and masks them
+    if _TEN_DIGITS_CLOSE.search("\n#\n".join(texts)) is None:
+        return True
+    # a long digit run (a Message-ID's timestamp) is common and rarely a CPR: only those strings are masked to see
+    return all(mask_cpr_text(text) == text for text in texts if _TEN_DIGITS_CLOSE.search(text))
+
+
+def _mask_deep(value: Any) -> Any:
     if isinstance(value, str):
         return mask_cpr_text(value)
     if isinstance(value, dict):
-        return {key: mask_deep(item) for key, item in value.items()}
+        return {key: _mask_deep(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(mask_deep(item) for item in value)
+        return type(value)(_mask_deep(item) for item in value)
     if isinstance(value, int) and not isinstance(value, bool) and 9 <= len(str(value)) <= 10:
         # a CPR passed as a number has lost its leading zero; mask it all the same
         return mask_cpr_text(str(value).zfill(10))

@@ -299,7 +299,7 @@ class FolderArchive:
         lock = self._locks.setdefault(case_id.casefold(), asyncio.Lock())
         async with lock:
             receipt = await asyncio.to_thread(self._file, case_id, document, sha256, stem, sidecar)
-        self._log.info(
+        self._log.debug(  # the daemon's document_done says it at INFO, and the audit holds the reference
             "document filed", archive=self.name, document_ref=receipt.document_ref, already_filed=receipt.already_filed
         )
         return receipt

@@ -291,7 +291,7 @@ def _document_text(content: PdfContent | None) -> str:
 def _printed(case: Case, text: str) -> bool:
     """The case's number (its id or printed title) stands in the text as a whole token."""
     for number in filter(None, (case.case_id, case.title)):
-        if len(number) >= 4 and _whole_token(number).search(text):
+        if len(number) >= 4 and number in text and _whole_token(number).search(text):  # `in` first: far cheaper
             return True
     return False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -168,8 +169,10 @@ def encode_decision(record: DecisionRecord) -> str:
     return json.dumps(stored, ensure_ascii=False, sort_keys=True)
 
 
+@functools.lru_cache(maxsize=256)
 def decode_decision(text: str) -> DecisionRecord:
-    """A decision column's JSON, of any version up to this robot's."""
+    """A decision column's JSON, of any version up to this robot's (the record is frozen, so one read of the same
+    text is shared: each stage after decide reads the document's decision again)."""
     data = json.loads(text)
     if not isinstance(data, dict):
         raise RecordError("a decision record is a JSON object")

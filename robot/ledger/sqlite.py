@@ -129,7 +129,9 @@ def _now() -> datetime:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat() if moment else None
+    if moment is None:
+        return None
+    return moment.isoformat() if moment.tzinfo is UTC else moment.astimezone(UTC).isoformat()
 
 
 def _time(text: str | None) -> datetime | None:
@@ -315,19 +317,25 @@ class SqliteLedger:
         if durable is None:
             durable = state in (DocumentState.FILED, DocumentState.DUPLICATE)
         with self.transaction(durable=durable):
-            current = self.document(document_id)
-            if state is not current.state and state not in ALLOWED_TRANSITIONS[current.state]:
-                raise LedgerError(f"document {document_id}: {current.state.value} -> {state.value} is not allowed")
-            if state is DocumentState.FILED and current.outcome in (DocumentOutcome.FILED, DocumentOutcome.DUPLICATE) \
-                    and current.state is not state:
-                raise LedgerError(f"document {document_id} was already {current.outcome.value}; only an escalation is "
+            # only the three columns the checks need: decoding the whole row's records here cost more than the update
+            row = self._db.execute("SELECT state, outcome, message_id FROM documents WHERE id = ?",
+                                   (document_id,)).fetchone()
+            if row is None:
+                raise LedgerError(f"no document {document_id}")
+            current_state = DocumentState(row["state"])
+            current_outcome = DocumentOutcome(row["outcome"]) if row["outcome"] else None
+            if state is not current_state and state not in ALLOWED_TRANSITIONS[current_state]:
+                raise LedgerError(f"document {document_id}: {current_state.value} -> {state.value} is not allowed")
+            if state is DocumentState.FILED and current_outcome in (DocumentOutcome.FILED, DocumentOutcome.DUPLICATE) \
+                    and current_state is not state:
+                raise LedgerError(f"document {document_id} was already {current_outcome.value}; only an escalation is "
                                   "filed by hand")
             assignments = ", ".join(f"{name} = ?" for name in columns)
             self._db.execute(
                 f"UPDATE documents SET state = ?, updated_at = ?{', ' + assignments if assignments else ''}"
                 " WHERE id = ?", (state.value, _iso(_now()), *columns.values(), document_id))
             audited = {k: v for k, v in columns.items() if k in ("outcome", "blanket", "case_id", "reason", "rule")}
-            self.audit(f"document_{state.value}", actor=actor, message_id=current.message_id,
+            self.audit(f"document_{state.value}", actor=actor, message_id=row["message_id"],
                        document_id=document_id, **audited)
 
     def filing_of(self, case_id: str, sha256: str) -> StoredDocument | None:

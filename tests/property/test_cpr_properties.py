@@ -1,7 +1,7 @@
 """Properties of the CPR reader over generated LÆ-like documents: never another person's number, always an escalation
 when a second person's number is printed, and the patient read whenever it is written in a form people use.
 
-`make test` runs 2,000 examples of each with a fixed seed (the `ci` profile); `make fuzz` runs the `fuzz` profile:
+`make test` runs 1,000 examples of each with a fixed seed (the `ci` profile); `make fuzz` runs the `fuzz` profile:
 many more, randomly seeded. A counter-example Hypothesis finds becomes a named test in tests/unit/test_cpr.py."""
 
 from __future__ import annotations
