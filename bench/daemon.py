@@ -875,6 +875,15 @@ def main() -> int:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def compile_robot() -> None:
+    """The daemon's own modules compiled to bytecode first (into the checkout's __pycache__ folders, which git
+    ignores), as `pip install` does for a kommune's installation: where PYTHONDONTWRITEBYTECODE is set, as on this
+    machine, an editable checkout would otherwise compile every module from source at each start, and that would
+    be counted as start-up CPU."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROBOT_TREE / "robot")], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def _run(work: Path, mails_n: int, rate: float, seconds: float, settings: list[tuple[int, int]], log_level: str,
          command: str, began: float, profile: Path | None) -> int:
     per_phase = max(1, round(rate * seconds))
@@ -882,6 +891,7 @@ def _run(work: Path, mails_n: int, rate: float, seconds: float, settings: list[t
     copies = 1 if total >= 100 else 0
     print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {platform.platform()}, "
           f"Python {platform.python_version()}")
+    compile_robot()
     print(f"generating {total} distinct mails (tests/e2e/mailbag.py, seed {SEED}) ...", flush=True)
     bag = make_bag(work / "bag", seed=SEED, generated=total - 21 * copies, sample_copies=copies)
     register = work / "cases.csv"
