@@ -158,12 +158,13 @@ def _from_header(sender: str) -> str:
 
 
 def _to_header(recipients: tuple[str, ...]) -> str:
-    """"To: a, b", folded after a comma where a line would pass 78 octets (an address longer than that stays whole)."""
+    """"To: a, b", folded before an address where a line would pass 78 octets (also right after "To:"); only an
+    address too long for a line of its own passes 78."""
     lines: list[str] = []
     line = "To:"
     for number, address in enumerate(recipients):
         piece = f" {address}," if number < len(recipients) - 1 else f" {address}"
-        if len(line) + len(piece) > _MAX_LINE and line != "To:":
+        if len(line) + len(piece) > _MAX_LINE:
             lines.append(line)
             line = ""
         line += piece

@@ -36,8 +36,9 @@ SUBJECT_PIECE = st.one_of(
     st.sampled_from(["LÆ 125", " ", "  ", "=?utf-8?q?x?=", "?", "_", "æøå", "😀", "w" * 80, "Ny lægeattest journaliseret"]),
 )
 NAME = st.text(st.sampled_from("abcxyzÆØÅæøåé😀 -.'"), min_size=0, max_size=60).map(str.strip)
-ADDRESS = st.builds("{}@{}".format, st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz.-_+"), min_size=1,
-                                            max_size=60).filter(lambda local: "." not in (local[0], local[-1])
+LOCAL_PART = st.one_of(st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz.-_+"), min_size=1, max_size=20),
+                       st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz.-_+"), min_size=45, max_size=64))
+ADDRESS = st.builds("{}@{}".format, LOCAL_PART.filter(lambda local: "." not in (local[0], local[-1])
                                                                 and ".." not in local),
                     st.sampled_from(["aalborg.dk", "region-nordjylland.dk", "x.dk"]))
 OFFSET = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda minutes: dt.timezone(dt.timedelta(minutes=minutes)))
@@ -106,7 +107,9 @@ def test_the_mail_reads_as_the_email_package_wrote_it(notice: Notice, name: str,
     assert new_bytes.isascii() and b"\r" not in new_bytes and b"\r" not in old_bytes  # LF ends, as as_bytes() writes
     new_from, old_from = from_lines(new_bytes), from_lines(old_bytes)
     assert new_from == old_from  # written once per sender, as before: a long non-ASCII name may pass 78 octets
-    assert all(len(line) <= 78 for line in new_bytes.split(b"\n") if line not in new_from), new_bytes
+    alone = {f" {address}".encode() for address in notice.to} | {f" {address},".encode() for address in notice.to}
+    for line in new_bytes.split(b"\n"):  # an address too long for a line passes 78 alone (so it did before)
+        assert len(line) <= 78 or line in new_from or (line in alone and len(line.strip(b" ,")) > 76), new_bytes
     new, old = parsed(new_bytes), parsed(old_bytes)
     assert new.keys() == old.keys() == [
         "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "From", "To", "Subject", "Date", "Message-ID",
