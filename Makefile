@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint lock fuzz bench bench-daemon bench-ocr bench-smtp-hostile samples clean
+.PHONY: run test lint lock fuzz bench bench-daemon bench-ocr bench-notice bench-smtp-hostile samples clean
 
 $(BIN)/lae-robot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench-daemon: $(BIN)/lae-robot
 
 bench-ocr: $(BIN)/lae-robot
 	$(BIN)/python bench/ocr_cost.py
+
+# CPU per caseworker notice rendered to mail bytes: render_notice against the email package (issue 15).
+bench-notice: $(BIN)/lae-robot
+	$(BIN)/python bench/notice_render.py
 
 # 200 hostile slow SMTP clients from 8 loopback /24 networks while the gateway and an ordinary sender deliver 100
 # mails each to `lae-robot run`; exit 1 unless every one is accepted and filed (issue 10).

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from robot.durable import remove_stale_temps, write_atomic
-from robot.notify.message import Notice, build_email, is_domain, sender_address
+from robot.notify.message import Notice, is_domain, render_notice, sender_address
 from robot.notify.transport import TransportUnavailable
 from robot.private_files import OWNER_ONLY, FileModes
 
@@ -45,7 +45,7 @@ class OutboxFolderTransport:
         remove_stale_temps(folder)  # a notice write killed before its rename; the notice is still queued
 
     async def send(self, notice: Notice) -> None:
-        data = build_email(notice, self._sender, self._clock(), self._domain).as_bytes()
+        data = render_notice(notice, self._sender, self._clock(), self._domain)
         target = self._folder / safe_name(notice.key)
         try:
             await asyncio.to_thread(self._write_once, target, data)

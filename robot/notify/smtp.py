@@ -9,7 +9,6 @@ import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import Message
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +17,7 @@ import aiosmtplib
 from robot import config_values as values
 from robot.config_error import ConfigError
 from robot.loopback import is_loopback
-from robot.notify.message import Notice, build_email, is_domain, sender_address
+from robot.notify.message import Notice, is_domain, render_notice, sender_address
 from robot.notify.transport import TransportRejected, TransportUnavailable
 from robot.privacy import mask_cpr_text
 
@@ -161,7 +160,7 @@ class SmtpTransport:
         return f"SmtpTransport({self._config!r})"
 
     async def send(self, notice: Notice) -> None:
-        message = build_email(notice, self._config.sender, self._clock(), self._config.domain)
+        message = render_notice(notice, self._config.sender, self._clock(), self._config.domain)
         config = self._config
         client = aiosmtplib.SMTP(
             hostname=config.host,
@@ -189,15 +188,13 @@ class SmtpTransport:
             raise _refused(self._where, refusals, delivered=len(notice.to) - len(errors))
 
     async def _submit(
-        self, client: aiosmtplib.SMTP, message: Message, recipients: tuple[str, ...]
+        self, client: aiosmtplib.SMTP, message: bytes, recipients: tuple[str, ...]
     ) -> dict[str, aiosmtplib.SMTPResponse]:
         """Connect (TLS, login) and hand over the message; the refusals of some recipients are returned,
         every other failure raised as TransportUnavailable or TransportRejected."""
         try:
             await client.connect()
-            errors, _reply = await client.send_message(
-                message, sender=self._envelope_sender, recipients=list(recipients)
-            )
+            errors, _reply = await client.sendmail(self._envelope_sender, list(recipients), message)  # LF -> CRLF there
         except aiosmtplib.SMTPRecipientsRefused as error:
             refusals = {refusal.recipient: (refusal.code, refusal.message) for refusal in error.recipients}
             raise _refused(self._where, refusals, delivered=0) from None

@@ -143,6 +143,19 @@ async def test_plain_delivery_carries_the_notice(recorder: Recorder, plain_port:
     assert received.get_content().replace("\r\n", "\n").rstrip("\n") == NOTICE.body
 
 
+async def test_the_rendered_bytes_arrive_with_crlf_ends_and_dot_lines_intact(recorder: Recorder, plain_port: int) -> None:
+    body = "Linje et\n.\n..\nFrom her\nslut med mellemrum  \n" + "æ" * 60 + "\n"
+    await transport(plain_port).send(Notice("filed:44", NOTICE.to, "Æ" * 50, body))
+
+    [(envelope, received)] = recorder.messages
+    content = envelope.content
+    assert isinstance(content, bytes) and content.isascii()
+    assert b"\n" not in content.replace(b"\r\n", b"")  # CRLF on the wire, from the LF the notice is rendered with
+    assert all(len(line) <= 78 for line in content.split(b"\r\n"))
+    assert received["Subject"] == "Æ" * 50
+    assert received.get_content().replace("\r\n", "\n") == body
+
+
 async def test_a_resend_carries_the_same_message_id(recorder: Recorder, plain_port: int) -> None:
     await transport(plain_port, minute=0).send(NOTICE)
     await transport(plain_port, minute=7).send(NOTICE)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from robot.notify.message import Notice, NoticeRefused, build_email, check_notice
+from robot.notify.message import Notice, NoticeRefused, check_notice, render_notice
 from robot.notify.outbox import OutboxFolderTransport, safe_name
 from robot.notify.transport import NoticeTransport, TransportUnavailable
 
@@ -38,28 +38,34 @@ def read(path: Path) -> EmailMessage:
 # the mail
 
 
-def test_build_email_is_plain_utf8_with_the_house_headers() -> None:
-    message = build_email(NOTICE, SENDER, at(0), DOMAIN)
-    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
-    assert parsed["To"] == "sagsbehandler@aalborg.dk"
-    assert parsed["Subject"] == NOTICE.subject
-    assert parsed["Auto-Submitted"] == "auto-generated"
-    assert parsed["Date"].datetime == at(0)
-    assert parsed["Message-ID"].startswith("<") and parsed["Message-ID"].endswith("@aalborg.dk>")
-    assert parsed.get_content_type() == "text/plain" and parsed.get_content_charset() == "utf-8"
-    assert parsed.get_content().rstrip("\n") == NOTICE.body
-    assert message.as_bytes().isascii()  # quoted-printable: passes relays without 8BITMIME
+def parsed(data: bytes) -> EmailMessage:
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def test_render_notice_is_plain_utf8_with_the_house_headers() -> None:
+    data = render_notice(NOTICE, SENDER, at(0), DOMAIN)
+    message = parsed(data)
+    assert message["To"] == "sagsbehandler@aalborg.dk"
+    assert message["Subject"] == NOTICE.subject
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Date"].datetime == at(0)
+    assert message["Message-ID"].startswith("<") and message["Message-ID"].endswith("@aalborg.dk>")
+    assert message.get_content_type() == "text/plain" and message.get_content_charset() == "utf-8"
+    assert message.get_content().rstrip("\n") == NOTICE.body
+    assert data.isascii()  # quoted-printable: passes relays without 8BITMIME
 
 
 def test_message_id_depends_on_key_and_domain_only() -> None:
-    first = build_email(NOTICE, SENDER, at(0), DOMAIN)["Message-ID"]
+    def message_id(notice: Notice, minute: int, domain: str) -> str:
+        return str(parsed(render_notice(notice, SENDER, at(minute), domain))["Message-ID"])
+
+    first = message_id(NOTICE, 0, DOMAIN)
     changed = Notice(NOTICE.key, ("other@aalborg.dk",), "Andet emne", "Anden tekst")
-    assert build_email(changed, SENDER, at(9), DOMAIN)["Message-ID"] == first
-    assert (
-        build_email(Notice("filed:43", NOTICE.to, NOTICE.subject, NOTICE.body), SENDER, at(0), DOMAIN)["Message-ID"]
-        != first
-    )
-    assert build_email(NOTICE, SENDER, at(0), "rn.dk")["Message-ID"] != first
+    assert message_id(changed, 9, DOMAIN) == first
+    assert message_id(Notice("filed:43", NOTICE.to, NOTICE.subject, NOTICE.body), 0, DOMAIN) != first
+    assert message_id(NOTICE, 0, "rn.dk") != first
 
 
 @pytest.mark.parametrize(
@@ -79,7 +85,7 @@ def test_a_cpr_shaped_number_anywhere_is_refused_without_repeating_it(text: str,
     values = {"key": "filed:42", "to": ("sagsbehandler@aalborg.dk",), "subject": "LÆ 125", "body": "Se sagen."}
     values[field] = (f"{text}@aalborg.dk",) if field == "to" else f"x {text} y"
     with pytest.raises(NoticeRefused) as caught:
-        build_email(Notice(**values), SENDER, at(0), DOMAIN)  # type: ignore[arg-type]
+        render_notice(Notice(**values), SENDER, at(0), DOMAIN)  # type: ignore[arg-type]
     digits = "".join(ch for ch in text if ch.isdigit())
     for shown in (str(caught.value), repr(caught.value), repr(caught.value.args), caught.value.key):
         assert "1234" not in shown and digits not in shown
@@ -106,14 +112,14 @@ def test_numbers_that_are_not_cpr_shaped_pass(text: str) -> None:
 )
 def test_malformed_notices_are_refused(notice: Notice) -> None:
     with pytest.raises(NoticeRefused):
-        build_email(notice, SENDER, at(0), DOMAIN)
+        render_notice(notice, SENDER, at(0), DOMAIN)
 
 
-def test_build_email_wants_an_aware_time_and_a_plain_domain() -> None:
+def test_render_notice_wants_an_aware_time_and_a_plain_domain() -> None:
     with pytest.raises(ValueError):
-        build_email(NOTICE, SENDER, dt.datetime(2025, 3, 4, 10, 0), DOMAIN)
+        render_notice(NOTICE, SENDER, dt.datetime(2025, 3, 4, 10, 0), DOMAIN)
     with pytest.raises(ValueError):
-        build_email(NOTICE, SENDER, at(0), "aalborg.dk>\r\nX: y")
+        render_notice(NOTICE, SENDER, at(0), "aalborg.dk>\r\nX: y")
 
 
 # the outbox folder
