@@ -1,4 +1,7 @@
-"""Which archive adapters exist and how each is built from its settings table."""
+"""Which archive adapters exist and how each is built from its settings table.
+
+The adapters that talk HTTP are imported when one is configured or checked: httpx and their modules cost the start
+of every command (the daemon's included) a tenth of its import time, and most kommuner start on the folder archive."""
 
 from __future__ import annotations
 
@@ -10,12 +13,8 @@ from typing import Any
 from robot.archive.base import CaseArchive
 from robot.archive.config import Table
 from robot.archive.folder import FolderArchive, RegisterError
-from robot.archive.getorganized import GetOrganizedArchive, GetOrganizedConfig
-from robot.archive.http import HttpArchive
 from robot.archive.http_config import HttpArchiveConfig
-from robot.archive.nova import NovaArchive, NovaConfig
 from robot.archive.request_export import RequestExport, RequestExportFile
-from robot.archive.sbsys import SbsysArchive
 from robot.archive.sbsys_config import SbsysConfig
 from robot.config_error import ConfigError
 from robot.private_files import OWNER_ONLY, FileModes
@@ -64,6 +63,8 @@ def request_export(adapter: str, table: Mapping[str, Any], base: Path, archive: 
     or the HTTP archive's `requests` call, asked through `archive` (the one built from the same table, so its
     connection is shared and closed with it)."""
     if adapter == "http":
+        from robot.archive.http import HttpArchive  # the HTTP adapters are imported when used (httpx: start-up)
+
         return archive if isinstance(archive, HttpArchive) and archive.exports_requests else None
     if adapter != "folder":
         return None
@@ -82,8 +83,12 @@ def check_table(name: str, table: Mapping[str, Any], base: Path) -> None:
     elif name == "http":
         HttpArchiveConfig.from_dict(table, base)
     elif name == "getorganized":
+        from robot.archive.getorganized import GetOrganizedConfig
+
         GetOrganizedConfig.from_dict(table, base)
     elif name == "nova":
+        from robot.archive.nova import NovaConfig
+
         NovaConfig.from_dict(table, base)
     elif name == "sbsys":
         SbsysConfig.from_dict(table, base)
@@ -93,12 +98,16 @@ def build_http(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArchi
     """The HttpArchiveConfig keys; `base` (the config file's folder) anchors relative secret and TLS files; `modes`
     is unused (nothing written on disk)."""
     del modes
+    from robot.archive.http import HttpArchive
+
     return HttpArchive(HttpArchiveConfig.from_dict(table, base))
 
 
 def build_getorganized(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArchive:
     """The GetOrganizedConfig keys; `base` anchors relative secret and TLS files. `modes` is unused (nothing written on disk)."""
     del modes
+    from robot.archive.getorganized import GetOrganizedArchive, GetOrganizedConfig
+
     return GetOrganizedArchive(GetOrganizedConfig.from_dict(table, base))
 
 
@@ -107,6 +116,8 @@ def build_nova(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArchi
     """KMD Nova (NovaConfig keys); reads its client secret (and Momentum's, when configured) now. `modes` is
     unused (nothing written on disk)."""
     del modes
+    from robot.archive.nova import NovaArchive, NovaConfig
+
     return NovaArchive(NovaConfig.from_dict(table, base))
 
 
@@ -114,6 +125,8 @@ def build_sbsys(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArch
     """SBSYS's web API (SbsysConfig keys); `base` anchors relative secret and TLS files. `modes` is unused (nothing
     written on disk)."""
     del modes
+    from robot.archive.sbsys import SbsysArchive
+
     return SbsysArchive(SbsysConfig.from_dict(table, base))
 
 

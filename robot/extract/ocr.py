@@ -8,7 +8,7 @@ import subprocess
 import time
 from collections.abc import Callable
 
-from robot.extract.pdf import SPACES_AND_DASHES
+from robot.extract.spaces import SPACES_AND_DASHES
 from robot.model import NoSuggestion, OcrOptions, OcrReading, PdfContent, PersonFindings, TextLine
 
 ReadPeople = Callable[[PdfContent], PersonFindings]

@@ -18,6 +18,7 @@ from pypdf.errors import FileNotDecryptedError, PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject
 
 from robot.extract.active import find_active_content
+from robot.extract.spaces import SPACES_AND_DASHES
 from robot.model import FormField, PdfContent, PdfFailure, Reason, TextLine
 
 # What pypdf, pdfminer/pdfplumber and pypdfium2 let escape on crafted or broken files. Anything else is a bug
@@ -49,11 +50,6 @@ _PDFIUM_ERRORS = {
                  "FPDF_ERR_SECURITY", "FPDF_ERR_PAGE", "FPDF_ERR_SUCCESS")
 }
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# NBSP, narrow NBSP and figure space read as a space; every dash and minus sign (U+2212 is what PostScript's
-# ISOLatin1 "minus" glyph reads back as) as "-", so CPR numbers, labels and form codes look as typed.
-SPACES_AND_DASHES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ",
-                         "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
-                         "\u2212": "-", "\ufe63": "-", "\uff0d": "-", "\u2043": "-"})
 _PDFIUM_JOINED_HYPHEN = "\ufffe"  # pdfium joins "word-<line break>rest" into "word\ufffeRest"
 _MAX_FIELD_DEPTH = 32
 _MAX_FIELD_NODES = 10_000
