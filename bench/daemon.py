@@ -130,7 +130,7 @@ def cpu_seconds_by_group(groups: dict[str, int]) -> dict[str, float]:
     """User + system CPU seconds of the live processes in each process group (label -> pgid), from /proc: the
     group leader as `label`, the other processes of the group as `label/children`."""
     tick = os.sysconf("SC_CLK_TCK")
-    totals = {name: 0.0 for label in groups for name in (label, f"{label}/children")}
+    totals = {name: 0.0 for label in groups for name in (label, f"{label}/children", f"{label}/system")}
     wanted = {pgid: label for label, pgid in groups.items()}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -145,6 +145,8 @@ def cpu_seconds_by_group(groups: dict[str, int]) -> dict[str, float]:
         if label is not None:
             name = label if int(entry.name) == pgid else f"{label}/children"
             totals[name] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            if name == label:
+                totals[f"{label}/system"] += int(fields[12]) / tick
     return totals
 
 
@@ -493,6 +495,7 @@ class Backlog:
     inbox_empty_at: float | None
     cpu: dict[str, float]
     startup_cpu: dict[str, float]  # the same processes' CPU at the first /healthz answer: start-up, paid once
+    main_system: float  # of the main process's CPU after start-up, the kernel's (system) seconds
     log: Counter[str]
     stages: list[str]
     memory: dict[str, tuple[float, float]]  # "main" / "parser N" -> (peak, present) resident MiB
@@ -564,7 +567,7 @@ def run_backlog(inst: Installation, mails: list[bytes], timeout: float, profile:
         pdfs=sum(t.pdfs for t in times.values()), documents=documents, outcomes=outcomes, append_seconds=appended,
         started_at=inst.started_at, healthy_at=inst.healthy_at, first_received=min(received),
         last_received=max(received), done_at=max(finished), inbox_empty_at=inbox_empty_at, cpu=cpu,
-        startup_cpu=startup_cpu,
+        startup_cpu=startup_cpu, main_system=cpu_after["daemon/system"] - at_health["daemon/system"],
         log=inst.log_counts(), stages=stage_table(list(times.values())), memory=memory)
 
 
@@ -991,7 +994,8 @@ def print_backlog(result: Backlog, ceiling_rate: float) -> None:
           f"{budget_ms(ceiling_rate, nproc):.2f} ms per PDF for all of them on {nproc} cores")
     startup = ", ".join(f"{label} {value:.2f} s" for label, value in result.startup_cpu.items())
     print(f"  of which start-up (CPU by the first /healthz answer): {startup}; CPU per PDF after start-up: "
-          f"{cpu_per_document(result, after_startup=True)}")
+          f"{cpu_per_document(result, after_startup=True)}; of the main process's, in the kernel (system time): "
+          f"{result.main_system / max(result.pdfs, 1) * 1000:.1f} ms")
     print("  resident memory at the end of the backlog, peak / now: " + memory_text(result.memory))
     for line in result.stages:
         print(line)

@@ -27,6 +27,9 @@ BACKOFF_FIRST_SECONDS = 1.0
 MIN_TRANSFER_RATE = 64 * 1024  # bytes/s: a mail of n bytes may take timeout_seconds + n / rate to arrive
 FETCH_BATCH_MAILS = 50  # new mails fetched in one command at most ...
 FETCH_BATCH_BYTES = 2 * 1024 * 1024  # ... and bytes held at once (a bigger mail comes alone)
+# while the mailbox is busy (busy checks on), noted moves wait at most this long to go together: each move costs a
+# SELECT and a MOVE on both sides, and under a backlog a mail is settled every few ms
+MOVE_BATCH_SECONDS = 0.5
 QUIET_ROUNDS = 10  # sweeps in a row while the server keeps announcing new mail, before waiting again
 LOGOUT_SECONDS = 5.0
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # one word of printable ASCII: what fits "auth=Bearer <token>"
@@ -82,6 +85,7 @@ class ImapIngress:
         self._idling = False
         self._busy_until = 0.0  # loop time until which the mailbox counts as busy (new mail came lately)
         self._noop_at = float("-inf")  # loop time of the last busy check
+        self._moved_at = float("-inf")  # loop time of the last flush of noted moves
         self.last_error: str | None = None  # the latest failure, masked; None after a complete sweep
         self._report_connection()
 
@@ -297,7 +301,8 @@ class ImapIngress:
             async with self._lock:
                 if session is not self._session or not session.alive:
                     return True
-                await self._flush(session)
+                if self._moves_wait() <= 0:
+                    await self._flush(session)
                 if self._wake.is_set() or self._stop.is_set():
                     self._wake.clear()
                     return False
@@ -318,7 +323,10 @@ class ImapIngress:
                     if reason != "woken":
                         return reason != "news"  # renew or server: the time to poll
                     continue  # to flush, or to hand the connection over
-            await self._pause(remaining if check_in is None else check_in, self._flush_due)
+            if check_in is None:
+                await self._pause(remaining, self._flush_due)
+            else:  # busy: the next check, or the noted moves' turn, whichever comes first
+                await self._pause(min(check_in, max(self._moves_wait(), 0.0)) if self._pending else check_in)
 
     def _busy_check_in(self, remaining: float) -> float | None:
         """Seconds until the next NOOP while the mailbox is busy (new mail came within busy_seconds), so a
@@ -331,6 +339,15 @@ class ImapIngress:
         # at most one NOOP per `every`: under a backlog settle() wakes this loop for a move every few ms, and a
         # NOOP at each wake cost Dovecot about 1 ms of CPU per mail and the robot a round trip
         return min(max(0.0, self._noop_at + every - now), remaining)
+
+    def _moves_wait(self) -> float:
+        """Seconds until the noted moves are due: at once when the mailbox is quiet (or busy checks are off), a
+        batch is full or the robot stops; while it is busy, MOVE_BATCH_SECONDS after the last flush."""
+        now = asyncio.get_running_loop().time()
+        if (self._config.busy_check_seconds <= 0 or now >= self._busy_until or self._stop.is_set()
+                or len(self._pending) >= FETCH_BATCH_MAILS):
+            return 0.0
+        return self._moved_at + MOVE_BATCH_SECONDS - now
 
     async def _idle(self, session: ImapSession, seconds: float) -> str:
         """IDLE until news, stop(), a poll_once() or settle() waiting, or `seconds`; see ImapSession.idle."""
@@ -462,6 +479,7 @@ class ImapIngress:
             session.clear_news()  # SELECT's EXISTS, which counts what is there already
         for outcome, carriers in self._noted_moves(selected.uidvalidity).items():
             await self._move(session, selected.uidvalidity, outcome, carriers)
+        self._moved_at = asyncio.get_running_loop().time()
 
     def _unseen_mail(self, selected: Selected) -> bool:
         """Whether the folder may hold mail no sweep has looked at (unknown counts as yes)."""

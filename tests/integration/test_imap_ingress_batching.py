@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from robot.ingress.imap import FETCH_BATCH_BYTES, FETCH_BATCH_MAILS, fetch_batches
+from robot.ingress.imap import FETCH_BATCH_BYTES, FETCH_BATCH_MAILS, MOVE_BATCH_SECONDS, fetch_batches
 from robot.ingress.imap_client import ImapSession, parse_fetched_bodies, parse_fetched_sizes, uid_set
 from tests.dovecot import Dovecot, running_dovecot
 from tests.e2e.imap_daemon_support import append_all
@@ -150,6 +150,53 @@ async def test_a_mail_appended_during_idle_is_moved_well_within_a_second_of_its_
         await eventually(lambda: commands.moved == 1, seconds=1.0, what="the move within a second")
     assert await messages(dovecot, FILED) == [raw]
     assert await messages(dovecot) == []
+
+
+async def test_while_the_mailbox_is_busy_mails_settled_one_by_one_are_moved_together(
+    dovecot: Dovecot, ledger: CountingLedger, commands: Commands
+) -> None:
+    """Under a backlog the workers settle a mail every few ms: each move costs a SELECT and a MOVE on both sides, so
+    while new mail keeps the mailbox busy the moves wait up to MOVE_BATCH_SECONDS and go together."""
+    raws = [mail(n) for n in range(30)]
+    await append_many(dovecot, raws)
+    watcher = ingress(dovecot, ledger, busy_check_seconds=0.05, busy_seconds=30)
+    async with running(watcher):
+        await eventually(lambda: len(ledger.ids) == 30, what="all 30 accepted")
+        started = time.monotonic()
+        for raw in raws:  # one by one, as the workers finish them
+            message_id = ledger.id_of(raw) or 0
+            ledger.outcomes[message_id] = "filed"
+            await watcher.settle(message_id, "filed")
+            await asyncio.sleep(0.01)
+        settled = time.monotonic()
+        await eventually(lambda: commands.moved == 30, seconds=5.0, what="all 30 moved")
+        moved_after = time.monotonic() - settled
+        assert not watcher.idling, "still busy: checking for new mail, not in IDLE"
+    spread = settled - started
+    # one batch per MOVE_BATCH_SECONDS (and one at the start), never one per mail
+    assert commands.moves <= spread / MOVE_BATCH_SECONDS + 2, (commands.moves, spread)
+    assert moved_after < MOVE_BATCH_SECONDS + 0.5, "the last ones wait at most one batch interval"
+    assert sorted(await messages(dovecot, FILED)) == sorted(raws)
+    assert await messages(dovecot) == []
+    print(f"\n30 settles over {spread * 1000:.0f} ms moved in {commands.moves} commands")
+
+
+async def test_a_settle_once_the_mailbox_is_quiet_again_is_moved_at_once(
+    dovecot: Dovecot, ledger: CountingLedger, commands: Commands
+) -> None:
+    """The batching is for a busy mailbox only: when no new mail came for busy_seconds, a settle moves at once."""
+    raw = mail(1)
+    await append(dovecot, raw)
+    watcher = ingress(dovecot, ledger, busy_check_seconds=0.05, busy_seconds=0.3)
+    async with running(watcher):
+        message_id = await eventually(lambda: ledger.id_of(raw), what="the mail accepted")
+        await eventually(lambda: watcher.idling, what="IDLE once the mailbox is quiet")
+        ledger.outcomes[message_id] = "filed"
+        started = time.monotonic()
+        await watcher.settle(message_id, "filed")
+        await eventually(lambda: commands.moved == 1, seconds=1.0, what="the move")
+        assert time.monotonic() - started < MOVE_BATCH_SECONDS / 2
+    assert await messages(dovecot, FILED) == [raw]
 
 
 async def test_without_run_settles_made_together_share_a_batch_also_without_move(
