@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
-import io
 import logging
 import math
 import multiprocessing
+import os
 import pickle
 import queue
 import resource
@@ -16,22 +17,22 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
 from multiprocessing.connection import Connection
 from types import TracebackType
-from typing import Generic, TypeGuard, TypeVar
+from typing import Generic, TypeVar
 
+from robot.extract.answers import (
+    DOCUMENT_ANSWER,
+    MAIL_ANSWER,
+    OCR_ANSWER,
+    PAGES_ANSWER,
+    PDF_ANSWER,
+    AnswerKind,
+    load_answer,
+)
+from robot.extract.parser_socket import ParserSocket
 from robot.model import (
-    ActiveContent,
-    ActiveFinding,
-    Attachment,
-    CareCommunication,
-    CprCandidate,
-    CprResult,
-    CprVerdict,
     DocumentReading,
-    Evidence,
-    FormField,
     Letter,
     Limits,
     MailProblem,
@@ -42,10 +43,8 @@ from robot.model import (
     PdfContent,
     PdfFailure,
     PersonFindings,
-    PrintedName,
     Reason,
     SmimeKeys,
-    TextLine,
     over_limit,
 )
 
@@ -61,8 +60,6 @@ _MAIL = b"mail"
 _OCR = b"ocr"  # a scan read with Tesseract: the input is the PDF
 _BUNDLE = b"bundle"  # a FHIR Bundle handed over as a file (the FHIR drop folder), read into a Letter
 _RENDER = b"render"  # a PDF's pages drawn as PNG: the input is a 4-byte page cap, a redact byte, then the PDF
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_MAX_PAGE_IMAGE_BYTES = 32 << 20
 _MAX_TAG_BYTES = 16
 _START_SECONDS = 60.0  # a fresh worker imports pypdfium2, pypdf and pdfplumber: well under a second normally
 _CPU_MARGIN_SECONDS = 2  # RLIMIT_CPU backstop: only fires if the parent's wall-clock kill did not happen
@@ -92,13 +89,6 @@ class _Fault:
     detail: str
 
 
-@dataclass(frozen=True)
-class AnswerKind(Generic[T]):
-    """What one kind of worker answer may hold: the classes it may name (module, name), and the shape it must have."""
-
-    allowed: dict[tuple[str, str], type]
-    accepts: Callable[[object], TypeGuard[T]]
-
 
 @dataclass(frozen=True)
 class _Request(Generic[T]):
@@ -119,6 +109,10 @@ class ParserPool:
     segfault) yields pdf_unreadable. A mail that runs past Limits.mail_seconds yields a Letter with one
     mail_timeout problem, one that runs out of memory mail_too_large, and one whose worker dies or sends no valid
     result parser_crashed. Either way a fresh worker takes its place, so later inputs are read normally.
+
+    The `..._async` methods do the same from the event loop: the worker is asked and its answer read on the loop
+    (parser_socket.py), not in a thread, which saves the daemon two thread hand-offs per mail and PDF. A thread is
+    used only to wait for a worker while every one is busy, and to replace one that died or was killed.
 
     `smime` (our certificates' keys, the trust anchors) goes to each worker as it starts: S/MIME is decrypted and
     its signature checked inside the worker, with the mail, never in the daemon.
@@ -201,6 +195,24 @@ class ParserPool:
         answer = self._run(self._bundle, raw)
         return _unread_mail(answer) if isinstance(answer, _Fault) else answer
 
+    async def read_document_async(self, data: bytes) -> DocumentReading:
+        """read_document, from the event loop without blocking it."""
+        if len(data) > self._limits.pdf_max_bytes:
+            return DocumentReading(PdfFailure(Reason.PDF_TOO_LARGE, over_limit(
+                len(data), self._limits.pdf_max_bytes, "limits.pdf_max_bytes")))
+        answer = await self._run_async(self._document, data)
+        return DocumentReading(_pdf_failure(answer)) if isinstance(answer, _Fault) else answer
+
+    async def parse_mail_async(self, raw: bytes) -> Letter:
+        """parse_mail, from the event loop without blocking it."""
+        answer = await self._run_async(self._mail, raw)
+        return _unread_mail(answer) if isinstance(answer, _Fault) else answer
+
+    async def parse_bundle_async(self, raw: bytes) -> Letter:
+        """parse_bundle, from the event loop without blocking it."""
+        answer = await self._run_async(self._bundle, raw)
+        return _unread_mail(answer) if isinstance(answer, _Fault) else answer
+
     def close(self) -> None:
         """Kill every worker; threads waiting for one get RuntimeError. Safe to call more than once."""
         with self._lock:
@@ -233,6 +245,44 @@ class ParserPool:
             return outcome[0]
         finally:
             self._give_back(worker if healthy else self._replace(worker))
+
+    async def _run_async(self, request: _Request[T], data: bytes) -> T | _Fault:
+        worker = await self._take_async()
+        if not worker.alive():  # died while idle (OOM killer, an operator): not this input's fault
+            replaced = await asyncio.to_thread(self._replace, worker)
+            worker = replaced or await self._take_async()
+        healthy = False
+        try:
+            if not worker.ready:  # a fresh worker still loading its parsers: rare, so a thread waits
+                await asyncio.to_thread(worker.wait_ready, _START_SECONDS)
+            outcome = await worker.run_async(request, data)
+            healthy = outcome[1]
+            return outcome[0]
+        finally:
+            if healthy:
+                self._give_back(worker)
+            else:  # killed, dead, or left mid-answer by a cancellation: replaced off the loop, whatever comes next
+                threading.Thread(target=lambda: self._give_back(self._replace(worker)), name="parser-replace",
+                                 daemon=True).start()
+
+    async def _take_async(self) -> _Worker:
+        try:
+            worker = self._idle.get_nowait()
+        except queue.Empty:  # every worker busy: a thread waits for the next one given back
+            waiting = asyncio.get_running_loop().run_in_executor(None, self._take)
+            try:
+                return await asyncio.shield(waiting)
+            except asyncio.CancelledError:  # the worker it gets goes back to the pool, not astray
+                waiting.add_done_callback(self._give_back_taken)
+                raise
+        if worker is None or self._closed:  # as in _take
+            self._idle.put(None)
+            raise RuntimeError("ParserPool is closed")
+        return worker
+
+    def _give_back_taken(self, taken: asyncio.Future[_Worker]) -> None:
+        if not taken.cancelled() and taken.exception() is None:
+            self._give_back(taken.result())
 
     def _start_locked(self) -> _Worker:
         worker = _Worker(self._context, self._limits, self._smime, self._ocr_options)
@@ -273,6 +323,7 @@ class _Worker:
                                        daemon=True)
         self.process.start()
         child_end.close()
+        self.socket = ParserSocket(os.dup(self.conn.fileno()))  # the same pipe, for the event loop
         self.ready = False
 
     def alive(self) -> bool:
@@ -308,6 +359,24 @@ class _Worker:
             self.kill()
             return _Fault(_Cause.CRASH, "parser process sent no valid result"), False
 
+    async def run_async(self, request: _Request[T], data: bytes) -> tuple[T | _Fault, bool]:
+        """run, on the event loop: the same answers and faults, the wall-clock limit covering sending too. A worker
+        it gives up on is SIGKILLed at once and reaped by the pool's replacement, off the loop."""
+        try:
+            async with asyncio.timeout(request.seconds):
+                await self.socket.send_frames(request.tag, data)
+                answer = await self.socket.receive_frame(_MAX_RESULT_BYTES)
+        except TimeoutError:
+            self.process.kill()
+            return _Fault(_Cause.TIMEOUT, f"no result within {request.seconds:g} s"), False
+        except (EOFError, OSError):  # the process is gone, or its answer was over the size limit
+            return await asyncio.to_thread(self._died), False
+        try:
+            return load_answer(answer, request.answer), True
+        except Exception:  # a trust boundary: whatever the worker sent, it is not a result
+            self.process.kill()
+            return _Fault(_Cause.CRASH, "parser process sent no valid result"), False
+
     def _died(self) -> _Fault:
         self.process.join(1.0)  # end of pipe: the process is on its way out
         if self.alive():
@@ -332,133 +401,9 @@ class _Worker:
             self.process.kill()
         self.process.join(5.0)
         self.conn.close()
+        self.socket.close()
 
 
-class _ResultUnpickler(pickle.Unpickler):
-    """Loads only the classes allowed in one kind of answer: a worker that parsed hostile bytes is not trusted."""
-
-    def __init__(self, answer: bytes, allowed: dict[tuple[str, str], type]) -> None:
-        super().__init__(io.BytesIO(answer))
-        self._allowed = allowed
-
-    def find_class(self, module: str, name: str) -> type:
-        try:
-            return self._allowed[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"unexpected {module}.{name} from a parser process") from None
-
-
-def load_answer(answer: bytes, kind: AnswerKind[T]) -> T:
-    """A worker's pickled answer, when it names only the kind's allowed classes and has its shape; raises
-    pickle.UnpicklingError (or what a malformed pickle raises) for anything else."""
-    result = _ResultUnpickler(answer, kind.allowed).load()
-    if not kind.accepts(result):
-        raise pickle.UnpicklingError(f"unexpected {type(result).__name__} from a parser process")
-    return result
-
-
-def _allow(*classes: type) -> dict[tuple[str, str], type]:
-    return {(cls.__module__, cls.__name__): cls for cls in classes}
-
-
-def _is_pdf_result(value: object) -> TypeGuard[PdfContent | PdfFailure]:
-    return isinstance(value, (PdfContent, PdfFailure))
-
-
-def _is_document_reading(value: object) -> TypeGuard[DocumentReading]:
-    """A reading whose content is a PDF result, with people exactly when the content has text."""
-    if type(value) is not DocumentReading or not _is_pdf_result(value.content):
-        return False
-    if isinstance(value.content, PdfFailure) or not value.content.has_text:
-        return value.people is None
-    people = value.people
-    return (type(people) is PersonFindings and type(people.cpr) is CprResult
-            and _optional(people.cpr.cpr, str) and type(people.cpr.candidates) is tuple
-            and all(type(candidate) is CprCandidate for candidate in people.cpr.candidates)
-            and type(people.names) is tuple and all(type(name) is PrintedName for name in people.names))
-
-
-def _is_letter(value: object) -> TypeGuard[Letter]:
-    """A Letter whose every field holds what the stages expect, down to its attachments and problems."""
-    return (
-        type(value) is Letter and _optional(value.sender, str) and _strings(value.recipients)
-        and type(value.subject) is str and _optional(value.message_id, str) and _optional(value.date, datetime)
-        and type(value.body_text) is str and _strings(value.authentication_results)
-        and type(value.from_addresses) is int and _strings(value.smime_notes)
-        and type(value.care_communications) is tuple
-        and all(_is_care_communication(m) for m in value.care_communications)
-        and type(value.attachments) is tuple and all(_is_attachment(a) for a in value.attachments)
-        and type(value.problems) is tuple and all(_is_problem(p) for p in value.problems)
-    )
-
-
-def _is_attachment(value: object) -> bool:
-    return (type(value) is Attachment and _optional(value.name, str) and type(value.content_type) is str
-            and type(value.data) is bytes and type(value.part) is str
-            and type(value.mentioned_cprs) is frozenset and all(type(cpr) is str for cpr in value.mentioned_cprs)
-            and (value.care_communication is None or _is_care_communication(value.care_communication)))
-
-
-def _is_care_communication(value: object) -> bool:
-    """Every field of a CareCommunication a string, or a tuple of strings, and its PDF count a number."""
-    if type(value) is not CareCommunication:
-        return False
-    fields = [getattr(value, name) for name in value.__dataclass_fields__ if name != "pdfs"]
-    return type(value.pdfs) is int and all(type(f) is str or _strings(f) for f in fields)
-
-
-def _is_problem(value: object) -> bool:
-    return (type(value) is MailProblem and type(value.reason) is Reason and type(value.detail) is str
-            and _optional(value.part, str) and type(value.lost) is bool)
-
-
-def _is_page_images(value: object) -> TypeGuard[PageImages | PdfFailure]:
-    """Page images that are PNGs of a sane size (or a failure); the count is checked against the request's cap."""
-    if type(value) is PdfFailure:
-        return type(value.reason) is Reason and type(value.detail) is str
-    return (type(value) is PageImages and type(value.pages) is int and value.pages >= 0
-            and type(value.images) is tuple and type(value.withheld) is tuple
-            and all(type(number) is int and 1 <= number <= len(value.images) for number in value.withheld)
-            and all(type(image) is bytes and image.startswith(_PNG_SIGNATURE) and len(image) <= _MAX_PAGE_IMAGE_BYTES
-                    for image in value.images))
-
-
-def _is_ocr_reading(value: object) -> TypeGuard[OcrReading]:
-    """A reading with text, one confidence row per line and people; or a named failure with neither."""
-    if type(value) is not OcrReading or not _optional(value.failure, str) or type(value.detail) is not str:
-        return False
-    if value.failure is not None:
-        return value.failure in {n.value for n in NoSuggestion} and value.content is None and value.people is None
-    content = value.content
-    return (type(content) is PdfContent and type(content.lines) is tuple
-            and all(type(line) is TextLine and type(line.text) is str for line in content.lines)
-            and type(value.confidences) is tuple and len(value.confidences) == len(content.lines)
-            and all(type(row) is tuple and all(type(c) is float for c in row) for row in value.confidences)
-            and _is_document_reading(DocumentReading(content, value.people)))
-
-
-def _optional(value: object, kind: type) -> bool:
-    return value is None or type(value) is kind
-
-
-def _strings(value: object) -> bool:
-    return type(value) is tuple and all(type(item) is str for item in value)
-
-
-# What each kind of answer may hold, and nothing else: records of robot.model, and the date of a mail.
-PDF_ANSWER = AnswerKind(_allow(PdfContent, PdfFailure, TextLine, FormField, Reason, ActiveContent, ActiveFinding),
-                        _is_pdf_result)
-DOCUMENT_ANSWER = AnswerKind(
-    _allow(DocumentReading, PdfContent, PdfFailure, TextLine, FormField, Reason, ActiveContent, ActiveFinding,
-           PersonFindings, CprResult, CprCandidate, CprVerdict, Evidence, PrintedName, date),
-    _is_document_reading)
-OCR_ANSWER = AnswerKind(
-    _allow(OcrReading, PdfContent, TextLine, FormField, ActiveContent, ActiveFinding, Reason, PersonFindings, CprResult,
-           CprCandidate, CprVerdict, Evidence, PrintedName, date),
-    _is_ocr_reading)
-PAGES_ANSWER = AnswerKind(_allow(PageImages, PdfFailure, Reason), _is_page_images)
-MAIL_ANSWER = AnswerKind(_allow(Letter, Attachment, CareCommunication, MailProblem, Reason, datetime, timezone,
-                                timedelta), _is_letter)
 
 
 def _pdf_failure(fault: _Fault) -> PdfFailure:

@@ -3,6 +3,7 @@ or into page images."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -29,6 +30,23 @@ class DocumentReader:
     def read_bundle(self, raw: bytes) -> Letter:
         """A FHIR Bundle handed over as a file, read in a worker under the pool's Limits into a Letter."""
         return self._pool.parse_bundle(raw)
+
+    async def read_mail_async(self, raw: bytes) -> Letter:
+        """read_mail, from the event loop without blocking it (no thread hand-off)."""
+        return await self._pool.parse_mail_async(raw)
+
+    async def read_bundle_async(self, raw: bytes) -> Letter:
+        """read_bundle, from the event loop without blocking it."""
+        return await self._pool.parse_bundle_async(raw)
+
+    async def extract_async(self, data: bytes) -> Extraction:
+        """extract, from the event loop: the PDF is read without a thread hand-off; a scan's OCR, which takes
+        seconds, waits in a thread."""
+        reading = await self._pool.read_document_async(data)
+        extraction = combine(reading.content, reading.people, self._catalogue())
+        if extraction.reason is not Reason.NO_TEXT_LAYER:
+            return extraction
+        return await asyncio.to_thread(self._with_suggestion, data, extraction)
 
     def extract(self, data: bytes, *, with_ocr: bool = True) -> Extraction:
         """The PDF and whom it is about read in a worker; its form read here, by the catalogue in force now. A scan

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from robot.extract.mail_text import read_mail_text
 from robot.form import form_of
 from robot.ledger.base import DocumentState
@@ -14,7 +12,7 @@ async def extract(work: MessageWork, services: Services) -> None:
     for document in work.documents:
         if not document.pending or document.attachment is None:
             continue
-        extraction = await asyncio.to_thread(services.reader.extract, document.attachment.data)
+        extraction = await services.reader.extract_async(document.attachment.data)
         document.extraction = extraction
         assert work.letter is not None
         document.mail_text = read_mail_text(work.letter, document.attachment, services.rules().catalogue)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from robot.decisions.trust import judge_sender
 from robot.ledger.base import StoredDocument
 from robot.ledger.records import DocumentOutcome
@@ -26,8 +24,9 @@ async def parse(work: MessageWork, services: Services) -> None:
         work.documents = [DocumentWork(stored, problem=problem, outcome=_recorded(stored))]
         return
     # in a capped parser process: a mail, or a FHIR Bundle a VANS provider dropped in the FHIR folder
-    read = services.reader.read_bundle if work.message.source == FHIR_FOLDER_SOURCE else services.reader.read_mail
-    letter = await asyncio.to_thread(read, raw)
+    reader = services.reader
+    read = reader.read_bundle_async if work.message.source == FHIR_FOLDER_SOURCE else reader.read_mail_async
+    letter = await read(raw)
     work.letter = letter
     work.sender = judge_sender(letter, work.message.envelope_sender, services.rules().senders,
                                trusted_channel=arrived_through_trusted_channel(work.message, services))

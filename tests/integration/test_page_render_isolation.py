@@ -10,7 +10,8 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image, ImageChops
 
-from robot.extract.isolation import PAGES_ANSWER, ParserPool, load_answer
+from robot.extract.answers import PAGES_ANSWER, load_answer
+from robot.extract.isolation import ParserPool
 from robot.model import Limits, PageImages, PdfFailure, Reason
 from tests import hostile_pdfs, pdf_factory
 from tests.scans import sample_certificate, scanned

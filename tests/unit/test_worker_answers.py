@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from robot.extract.document import read_people
-from robot.extract.isolation import DOCUMENT_ANSWER, MAIL_ANSWER, OCR_ANSWER, PDF_ANSWER, _parse_one, load_answer
+from robot.extract.answers import DOCUMENT_ANSWER, MAIL_ANSWER, OCR_ANSWER, PDF_ANSWER, load_answer
+from robot.extract.isolation import _parse_one
 from robot.extract.mail_text import with_mentioned_cprs
 from robot.mail.parse import parse_letter
 from robot.model import (
