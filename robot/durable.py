@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from robot.private_files import FileModes
@@ -46,6 +47,30 @@ def write_atomic(folder: Path, name: str, data: bytes, modes: FileModes) -> None
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
     fsync_folder(folder)
+
+
+def write_each_atomic(folder: Path, files: Sequence[tuple[str, bytes]], modes: FileModes) -> list[OSError | None]:
+    """write_atomic for several files: each one's fsynced temp file renamed into place, then one fsync of the
+    folder for all the renames. What failed for each file (None: it is written and durable), in order."""
+    failures: list[OSError | None] = []
+    for name, data in files:
+        try:
+            temp = write_temp(folder, name, data, modes)
+            try:
+                os.replace(temp, folder / name)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    temp.unlink()
+        except OSError as error:
+            failures.append(error)
+        else:
+            failures.append(None)
+    if any(failure is None for failure in failures):
+        try:
+            fsync_folder(folder)
+        except OSError as error:  # the renames may not last: none of them counts as written
+            failures = [error if failure is None else failure for failure in failures]
+    return failures
 
 
 def remove_stale_temps(folder: Path) -> int:

@@ -6,7 +6,7 @@ import dataclasses
 import os
 import re
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ from robot import config_values as values
 from robot.config_error import ConfigError
 from robot.loopback import is_loopback
 from robot.notify.message import Notice, is_domain, render_notice, sender_address
-from robot.notify.transport import TransportRejected, TransportUnavailable
+from robot.notify.transport import SendFailure, TransportRejected, TransportUnavailable, send_each
 from robot.privacy import mask_cpr_text
 
 Security = Literal["starttls", "tls", "none"]
@@ -186,6 +186,10 @@ class SmtpTransport:
         if errors:
             refusals = {address: (reply.code, reply.message) for address, reply in errors.items()}
             raise _refused(self._where, refusals, delivered=len(notice.to) - len(errors))
+
+    async def send_all(self, notices: Sequence[Notice]) -> list[SendFailure | None]:
+        """One connection per notice, one after the other (notices are rare)."""
+        return await send_each(self, notices)
 
     async def _submit(
         self, client: aiosmtplib.SMTP, message: bytes, recipients: tuple[str, ...]

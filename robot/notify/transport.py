@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-from robot.notify.message import Notice
+from robot.notify.message import Notice, NoticeRefused
 
 
 class TransportUnavailable(Exception):
@@ -32,6 +33,27 @@ class NoticeTransport(Protocol):
         """Deliver the notice or raise."""
         ...
 
+    async def send_all(self, notices: Sequence[Notice]) -> list[SendFailure | None]:
+        """`send` for each notice, in order: None for one delivered, else what `send` raised for it (any other
+        exception is raised). A transport may deliver them together (the outbox folder: one fsync for all)."""
+        ...
+
     async def close(self) -> None:
         """Release connections and files."""
         ...
+
+
+SendFailure = NoticeRefused | TransportUnavailable | TransportRejected  # why one notice was not delivered
+
+
+async def send_each(transport: NoticeTransport, notices: Sequence[Notice]) -> list[SendFailure | None]:
+    """send_all for a transport that delivers one notice at a time."""
+    failures: list[SendFailure | None] = []
+    for notice in notices:
+        try:
+            await transport.send(notice)
+        except (NoticeRefused, TransportUnavailable, TransportRejected) as failure:
+            failures.append(failure)
+        else:
+            failures.append(None)
+    return failures

@@ -256,6 +256,20 @@ async def test_a_cpr_number_is_refused_and_nothing_is_sent(
     assert recorder.messages == []
 
 
+async def test_a_batch_is_sent_notice_by_notice_each_with_its_own_outcome(recorder: Recorder, plain_port: int) -> None:
+    batch = [NOTICE, Notice("filed:48", NOTICE.to, "Attest", "CPR 010190-1234"),
+             Notice("filed:49", NOTICE.to, NOTICE.subject, NOTICE.body)]
+    failures = await transport(plain_port).send_all(batch)
+    assert failures[0] is None and failures[2] is None
+    assert isinstance(failures[1], NoticeRefused)
+    assert len(recorder.messages) == 2
+
+
+async def test_a_batch_to_a_server_that_is_down_is_unavailable_for_each(recorder: Recorder) -> None:
+    failures = await transport(free_port()).send_all([NOTICE, Notice("filed:50", NOTICE.to, "Attest", "Se sagen.")])
+    assert [type(failure) for failure in failures] == [TransportUnavailable, TransportUnavailable]
+
+
 async def test_a_cpr_number_is_refused_before_any_connection() -> None:
     with pytest.raises(NoticeRefused):  # not TransportUnavailable: the check comes first
         await transport(free_port()).send(Notice("filed:47", NOTICE.to, "Attest", "CPR 010190-1234"))

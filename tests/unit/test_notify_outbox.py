@@ -206,6 +206,36 @@ async def test_an_unusable_folder_is_unavailable(tmp_path: Path) -> None:
         await outbox(blocker).send(NOTICE)
 
 
+async def test_a_batch_writes_each_new_notice_and_names_each_refusal(tmp_path: Path) -> None:
+    await outbox(tmp_path, minute=0).send(NOTICE)
+    before = (tmp_path / "filed_3a42.eml").read_bytes()
+    batch = [Notice(NOTICE.key, NOTICE.to, "Ændret emne", "Ændret tekst"),  # sent before: left as it is
+             Notice("filed:43", NOTICE.to, "LÆ 125", "Borger 010190-1234"),  # refused
+             Notice("filed:44", NOTICE.to, "LÆ 125", "Se sagen.")]
+    failures = await outbox(tmp_path, minute=5).send_all(batch)
+    assert failures[0] is None and failures[2] is None
+    assert isinstance(failures[1], NoticeRefused) and "010190-1234" not in str(failures[1])
+    assert sorted(os.listdir(tmp_path)) == ["filed_3a42.eml", "filed_3a44.eml"]
+    assert (tmp_path / "filed_3a42.eml").read_bytes() == before
+    assert read(tmp_path / "filed_3a44.eml")["Subject"] == "LÆ 125"
+
+
+async def test_a_batch_that_cannot_be_made_durable_is_unavailable_for_each_and_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(_descriptor: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    batch = [Notice(f"filed:{n}", NOTICE.to, "LÆ 125", "Se sagen.") for n in range(3)]
+    failures = await outbox(tmp_path).send_all(batch)
+    assert all(isinstance(f, TransportUnavailable) and "No space left on device" in str(f) for f in failures)
+    assert os.listdir(tmp_path) == []
+    monkeypatch.undo()
+    assert await outbox(tmp_path).send_all(batch) == [None, None, None]  # and the retry succeeds
+    assert len(os.listdir(tmp_path)) == 3
+
+
 async def test_a_cpr_number_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
     folder = tmp_path / "outbox"
     with pytest.raises(NoticeRefused) as caught:
