@@ -13,9 +13,7 @@ from typing import Any
 from robot.archive.base import CaseArchive
 from robot.archive.config import Table
 from robot.archive.folder import FolderArchive, RegisterError
-from robot.archive.http_config import HttpArchiveConfig
 from robot.archive.request_export import RequestExport, RequestExportFile
-from robot.archive.sbsys_config import SbsysConfig
 from robot.config_error import ConfigError
 from robot.private_files import OWNER_ONLY, FileModes
 
@@ -81,6 +79,8 @@ def check_table(name: str, table: Mapping[str, Any], base: Path) -> None:
     if name == "folder":
         read_folder_table(table, base)
     elif name == "http":
+        from robot.archive.http_config import HttpArchiveConfig
+
         HttpArchiveConfig.from_dict(table, base)
     elif name == "getorganized":
         from robot.archive.getorganized import GetOrganizedConfig
@@ -91,6 +91,8 @@ def check_table(name: str, table: Mapping[str, Any], base: Path) -> None:
 
         NovaConfig.from_dict(table, base)
     elif name == "sbsys":
+        from robot.archive.sbsys_config import SbsysConfig
+
         SbsysConfig.from_dict(table, base)
 
 
@@ -99,6 +101,7 @@ def build_http(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArchi
     is unused (nothing written on disk)."""
     del modes
     from robot.archive.http import HttpArchive
+    from robot.archive.http_config import HttpArchiveConfig
 
     return HttpArchive(HttpArchiveConfig.from_dict(table, base))
 
@@ -126,6 +129,7 @@ def build_sbsys(table: dict[str, Any], base: Path, modes: FileModes) -> CaseArch
     written on disk)."""
     del modes
     from robot.archive.sbsys import SbsysArchive
+    from robot.archive.sbsys_config import SbsysConfig
 
     return SbsysArchive(SbsysConfig.from_dict(table, base))
 

@@ -481,7 +481,7 @@ def _load_handlers(limits: Limits, smime: SmimeKeys, ocr: OcrOptions) -> dict[by
     import pdfplumber  # noqa: F401  (the last fallback of read_pdf)
 
     from robot.extract.document import read_people
-    from robot.extract.mail_text import read_bundle, read_letter
+    from robot.extract.letter import read_bundle, read_letter
     from robot.extract.ocr import ocr_pdf
     from robot.extract.page_image import render_pages
     from robot.extract.pdf import read_pdf

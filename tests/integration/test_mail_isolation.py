@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from robot.extract.isolation import ParserPool
-from robot.extract.mail_text import read_letter
+from robot.extract.letter import read_letter
 from robot.mail.parse import parse_letter
 from robot.model import Letter, Limits, Reason
 from tests.mail_factory import attach, mail_with_pdfs, nested_multipart, new_mail

@@ -18,7 +18,8 @@ from robot.decisions.decide import Decision, Plan, choose_case, plan
 from robot.decisions.rulebook import Rulebook, load_rulebook
 from robot.decisions.trust import judge_sender
 from robot.extract.document import analyse
-from robot.extract.mail_text import read_mail_text, with_mentioned_cprs
+from robot.extract.letter import with_mentioned_cprs
+from robot.extract.mail_text import read_mail_text
 from robot.mail.parse import parse_letter
 from robot.model import Case, Extraction, FormField, Letter, Limits, Reason
 from tests.content import pages

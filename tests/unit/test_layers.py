@@ -24,7 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"extract", "mail", "decisions", "notify", "archive", "ingress", "observe",
                "setting_tables",  # the loader that checks the adapters' tables, with the adapters
                "desk_config",  # the desk's [web] section read whole (users file, secret, TLS), beside the loader
-               "smime_config"}),  # [smime] read whole: the keys opened with their passphrases, the trust anchors
+               "smime_config", "smime_files"}),  # [smime] read whole: the keys opened with their passphrases, the anchors
     frozenset({"model", "form", "ledger", "rules", "privacy", "durable", "config_values", "config_error", "settings",
                "log", "loopback", "name_match", "private_files", "clock", "__init__"}),
 )

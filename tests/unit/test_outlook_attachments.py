@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from robot.extract.mail_text import with_mentioned_cprs
+from robot.extract.letter import with_mentioned_cprs
 from robot.mail.parse import parse_letter
 from robot.model import Limits, Reason
 from tests.e2e.reason_mails import certificate, msg_unreadable, outlook_mail, tnef_unreadable

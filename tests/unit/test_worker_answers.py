@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from robot.extract.document import read_people
 from robot.extract.answers import DOCUMENT_ANSWER, MAIL_ANSWER, OCR_ANSWER, PDF_ANSWER, load_answer
+from robot.extract.document import read_people
 from robot.extract.isolation import _parse_one
-from robot.extract.mail_text import with_mentioned_cprs
+from robot.extract.letter import with_mentioned_cprs
 from robot.mail.parse import parse_letter
 from robot.model import (
     Attachment,
