@@ -14,7 +14,7 @@ from robot.config_error import ConfigError
 from robot.decisions.holder import RulebookHolder
 from robot.health import MIB, HealthCheck, audit_file_modes
 from robot.ingress.base import MailOutcome, Received
-from robot.ledger.base import DocumentState
+from robot.ledger.base import DocumentState, StoredDocument
 from robot.ledger.records import DocumentOutcome, MessageState
 from robot.model import RetryPolicy
 from robot.notify.delivery import deliver_due
@@ -114,9 +114,7 @@ class Daemon:
         ledger = self.robot.services.ledger
         if ledger.state_of(message_id) is not MessageState.DONE:
             return None
-        outcomes = {d.outcome for d in ledger.documents(message_id)}
-        filed = outcomes and outcomes <= {DocumentOutcome.FILED, DocumentOutcome.DUPLICATE}
-        return MailOutcome.FILED if filed else MailOutcome.ESCALATED
+        return _mail_outcome(ledger.documents(message_id))
 
     def wake_outbox(self) -> None:
         """Send the outbox now rather than at the next sweep."""
@@ -243,7 +241,8 @@ class Daemon:
             return
         seconds = max(0.0, (services.clock() - message.received_at).total_seconds())
         escalations_changed = False
-        for document in services.ledger.documents(message_id):
+        documents = services.ledger.documents(message_id)
+        for document in documents:
             if document.outcome in (DocumentOutcome.FILED, DocumentOutcome.DUPLICATE):
                 self.metrics.filed(seconds)
                 self._count_answer(document.decision.request_id if document.decision else None)
@@ -255,7 +254,7 @@ class Daemon:
         if escalations_changed:  # one query, only when this mail opened or closed an escalation
             self.checker.count_escalations()
         self.wake_outbox()
-        outcome = await self.outcome_of(message_id)
+        outcome = _mail_outcome(documents)  # the message is done: its documents, read above, are its outcome
         mailbox = self.mailboxes.get(message.mailbox or "") if message.source == "imap" else None
         if mailbox is not None and outcome is not None:
             await mailbox.settle(message_id, outcome)
@@ -324,3 +323,9 @@ class Daemon:
     async def health(self) -> HealthReport:
         alive = sum(1 for task in self._workers if not task.done())
         return await self.checker.report(alive, self._queue.qsize())
+
+
+def _mail_outcome(documents: list[StoredDocument]) -> MailOutcome:
+    outcomes = {d.outcome for d in documents}
+    filed = outcomes and outcomes <= {DocumentOutcome.FILED, DocumentOutcome.DUPLICATE}
+    return MailOutcome.FILED if filed else MailOutcome.ESCALATED

@@ -116,6 +116,8 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_message ON audit(message_id);
 """
 
+# an audit entry's detail as JSON; one encoder for all (json.dumps with options builds a new one at every call)
+_AUDIT_DETAIL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
 _DOCUMENT_FIELDS = ("outcome", "cpr", "blanket", "kind", "case_id", "reason", "detail", "rule", "decision",
                     "document_ref")
 
@@ -475,7 +477,7 @@ class SqliteLedger:
                 "INSERT INTO audit (at, actor, event, message_id, document_id, escalation_id, detail)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (_iso(_now()), actor, event, message_id, document_id, escalation_id,
-                 json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)))
+                 _AUDIT_DETAIL.encode(detail)))
 
     def audit_trail(self, message_id: int | None = None) -> list[AuditEntry]:
         if message_id is None:
