@@ -40,12 +40,7 @@ def write_temp(folder: Path, name: str, data: bytes, modes: FileModes) -> Path:
 
 def write_atomic(folder: Path, name: str, data: bytes, modes: FileModes) -> None:
     """`folder/name` holds `data` in full or not at all, whatever crashes."""
-    temp = write_temp(folder, name, data, modes)
-    try:
-        os.replace(temp, folder / name)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+    _rename_into_place(folder, name, data, modes)
     fsync_folder(folder)
 
 
@@ -55,12 +50,7 @@ def write_each_atomic(folder: Path, files: Sequence[tuple[str, bytes]], modes: F
     failures: list[OSError | None] = []
     for name, data in files:
         try:
-            temp = write_temp(folder, name, data, modes)
-            try:
-                os.replace(temp, folder / name)
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    temp.unlink()
+            _rename_into_place(folder, name, data, modes)
         except OSError as error:
             failures.append(error)
         else:
@@ -71,6 +61,16 @@ def write_each_atomic(folder: Path, files: Sequence[tuple[str, bytes]], modes: F
         except OSError as error:  # the renames may not last: none of them counts as written
             failures = [error if failure is None else failure for failure in failures]
     return failures
+
+
+def _rename_into_place(folder: Path, name: str, data: bytes, modes: FileModes) -> None:
+    """An fsynced temp file renamed to `name` (the folder not yet fsynced); no temp file is left either way."""
+    temp = write_temp(folder, name, data, modes)
+    try:
+        os.replace(temp, folder / name)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
 
 
 def remove_stale_temps(folder: Path) -> int:

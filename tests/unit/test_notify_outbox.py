@@ -125,6 +125,11 @@ def test_render_notice_wants_an_aware_time_and_a_plain_domain() -> None:
 # the outbox folder
 
 
+def disk_full(_descriptor: int) -> None:
+    """os.fsync on a full disk."""
+    raise OSError(28, "No space left on device")
+
+
 def outbox(folder: Path, minute: int = 0) -> OutboxFolderTransport:
     return OutboxFolderTransport(folder, SENDER, DOMAIN, clock=lambda: at(minute))
 
@@ -186,9 +191,6 @@ async def test_no_temporary_file_is_left_after_writes(tmp_path: Path) -> None:
 async def test_a_failed_write_leaves_neither_a_file_nor_a_temporary_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def disk_full(_descriptor: int) -> None:
-        raise OSError(28, "No space left on device")
-
     monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(TransportUnavailable) as caught:
         await outbox(tmp_path).send(NOTICE)
@@ -223,9 +225,6 @@ async def test_a_batch_writes_each_new_notice_and_names_each_refusal(tmp_path: P
 async def test_a_batch_that_cannot_be_made_durable_is_unavailable_for_each_and_leaves_no_temporary_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def disk_full(_descriptor: int) -> None:
-        raise OSError(28, "No space left on device")
-
     monkeypatch.setattr(os, "fsync", disk_full)
     batch = [Notice(f"filed:{n}", NOTICE.to, "LÆ 125", "Se sagen.") for n in range(3)]
     failures = await outbox(tmp_path).send_all(batch)
