@@ -21,6 +21,8 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Generic, TypeVar
 
+import structlog
+
 from robot.extract.answers import (
     DOCUMENT_ANSWER,
     MAIL_ANSWER,
@@ -67,6 +69,7 @@ _MAX_RESULT_BYTES = 256 << 20
 _OUT_OF_MEMORY_EXIT = 75  # a worker's exit code when it ran out of memory answering; any other death is a crash
 
 T = TypeVar("T")
+_log = structlog.get_logger(__name__)
 
 
 class ParserStartError(RuntimeError):
@@ -262,8 +265,16 @@ class ParserPool:
             if healthy:
                 self._give_back(worker)
             else:  # killed, dead, or left mid-answer by a cancellation: replaced off the loop, whatever comes next
-                threading.Thread(target=lambda: self._give_back(self._replace(worker)), name="parser-replace",
+                threading.Thread(target=self._replace_quietly, args=(worker,), name="parser-replace",
                                  daemon=True).start()
+
+    def _replace_quietly(self, worker: _Worker) -> None:
+        """_replace in a thread of its own: a replacement that cannot start leaves the pool a worker short, as the
+        blocking methods do, and is said in the log rather than lost in a thread."""
+        try:
+            self._give_back(self._replace(worker))
+        except Exception as error:
+            _log.error("parser_replacement_failed", error_type=type(error).__name__, live=len(self._live))
 
     async def _take_async(self) -> _Worker:
         try:

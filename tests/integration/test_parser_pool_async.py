@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog.testing
 
 from robot.extract.document import read_people
 from robot.extract.isolation import ParserPool
@@ -205,3 +206,26 @@ async def test_a_closed_pool_refuses() -> None:
     pool.close()
     with pytest.raises(RuntimeError):
         await pool.parse_mail_async(NORMAL_MAIL)
+
+
+async def test_a_replacement_that_cannot_start_is_logged_and_the_answer_still_comes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The machine refuses a new process (out of process slots): the timed-out mail is still mail_timeout, and the
+    failed replacement is an error in the log, not a traceback lost in a thread."""
+    with ParserPool(Limits(mail_seconds=0.2)) as short:
+        await assert_parses_normally(short)
+
+        def refuse() -> object:
+            raise OSError(11, "Resource temporarily unavailable")
+
+        monkeypatch.setattr(short, "_start_locked", refuse)
+        with structlog.testing.capture_logs() as logs:
+            letter = await short.parse_mail_async(header_flood(1_000_000))
+            assert reasons(letter) == [Reason.MAIL_TIMEOUT]
+            deadline = time.monotonic() + 10
+            while not any(entry["event"] == "parser_replacement_failed" for entry in logs):
+                assert time.monotonic() < deadline, logs
+                await asyncio.sleep(0.05)
+        [failed] = [entry for entry in logs if entry["event"] == "parser_replacement_failed"]
+        assert failed["error_type"] == "BlockingIOError" and failed["live"] == 0
