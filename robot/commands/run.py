@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import faulthandler
+import signal
+
 import structlog
 
 from robot.app import attach_desk, attach_ingresses, describe_factors, open_robot
@@ -17,6 +20,9 @@ log = structlog.get_logger(__name__)
 
 async def run_daemon(settings: Settings) -> int:
     """Run until a signal; the settings were checked whole when loaded, start-up faults raise ConfigError."""
+    # `kill -USR1 <pid>` writes where every thread is to stderr (file, line and function only: no data), for a
+    # daemon that hangs; an operator's first question, and the e2e tests' when a stop takes too long
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     metrics = Metrics()
     async with open_robot(settings) as robot:
         warning = placeholder_warning(robot.rules.current().senders)

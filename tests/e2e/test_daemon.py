@@ -60,7 +60,15 @@ class Daemon:
     def stop(self, signum: int = signal.SIGINT, timeout: float = 30) -> int:
         assert self.process is not None
         self.process.send_signal(signum)
-        out, _ = self.process.communicate(timeout=timeout)
+        try:
+            out, _ = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as expired:  # show where it hangs: its threads' stacks (SIGUSR1), its log
+            self.process.send_signal(signal.SIGUSR1)
+            time.sleep(1.0)
+            self.process.kill()
+            rest, _ = self.process.communicate()
+            tail = ((expired.output or b"") + rest).decode("utf-8", "replace")[-12000:]
+            raise AssertionError(f"the daemon did not stop within {timeout:g} s of signal {signum}:\n{tail}") from None
         self.logs.append(out)
         return self.process.returncode
 
@@ -137,6 +145,19 @@ def test_mails_sent_by_smtp_are_filed_or_escalated_and_ctrl_c_stops_cleanly(daem
     assert "robot_stopped" in log and "Traceback" not in log
     assert not FULL_CPR.search(log)
     assert len(list((daemon.folder / "var" / "outbox").glob("*.eml"))) == len(EXPECTED)
+
+
+def test_sigusr1_writes_where_every_thread_is_and_the_daemon_goes_on(daemon: Daemon) -> None:
+    """An operator's first look at a daemon that seems stuck: `kill -USR1` writes each thread's stack to the log
+    (code locations only), and the daemon keeps running."""
+    daemon.start()
+    assert daemon.process is not None
+    daemon.process.send_signal(signal.SIGUSR1)
+    time.sleep(0.5)
+    assert daemon.health()[0] == 200
+    assert daemon.stop(signal.SIGTERM) == 0
+    log = daemon.logs[-1].decode("utf-8", "replace")
+    assert "Current thread" in log and 'File "' in log and "asyncio/base_events.py" in log, log[-3000:]
 
 
 def test_the_listener_is_no_open_relay(daemon: Daemon) -> None:
