@@ -16,6 +16,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from types import TracebackType
@@ -66,6 +67,7 @@ _MAX_TAG_BYTES = 16
 _START_SECONDS = 60.0  # a fresh worker imports pypdfium2, pypdf and pdfplumber: well under a second normally
 _CPU_MARGIN_SECONDS = 2  # RLIMIT_CPU backstop: only fires if the parent's wall-clock kill did not happen
 _MAX_RESULT_BYTES = 256 << 20
+_MAX_WAITING = 64  # threads waiting for a busy worker on behalf of the event loop; more requests queue for one
 _OUT_OF_MEMORY_EXIT = 75  # a worker's exit code when it ran out of memory answering; any other death is a crash
 
 T = TypeVar("T")
@@ -139,6 +141,9 @@ class ParserPool:
         self._closed = False
         self._live: set[_Worker] = set()
         self._idle: queue.SimpleQueue[_Worker | None] = queue.SimpleQueue()
+        # threads of its own wait for a busy worker on behalf of the event loop: in the loop's shared executor
+        # enough waiters could take every thread, and the requests holding the workers need one to finish
+        self._waiters = ThreadPoolExecutor(max_workers=_MAX_WAITING, thread_name_prefix="parser-wait")
         with self._lock:
             for _ in range(workers):
                 self._idle.put(self._start_locked())
@@ -225,6 +230,7 @@ class ParserPool:
         for worker in doomed:
             worker.kill()
         self._idle.put(None)  # wakes one waiter, which passes it on
+        self._waiters.shutdown(wait=False)  # its threads end as they get the None
 
     def __enter__(self) -> ParserPool:
         return self
@@ -280,7 +286,10 @@ class ParserPool:
         try:
             worker = self._idle.get_nowait()
         except queue.Empty:  # every worker busy: a thread waits for the next one given back
-            waiting = asyncio.get_running_loop().run_in_executor(None, self._take)
+            try:
+                waiting = asyncio.get_running_loop().run_in_executor(self._waiters, self._take)
+            except RuntimeError:  # closed meanwhile: its executor takes no more waiters
+                raise RuntimeError("ParserPool is closed") from None
             try:
                 return await asyncio.shield(waiting)
             except asyncio.CancelledError:  # the worker it gets goes back to the pool, not astray

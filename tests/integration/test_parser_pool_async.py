@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,21 @@ async def test_a_replacement_that_cannot_start_is_logged_and_the_answer_still_co
                 await asyncio.sleep(0.05)
         [failed] = [entry for entry in logs if entry["event"] == "parser_replacement_failed"]
         assert failed["error_type"] == "BlockingIOError" and failed["live"] == 0
+
+
+async def test_requests_waiting_for_a_busy_worker_leave_the_event_loops_threads_free() -> None:
+    """With the loop's own thread pool down to two threads, ten requests queue for one worker, and the worker dies
+    under the first: seeing why it died takes one of the loop's threads, which the nine waiting must not hold."""
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=2))
+    others = worker_pids()
+    with ParserPool(LIMITS) as one:
+        await assert_parses_normally(one)
+        [pid] = worker_pids() - others
+        first = asyncio.create_task(one.parse_mail_async(header_flood(1_000_000)))
+        await asyncio.sleep(0.2)
+        waiting = [asyncio.create_task(one.parse_mail_async(NORMAL_MAIL)) for _ in range(9)]
+        await asyncio.sleep(0.2)
+        os.kill(pid, signal.SIGKILL)
+        letters = await asyncio.wait_for(asyncio.gather(first, *waiting), 60)
+    assert reasons(letters[0]) == [Reason.PARSER_CRASHED]
+    assert letters[1:] == [EXPECTED_LETTER] * 9
