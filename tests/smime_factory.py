@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import shutil
 import subprocess
 import tempfile
@@ -58,6 +59,9 @@ def copy_private(source: Path, folder: Path) -> Path:
     return target
 
 
+_SERIALS = itertools.count(0x5E1000)
+
+
 def _name(common: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
@@ -67,7 +71,7 @@ def _issue(folder: Path, common: str, issuer: tuple[x509.Name, rsa.RSAPrivateKey
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = dt.datetime.now(dt.UTC)
     issuer_name, issuer_key = issuer or (_name(common), key)
-    serial = x509.random_serial_number()
+    serial = next(_SERIALS)  # not random: a random serial, printed in hex, can hold ten digits a CPR scanner flags
     cert = (x509.CertificateBuilder().subject_name(_name(common)).issuer_name(issuer_name)
             .public_key(key.public_key()).serial_number(serial)
             .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=2))
