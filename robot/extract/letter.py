@@ -11,7 +11,7 @@ from robot.mail.parse import parse_bundle, parse_letter
 from robot.mail.smime_open import Decryptor
 from robot.model import Attachment, CprVerdict, Letter, Limits
 
-# File names join their words with underscores and plus signs: "LAE125_1203651038.pdf".
+# File names join their words with underscores and plus signs: "LAE125_<the number>.pdf".
 _FILE_NAME_PARTS = re.compile(r"[_+]")
 
 
